@@ -1,0 +1,1 @@
+"""motcua: a chatbot for Vietnam's one-stop public-service desks."""

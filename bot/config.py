@@ -1,0 +1,98 @@
+"""Configuration: config.yaml for what an operator sets, the environment for secrets.
+
+Validated at start-up so a typo in the file stops the bot with the name of the key, instead of
+surfacing weeks later as a wrong hotline in a citizen's reply.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot import codes
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "config.yaml"
+
+
+class ConfigError(Exception):
+    """A wrong or missing setting, named by its key."""
+
+
+@dataclass(frozen=True)
+class Office:
+    name: str
+    address: str
+    hours: str
+    hotline: str
+
+
+@dataclass(frozen=True)
+class Config:
+    office: Office
+    database: Path
+    procedures: Path
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_staff_chat: int | None = None
+    staff: dict[str, frozenset[str]] = field(default_factory=dict)
+    case_code_pattern: str = codes.DEFAULT_PATTERN
+
+    def is_staff(self, channel: str, user: str) -> bool:
+        return user in self.staff.get(channel, frozenset())
+
+
+def _section(data: dict, key: str) -> dict:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"config: {key} must be a mapping")
+    return value
+
+
+def _text(data: dict, key: str, where: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, (str, int)) or not str(value).strip():
+        raise ConfigError(f"config: {where}.{key} must be set to a text")
+    return str(value).strip()
+
+
+def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read and check the config file; environment variables override what they name."""
+    env = dict(os.environ if env is None else env)
+    if path is None:
+        local = Path("config.yaml")
+        path = Path(env["MOTCUA_CONFIG"]) if env.get("MOTCUA_CONFIG") else local if local.is_file() else DEFAULT_CONFIG
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config: file {path} not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config: {path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config: {path} must hold a mapping")
+    base = path.resolve().parent
+    office = _section(raw, "office")
+    telegram = _section(raw, "telegram")
+    staff_raw = _section(raw, "staff")
+    staff: dict[str, frozenset[str]] = {}
+    for channel, ids in staff_raw.items():
+        if not isinstance(ids, list):
+            raise ConfigError(f"config: staff.{channel} must be a list of user ids")
+        staff[str(channel)] = frozenset(str(i) for i in ids)
+    staff_chat = telegram.get("staff_chat_id")
+    if staff_chat is not None and not isinstance(staff_chat, int):
+        raise ConfigError("config: telegram.staff_chat_id must be a number")
+    database = Path(env.get("MOTCUA_DB") or raw.get("database") or "data/motcua.sqlite3")
+    procedures = Path(raw.get("procedures") or "procedures")
+    return Config(
+        office=Office(*(_text(office, k, "office") for k in ("name", "address", "hours", "hotline"))),
+        database=database if database.is_absolute() else base / database,
+        procedures=procedures if procedures.is_absolute() else base / procedures,
+        telegram_base_url=env.get("TELEGRAM_BASE_URL") or telegram.get("base_url") or "https://api.telegram.org/bot",
+        telegram_staff_chat=staff_chat,
+        staff=staff,
+        case_code_pattern=str(raw.get("case_code_pattern") or codes.DEFAULT_PATTERN),
+    )
