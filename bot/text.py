@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 MAX_CHARS = 2_000
 """Understanding looks at the first part of a message only: questions are short, and a
@@ -22,20 +23,21 @@ _TELEX_VOWELS = {"aa": "a", "ee": "e", "oo": "o", "dd": "d", "aw": "a", "ow": "o
 
 # Chat abbreviations and common misspellings, mapped token by token after folding.
 ABBREVIATIONS: dict[str, str] = {
-    "ko": "khong", "k": "khong", "kh": "khong", "hok": "khong", "hong": "khong", "khog": "khong",
+    "ko": "khong", "k": "khong", "kh": "khong", "hok": "khong", "khog": "khong",
     "kg": "khong", "hem": "khong", "khum": "khong",
     "dc": "duoc", "dk": "dang ky", "dki": "dang ky", "dky": "dang ky", "ki": "ky", "dag": "dang",
     "j": "gi", "ji": "gi", "ntn": "nhu the nao", "bn": "bao nhieu", "bnhieu": "bao nhieu",
-    "gks": "giay khai sinh", "cccd": "can cuoc cong dan", "cmt": "cmnd", "cmtnd": "cmnd",
-    "hk": "ho khau", "shk": "so ho khau", "hs": "ho so", "bhyt": "bao hiem y te",
+    "gks": "giay khai sinh", "cccd": "can cuoc", "cmt": "cmnd", "cmtnd": "cmnd",
+    "hk": "ho khau", "shk": "so ho khau", "hs": "ho so",
     "ck": "chong", "vk": "vo", "ny": "nguoi yeu", "e": "em", "mk": "minh", "mik": "minh",
     "mn": "moi nguoi", "r": "roi", "ak": "a", "ah": "a", "dt": "dien thoai", "sdt": "so dien thoai",
-    "sđt": "so dien thoai", "tks": "cam on", "thanks": "cam on", "thank": "cam on", "ty": "cam on",
+    "sđt": "so dien thoai", "tks": "cam on", "thanks": "cam on", "thank": "cam on",
     "oke": "ok", "okie": "ok", "vs": "voi", "ng": "nguoi", "nc": "nuoc",
     "tgian": "thoi gian", "tg": "thoi gian", "bh": "bao gio", "bjo": "bao gio",
     "gplx": "giay phep lai xe", "llpt": "ly lich tu phap", "lltp": "ly lich tu phap",
     "gcn": "giay chung nhan", "qsdd": "quyen su dung dat", "ubnd": "uy ban nhan dan",
-    "dv": "dich vu", "dvc": "dich vu cong", "tthc": "thu tuc hanh chinh",
+    "dv": "dich vu", "kd": "kinh doanh", "hkd": "ho kinh doanh", "xd": "xay dung", "ktra": "kiem tra",
+    "kt": "kiem tra", "sih": "sinh", "gđ": "gia dinh", "gd": "gia dinh", "dvc": "dich vu cong", "tthc": "thu tuc hanh chinh",
     "so1": "so 1", "so2": "so 2",
 }
 
@@ -54,28 +56,58 @@ def _untelex(token: str) -> str:
     letter ("cos") is left to the matcher, which knows the vocabulary and can tell it from
     abbreviations such as "gks".
     """
-    if not _TELEX_MARK.search(token) or not token.isalpha():
-        return token
-    if len(token) > 2 and token[-1] in _TELEX_TONE:
-        token = token[:-1]
-    return _TELEX_MARK.sub(lambda m: _TELEX_VOWELS[m.group()], token)
+    while _TELEX_MARK.search(token) and token.isalpha():
+        if len(token) > 2 and token[-1] in _TELEX_TONE:
+            token = token[:-1]
+        token = _TELEX_MARK.sub(lambda m: _TELEX_VOWELS[m.group()], token)
+    return token
 
 
-def tokens(text: str) -> list[str]:
-    """Folded, de-Telexed, abbreviation-expanded words of a message."""
-    folded = _NON_WORD.sub(" ", fold_marks(text[:MAX_CHARS]))
+_SPLIT = re.compile(r"[\W_]+")
+
+
+SYLLABLE = re.compile(
+    r"^(ngh|ng|gh|gi|kh|nh|ph|qu|th|tr|ch|[bcdghklmnprstvx])?[aeiouy]{1,3}(ch|ng|nh|[cmnpt])?$"
+)
+"""The shape of a Vietnamese syllable without marks: what a real word can look like."""
+
+
+@lru_cache(maxsize=100_000)
+def _word(raw: str, telex: bool) -> tuple[str, ...]:
+    """One typed word in its matching spelling; cached, as chat uses few thousand words."""
     out: list[str] = []
-    for raw in folded.split():
-        word = ABBREVIATIONS.get(raw)
+    for piece in _NON_WORD.sub(" ", fold_marks(raw)).split():
+        word = ABBREVIATIONS.get(piece)
         if word is None:
-            word = ABBREVIATIONS.get(_untelex(raw), _untelex(raw))
+            plain = _untelex(piece) if telex else piece
+            if not SYLLABLE.match(plain):
+                plain = piece
+            word = ABBREVIATIONS.get(plain, plain)
         out.extend(word.split())
-    return out
+    return tuple(out)
 
 
-def normalize(text: str) -> str:
+def tokens(text: str, *, telex: bool = True) -> list[str]:
+    """Folded, de-Telexed, abbreviation-expanded words of a message.
+
+    Telex is undone only where the result is a Vietnamese syllable, and not at all for
+    English text, where "week" and "fee" are words, not Telex.
+    """
+    composed = unicodedata.normalize("NFC", text[:MAX_CHARS]).lower()
+    return [w for raw in _SPLIT.split(composed) if raw for w in _word(raw, telex)]
+
+
+# Multi-word terms that citizens also write as one abbreviation: matching sees one word either
+# way, so a long spelled-out term does not outweigh the rest of the message.
+_CONTRACTIONS = [(re.compile(r"\bbao hiem y te\b"), "bhyt")]
+
+
+def normalize(text: str, *, telex: bool = True) -> str:
     """The one spelling of a message that matching and rules work on."""
-    return " ".join(tokens(text))
+    joined = " ".join(tokens(text, telex=telex))
+    for pattern, short in _CONTRACTIONS:
+        joined = pattern.sub(short, joined)
+    return joined
 
 
 def clean(text: str) -> str:
@@ -99,16 +131,15 @@ def has_diacritics(text: str) -> bool:
 
 _ENGLISH_WORDS = frozenset(
     "the what how where when can do does is are my i you to of for a an get much cost "
-    "register registration need which who please hello hi copy card".split()
+    "register registration need which who please hello hi copy card we our have had does it "
+    "and or if there this that with from at on in by be will would should".split()
 )
 
 
 def looks_english(text: str) -> bool:
-    """A cheap language guess: enough common English words and no Vietnamese marks."""
-    if has_diacritics(text):
-        return False
-    words = re.findall(r"[a-z']+", text.lower())
+    """A cheap language guess: enough common English words ("fiancée" has marks too)."""
+    words = re.findall(r"[a-z']+", fold_marks(text))
     if not words:
         return False
     hits = sum(1 for w in words if w in _ENGLISH_WORDS)
-    return hits >= 2 and hits / len(words) >= 0.25
+    return hits >= 2 and hits / len(words) >= (0.25 if not has_diacritics(text) else 0.4)

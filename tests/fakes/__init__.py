@@ -1,0 +1,1 @@
+"""Test doubles for external services, so tests run offline and deterministically."""

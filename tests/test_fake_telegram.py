@@ -1,0 +1,228 @@
+"""Proves the fake Telegram server speaks the Bot API well enough for PTB's real Bot/Application."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter
+from telegram.ext import (
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from tests.fakes.telegram import FakeTelegram
+
+TOKEN = "123456:TEST-token"
+CHAT = 4242
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(TOKEN) as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
+    async with Bot(TOKEN, base_url=fake.base_url, base_file_url=fake.file_url) as client:
+        yield client
+
+
+@pytest.mark.asyncio
+async def test_send_message_is_decoded_and_echoed(fake: FakeTelegram, bot: Bot) -> None:
+    assert bot.username == "motcua_test_bot"
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Hộ tịch", callback_data="g:1")]])
+
+    first = await bot.send_message(CHAT, "123", reply_markup=keyboard)
+    second = await bot.send_message(CHAT, "<b>Giấy</b> khai sinh &amp; hộ tịch", parse_mode="HTML")
+
+    assert (first.message_id, second.message_id) == (1, 2)
+    assert first.chat.id == CHAT and first.from_user is not None and first.from_user.is_bot
+    assert first.reply_markup == keyboard
+    assert second.text == "Giấy khai sinh & hộ tịch"
+    assert [(e.type, e.offset, e.length) for e in second.entities] == [("bold", 0, 4)]
+    call = fake.sent(CHAT)[0]
+    # Numbers-looking text stays a string, ids become ints, JSON fields become dicts.
+    assert call.params["text"] == "123"
+    assert call.params["chat_id"] == CHAT
+    assert call.params["reply_markup"] == {
+        "inline_keyboard": [[{"text": "Hộ tịch", "callback_data": "g:1"}]]
+    }
+
+
+@pytest.mark.asyncio
+async def test_validation_matches_telegram(fake: FakeTelegram, bot: Bot) -> None:
+    with pytest.raises(BadRequest, match="too long"):
+        await bot.send_message(CHAT, "x" * 4097)
+    await bot.send_message(CHAT, "x" * 4096)
+    with pytest.raises(BadRequest, match="text is empty"):
+        await bot.send_message(CHAT, "")
+    too_long = InlineKeyboardMarkup([[InlineKeyboardButton("a", callback_data="d" * 65)]])
+    # PTB strips "Bad Request: " and str.capitalize()s the rest: "Button_data_invalid".
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
+        await bot.send_message(CHAT, "menu", reply_markup=too_long)
+    for bad_html in ("<b>open", "<b>x</i>", "<h1>x</h1>", "a < b", "Tom & Jerry", "x</b>"):
+        with pytest.raises(BadRequest, match="an't parse entities"):
+            await bot.send_message(CHAT, bad_html, parse_mode="HTML")
+    sent = await bot.send_message(CHAT, "ok", parse_mode="HTML")
+    with pytest.raises(BadRequest, match="not modified"):
+        await bot.edit_message_text("ok", chat_id=CHAT, message_id=sent.message_id)
+    with pytest.raises(BadRequest, match="not found"):
+        await bot.edit_message_text("new", chat_id=CHAT, message_id=999)
+    assert [c.ok for c in fake.calls if c.method == "sendMessage"] == [
+        False, True, False, False, False, False, False, False, False, False, True,
+    ]  # fmt: skip
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")  # PTB's own RetryAfter init
+async def test_fail_next_and_wrong_token(fake: FakeTelegram, bot: Bot) -> None:
+    fake.fail_next("sendMessage", retry_after=3)
+    fake.fail_next("sendMessage", error_code=502, description="Bad Gateway")
+    with pytest.raises(RetryAfter, match="Retry in 3"):
+        await bot.send_message(CHAT, "một")
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await bot.send_message(CHAT, "hai")
+    await bot.send_message(CHAT, "ba")
+    assert [c.params["text"] for c in await fake.wait_for("sendMessage")] == ["ba"]
+
+    with pytest.raises(InvalidToken):
+        async with Bot("999:wrong", base_url=fake.base_url):
+            pass  # initialize() calls getMe, which must fail
+    assert (fake.calls[-1].method, fake.calls[-1].error_code) == ("getMe", 401)
+
+
+@pytest.mark.asyncio
+async def test_uploads_and_downloads(fake: FakeTelegram, bot: Bot) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (640).to_bytes(4, "big") * 2 + b"rest"
+    photo = await bot.send_photo(CHAT, png, caption="<i>Biểu đồ</i>", parse_mode="HTML")
+    document = await bot.send_document(CHAT, b"%PDF-1.4 ho so", filename="to-khai.pdf")
+
+    assert (photo.photo[-1].width, photo.photo[-1].height) == (640, 640)
+    assert photo.caption == "Biểu đồ"
+    assert document.document is not None
+    assert (document.document.file_name, document.document.mime_type) == (
+        "to-khai.pdf",
+        "application/pdf",
+    )
+    photo_call, document_call = fake.sent(CHAT)
+    assert photo_call.params["photo"] == png
+    assert document_call.params["document"] == b"%PDF-1.4 ho so"
+    assert document_call.filenames == {"document": "to-khai.pdf"}
+    downloaded = await (await bot.get_file(document.document.file_id)).download_as_bytearray()
+    assert bytes(downloaded) == b"%PDF-1.4 ho so"
+
+
+@pytest.mark.asyncio
+async def test_json_bodies_are_accepted(fake: FakeTelegram) -> None:
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{fake.base_url}{TOKEN}/sendMessage",
+            json={"chat_id": CHAT, "text": "42", "reply_markup": {"inline_keyboard": []}},
+        )
+    assert response.json()["ok"] is True
+    assert fake.calls[-1].params == {
+        "chat_id": CHAT,
+        "text": "42",
+        "reply_markup": {"inline_keyboard": []},
+    }
+
+
+@pytest.mark.asyncio
+async def test_get_updates_long_poll_and_offset(fake: FakeTelegram, bot: Bot) -> None:
+    started = time.monotonic()
+    assert await bot.get_updates(timeout=dtm.timedelta(milliseconds=300)) == ()
+    assert time.monotonic() - started >= 0.25  # the empty poll really waited
+
+    poll = asyncio.create_task(bot.get_updates(timeout=30))
+    await fake.wait_for_poll()
+    update_id = fake.push_text(CHAT, "/start")
+    updates = await asyncio.wait_for(poll, 5)  # woken by the push, not by the 30 s timeout
+    assert [u.update_id for u in updates] == [update_id]
+    assert updates[0].message is not None and updates[0].message.text == "/start"
+    assert fake.unanswered_updates() == 0
+
+    assert len(await bot.get_updates(timeout=0)) == 1  # not confirmed yet: redelivered
+    assert await bot.get_updates(offset=update_id + 1, timeout=0) == ()
+    with pytest.raises(TimeoutError, match=r"(?s)sendPhoto.*getUpdates"):
+        await fake.wait_for("sendPhoto", timeout=0.05)
+
+
+@pytest.mark.asyncio
+async def test_application_polling_round_trip(fake: FakeTelegram) -> None:
+    errors: list[object] = []
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        keyboard = [[InlineKeyboardButton("Khai sinh", callback_data="proc:khai-sinh")]]
+        await update.message.reply_text(
+            "<b>Chào bạn</b>, chọn thủ tục:",
+            parse_mode="HTML",
+            reply_markup=InlineKeyboardMarkup(keyboard),
+        )
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.message.text is not None
+        await update.message.reply_text(update.message.text)
+
+    async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        await query.edit_message_text(f"Bạn chọn: {query.data}")
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        errors.append(context.error)
+
+    app = (
+        ApplicationBuilder().token(TOKEN).base_url(fake.base_url).base_file_url(fake.file_url)
+    ).build()
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    app.add_handler(CallbackQueryHandler(button))
+    app.add_error_handler(on_error)
+
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=dtm.timedelta(seconds=10))
+
+        fake.push_text(CHAT, "/start")
+        [menu] = await fake.wait_for("sendMessage", chat_id=CHAT)
+        assert menu.result["reply_markup"]["inline_keyboard"][0][0]["text"] == "Khai sinh"
+
+        fake.push_callback(CHAT, "proc:khai-sinh")
+        await fake.wait_for("answerCallbackQuery")
+        [edit] = await fake.wait_for("editMessageText", chat_id=CHAT)
+        assert edit.params["message_id"] == menu.result["message_id"]
+        assert edit.params["text"] == "Bạn chọn: proc:khai-sinh"
+        assert "reply_markup" not in edit.result  # editing text without markup drops buttons
+
+        last = fake.push_text(CHAT, "123")
+        await fake.wait_for("sendMessage", 2, chat_id=CHAT)
+
+        await app.updater.stop()
+        await app.stop()
+
+    assert errors == []
+    assert [c.params["text"] for c in fake.sent(CHAT)] == [
+        "<b>Chào bạn</b>, chọn thủ tục:",
+        "Bạn chọn: proc:khai-sinh",
+        "123",
+    ]
+    assert fake.unanswered_updates() == 0
+    # Updater.stop() confirms what it fetched with one last non-blocking getUpdates.
+    final_poll = [c for c in fake.calls if c.method == "getUpdates"][-1]
+    assert final_poll.params["offset"] == last + 1
+    assert fake.calls[0].method == "getMe"

@@ -1,0 +1,136 @@
+"""Understanding: the hard neighbouring procedures are told apart, the rest is recognised."""
+
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.matching import detect_aspect
+
+
+def proc(matcher, text):
+    u = matcher.understand(text)
+    return u.procedure if u.intent == "procedure" else u.intent
+
+
+@pytest.mark.parametrize("text, expected", [
+    # khai sinh and its four neighbours
+    ("bé nhà mình mới đẻ được 10 ngày, làm giấy khai sinh ở đâu", "dang-ky-khai-sinh"),
+    ("ba toi 65 tuoi chua tung co giay khai sinh, gio lam the nao", "dang-ky-khai-sinh-qua-han"),
+    ("giấy khai sinh gốc bị mất, sổ lưu ở xã cũng không còn, đăng ký lại thế nào", "dang-ky-lai-khai-sinh"),
+    ("làm khai sinh, thường trú và thẻ bhyt cho con một lần được không", "lien-thong-khai-sinh"),
+    ("xin bản sao giấy khai sinh cho con để nộp hồ sơ nhập học", "cap-ban-sao-trich-luc"),
+    # residence
+    ("nhập hộ khẩu cho vợ về nhà chồng", "dang-ky-thuong-tru"),
+    ("thue nha o tro can dang ky tam tru khong", "dang-ky-tam-tru"),
+    ("đi làm ăn xa trên 1 năm có phải khai báo tạm vắng", "khai-bao-tam-vang"),
+    ("xin giấy xác nhận thông tin cư trú ct07", "xac-nhan-thong-tin-cu-tru"),
+    # the three chứng thực
+    ("chứng thực bản sao bằng tốt nghiệp", "chung-thuc-ban-sao"),
+    ("chung thuc chu ky giay uy quyen", "chung-thuc-chu-ky"),
+    ("chứng thực hợp đồng tặng cho đất cho con", "chung-thuc-hop-dong"),
+    # land
+    ("đất ông bà để lại chưa có sổ đỏ, làm sổ lần đầu", "cap-gcn-quyen-su-dung-dat-lan-dau"),
+    ("mua đất có sổ rồi, sang tên sổ đỏ cần gì", "dang-ky-bien-dong-dat-dai"),
+    # death
+    ("me em vua mat, lam giay khai tu can gi", "dang-ky-khai-tu"),
+    ("ho tro chi phi mai tang cho nguoi huong tro cap xa hoi", "tro-cap-mai-tang"),
+])
+def test_hard_pairs_are_told_apart(matcher, text, expected):
+    assert proc(matcher, text) == expected
+
+
+def test_without_diacritics_typos_telex_and_nfd(matcher):
+    assert proc(matcher, "dang ki khai sinh cho con") == "dang-ky-khai-sinh"
+    assert proc(matcher, "dăng ky kêt hôn can giây to gi") == "dang-ky-ket-hon"
+    assert proc(matcher, "ddawng kys thuwowngf tru") == "dang-ky-thuong-tru"
+    nfd = unicodedata.normalize("NFD", "Đăng ký tạm trú cần giấy tờ gì")
+    assert proc(matcher, nfd) == "dang-ky-tam-tru"
+
+
+def test_abbreviations(matcher):
+    assert proc(matcher, "lam lai cccd bi mat") == "cap-can-cuoc"
+    assert proc(matcher, "gks ban chinh bi chay, so goc cung mat, dk lai") == "dang-ky-lai-khai-sinh"
+
+
+def test_very_short_message(matcher):
+    assert proc(matcher, "khai sinh") == "dang-ky-khai-sinh"
+    assert proc(matcher, "sổ đỏ lần đầu") == "cap-gcn-quyen-su-dung-dat-lan-dau"
+
+
+def test_long_message_with_context_before_the_question(matcher):
+    text = ("Chào ad, em ở xa, đi làm công nhân mấy năm nay, giờ vợ em mới sinh em bé thứ hai ở bệnh viện "
+            "huyện cũ, hai vợ chồng đều bận nên muốn hỏi trước cho chắc: làm giấy khai sinh cho bé thì "
+            "cần mang theo những giấy tờ gì ạ?")
+    u = matcher.understand(text)
+    assert (u.procedure, u.aspect) == ("dang-ky-khai-sinh", "documents")
+
+
+def test_english_question_is_understood(matcher):
+    u = matcher.understand("How do I register a marriage and what documents do I need?")
+    assert u.english and u.procedure == "dang-ky-ket-hon" and u.aspect == "documents"
+
+
+@pytest.mark.parametrize("text", [
+    "làm hộ chiếu phổ thông lần đầu", "doi bang lai xe o to", "thủ tục thành lập công ty cổ phần",
+    "xin visa đi Nhật", "giá vàng sjc hôm nay", "ke chuyen cuoi nghe di",
+])
+def test_out_of_scope_gets_no_procedure(matcher, text):
+    u = matcher.understand(text)
+    assert u.intent == "unknown" and u.procedure is None
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("hồ sơ 000.00.27.H15-251120-0012 đến đâu rồi", "case_status"),
+    ("hs cua toi nop tu tuan truoc den gio chua co ket qua", "case_status"),
+    ("cho mình xin số điện thoại bộ phận một cửa", "human"),
+    ("tôi muốn phản ánh cán bộ làm việc chậm", "feedback"),
+    ("chào ad", "greeting"),
+    ("cảm ơn nhiều ạ", "greeting"),
+    ("menu", "help"),
+])
+def test_other_intents(matcher, text, intent):
+    assert matcher.understand(text).intent == intent
+
+
+def test_case_code_is_extracted(matcher):
+    assert matcher.understand("tra cuu 000 00 27 h15-251120-0012").case_code == "000.00.27.H15-251120-0012"
+
+
+def test_ambiguous_message_has_low_confidence_and_alternatives(matcher):
+    u = matcher.understand("chứng thực")
+    assert u.confidence < 0.5
+    assert len(u.alternatives) >= 1
+    assert {u.procedure, *u.alternatives} >= {"chung-thuc-ban-sao", "chung-thuc-chu-ky"}
+
+
+def test_clear_message_has_high_confidence(matcher):
+    assert matcher.understand("đăng ký lại khai sinh vì mất bản chính").confidence >= 0.6
+
+
+@pytest.mark.parametrize("text, aspect", [
+    ("làm mất bao nhiêu tiền", "fees"), ("bao lâu thì có kết quả", "processing_time"),
+    ("nộp ở đâu", "where"), ("làm online trên vneid được không", "online"),
+    ("mẫu tờ khai tải ở đâu", "forms"), ("cần những giấy tờ gì", "documents"),
+    ("trình tự các bước thế nào", "steps"), ("có bắt buộc không, điều kiện gì", "eligibility"),
+    ("trong bao nhiêu ngày phải đi đăng ký, trễ có bị phạt", "eligibility"),
+])
+def test_aspects(text, aspect):
+    from bot.text import normalize
+    assert detect_aspect(normalize(text)) == aspect
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_no_input_raises_and_result_is_well_formed(matcher, text):
+    u = matcher.understand(text)
+    assert u.intent in {"procedure", "case_status", "feedback", "greeting", "help", "human", "unknown"}
+    assert 0.0 <= u.confidence <= 1.0
+    assert (u.procedure is not None) == (u.intent == "procedure")
+    assert len(u.alternatives) <= 3
+
+
+def test_huge_and_hostile_messages(matcher):
+    for text in ["khai sinh " * 2000, "'; DROP TABLE cases; --", "😀" * 500, "\x00\x1b[2J", "\u202e\u200b"]:
+        assert matcher.understand(text).intent in {"procedure", "unknown", "greeting", "help"}
