@@ -17,6 +17,10 @@ import yaml
 ASPECTS = (
     "documents", "fees", "processing_time", "where", "online", "forms", "eligibility", "steps",
 )
+GROUP_ORDER = (
+    "Hộ tịch", "Liên thông", "Cư trú", "Căn cước", "Chứng thực", "Đất đai", "Xây dựng", "Kinh doanh",
+    "Xã hội", "Bảo hiểm", "Phương tiện", "Tư pháp",
+)
 COPY_KINDS = (
     "bản chính", "bản sao", "bản sao hoặc bản chụp kèm bản chính để đối chiếu", "xuất trình",
 )
@@ -334,10 +338,12 @@ class Catalog:
         return len(self.guides)
 
     def groups(self) -> dict[str, list[Guide]]:
+        """Guides by menu group, the groups citizens ask about most first."""
         out: dict[str, list[Guide]] = {}
         for guide in self.guides.values():
             out.setdefault(guide.group, []).append(guide)
-        return out
+        rank = {g: i for i, g in enumerate(GROUP_ORDER)}
+        return dict(sorted(out.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 
 
 def load_catalog(directory: Path) -> Catalog:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
+import datetime as dt
 import json
+import logging
+import os
 import sys
 from pathlib import Path
 
@@ -50,10 +55,89 @@ def cmd_eval(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace, config: Config) -> int:
+    from bot.app import build_app
+    from bot.channels.console import ConsoleChannel, run_console
+
+    async def run() -> None:
+        app = await build_app(config)
+        try:
+            await run_console(app.dialog, ConsoleChannel())
+        finally:
+            await app.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    from bot.service import run_telegram
+
+    if args.channels != ["telegram"]:
+        print(f"unknown channel(s): {' '.join(c for c in args.channels if c != 'telegram')}; available: telegram",
+              file=sys.stderr)
+        return 2
+    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if not token:
+        print("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its token "
+              "in the environment (it is never read from config.yaml).", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    run_telegram(config, token, args.webhook_url, args.listen, args.port)
+    return 0
+
+
+def _since(value: str) -> dt.timedelta:
+    """"7d", "12h" or "30m" as a span of time."""
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    if len(value) < 2 or value[-1] not in units or not value[:-1].isdigit():
+        raise argparse.ArgumentTypeError(f"expected a span like 7d, 12h or 30m, got {value!r}")
+    return dt.timedelta(**{units[value[-1]]: int(value[:-1])})
+
+
+def cmd_questions(args: argparse.Namespace, config: Config) -> int:
+    from bot.store import Store, now
+
+    async def run() -> list:
+        store = await Store.open(config.database)
+        try:
+            return await store.unanswered(now() - args.since)
+        finally:
+            await store.close()
+
+    rows = asyncio.run(run())
+    if not rows:
+        print("Không có câu hỏi nào chưa trả lời được trong khoảng thời gian này.")
+    for row in rows:
+        guess = f" (gần nhất: {row['procedure']}, tin cậy {row['confidence']})" if row["procedure"] else ""
+        print(f"{row['n']:>4} × [{row['intent']}] {row['text']}{guess}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="Chatbot for one-stop public-service desks")
     parser.add_argument("--config", help="config file (default: ./config.yaml or MOTCUA_CONFIG)")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("chat", help="talk to the bot in this terminal")
+    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("run", help="run the bot on its channels")
+    p.add_argument("channels", nargs="+", help="telegram")
+    p.add_argument("--webhook-url", help="Telegram webhook mode: the public HTTPS URL Telegram posts to")
+    p.add_argument("--listen", default="127.0.0.1", help="webhook listen address (behind a reverse proxy)")
+    p.add_argument("--port", type=int, default=8443, help="webhook listen port")
+    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("questions", help="questions the bot could not answer, most frequent first")
+    p.add_argument("--unanswered", action="store_true", required=True,
+                   help="list unanswered or low-confidence questions")
+    p.add_argument("--since", type=_since, default=dt.timedelta(days=7), help="how far back, e.g. 7d")
+    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.set_defaults(func=cmd_questions)
 
     p = sub.add_parser("validate", help="check procedure guides and list every problem")
     p.add_argument("dir", nargs="?", help="folder of guides (default: from config)")
@@ -73,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = load_config(Path(args.config) if args.config else None)
+        if getattr(args, "db", None):
+            config = dataclasses.replace(config, database=Path(args.db))
         return args.func(args, config)
     except (ConfigError, CatalogError) as exc:
         print(exc, file=sys.stderr)

@@ -1,0 +1,77 @@
+"""The motcua command run as a real process, the way officers and outside checks run it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def motcua(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+        cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120,
+    )
+
+
+def test_match_prints_one_json_object_per_line_with_the_stable_keys():
+    out = motcua("match", stdin="lam giay khai sinh cho con can gi\nthời tiết mai thế nào\n")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [set(r) for r in rows] == [{"text", "intent", "procedure", "aspect", "confidence", "alternatives"}] * 2
+    assert (rows[0]["intent"], rows[0]["procedure"], rows[0]["aspect"]) == ("procedure", "dang-ky-khai-sinh", "documents")
+    assert (rows[1]["intent"], rows[1]["procedure"]) == ("unknown", None)
+
+
+def test_match_reads_a_file(tmp_path):
+    messages = tmp_path / "m.txt"
+    messages.write_text("sang tên sổ đỏ\n", encoding="utf-8")
+    out = motcua("match", "--file", str(messages))
+    assert json.loads(out.stdout)["procedure"] == "dang-ky-bien-dong-dat-dai"
+
+
+def test_eval_reports_accuracy_and_misses(tmp_path):
+    labelled = tmp_path / "set.jsonl"
+    labelled.write_text(
+        json.dumps({"text": "khai sinh cho con mới sinh", "intent": "procedure",
+                    "procedure": "dang-ky-khai-sinh", "aspect": None}, ensure_ascii=False) + "\n"
+        + json.dumps({"text": "sổ đỏ lần đầu", "intent": "procedure",
+                      "procedure": "dang-ky-khai-tu", "aspect": None}, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+    out = motcua("eval", str(labelled))
+    assert out.returncode == 0, out.stderr
+    assert "procedure top-1: 1/2 = 50.0 %" in out.stdout
+    assert "procedure cap-gcn-quyen-su-dung-dat-lan-dau (want dang-ky-khai-tu) | sổ đỏ lần đầu" in out.stdout
+
+
+def test_validate_passes_on_shipped_guides():
+    out = motcua("validate")
+    assert out.returncode == 0 and "31 guides OK" in out.stdout
+
+
+def test_validate_lists_every_problem_and_fails(tmp_path):
+    (tmp_path / "a.yaml").write_text("id: a\nname: [x\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("id: b\n", encoding="utf-8")
+    out = motcua("validate", str(tmp_path))
+    assert out.returncode == 1
+    assert "a.yaml: line" in out.stdout and "b.yaml: name: missing required field" in out.stdout
+
+
+def test_broken_config_is_named(tmp_path):
+    bad = tmp_path / "config.yaml"
+    bad.write_text("office: {name: X}\n", encoding="utf-8")
+    out = motcua("--config", str(bad), "validate")
+    assert out.returncode == 2 and "office.address" in out.stderr
+
+
+def test_questions_lists_unanswered_most_frequent_first(tmp_path):
+    env = {"MOTCUA_DB": str(tmp_path / "q.sqlite3")}
+    motcua("chat", stdin="giá vàng hôm nay\nchứng thực\ngiá vàng hôm nay\nđăng ký khai sinh cần giấy tờ gì\n", env=env)
+    out = motcua("questions", "--unanswered", "--since", "7d", env=env)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].strip().startswith("2 × [unknown] giá vàng hôm nay")
+    assert any("chứng thực" in line for line in lines) and not any("khai sinh" in line for line in lines)
+    assert motcua("questions", "--unanswered", "--since", "soon", env=env).returncode == 2

@@ -1,0 +1,180 @@
+"""Every conversation flow, independent of any channel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.app import App, build_app
+from bot.channels.base import Incoming, Reply
+from tests.helpers import make_config
+
+pytestmark = pytest.mark.asyncio
+
+
+class Chat:
+    """One citizen talking to the dialog."""
+
+    def __init__(self, app: App, user: str = "u1", channel: str = "test"):
+        self.app, self.user, self.channel = app, user, channel
+
+    async def say(self, text: str | None) -> list[Reply]:
+        return await self.app.dialog.handle(Incoming(self.channel, self.user, text=text))
+
+    async def tap(self, action: str) -> list[Reply]:
+        return await self.app.dialog.handle(Incoming(self.channel, self.user, action=action))
+
+
+def actions(reply: Reply) -> dict[str, str]:
+    return {b.label: b.action for b in reply.buttons}
+
+
+@pytest_asyncio.fixture
+async def app(tmp_path: Path) -> AsyncIterator[App]:
+    forwarded: list[str] = []
+
+    async def forward(text: str) -> None:
+        forwarded.append(text)
+
+    application = await build_app(make_config(tmp_path / "db.sqlite3"), forward)
+    application.forwarded = forwarded  # type: ignore[attr-defined]
+    yield application
+    await application.close()
+
+
+async def test_greeting_shows_the_groups_then_procedures_then_sections(app):
+    chat = Chat(app)
+    [menu] = await chat.say("xin chào")
+    assert "trợ lý ảo" in menu.text
+    assert list(actions(menu))[:3] == ["Hộ tịch", "Liên thông", "Cư trú"]
+    [group] = await chat.tap(actions(menu)["Cư trú"])
+    assert "Đăng ký tạm trú" in actions(group)
+    [answer] = await chat.tap(actions(group)["Đăng ký tạm trú"])
+    assert answer.text.startswith("Đăng ký tạm trú") and "Bạn muốn xem phần nào?" in answer.text
+    assert {"Giấy tờ", "Lệ phí", "Thời gian", "Nơi nộp", "Nộp trực tuyến", "Mẫu đơn", "Điều kiện", "Các bước"} <= set(actions(answer))
+
+
+async def test_the_asked_section_comes_first_with_legal_basis_and_review_date(app):
+    [answer] = await Chat(app).say("đăng ký kết hôn mất phí bao nhiêu")
+    assert answer.text.startswith("Đăng ký kết hôn · 💰 Lệ phí")
+    assert "Căn cứ:" in answer.text and "Cập nhật" in answer.text
+    assert "Lệ phí" not in actions(answer) and "Giấy tờ" in actions(answer)
+
+
+@pytest.mark.parametrize("word", ["/start", "menu", "hủy", "Huy"])
+async def test_start_menu_and_cancel_always_return_to_the_menu(app, word):
+    chat = Chat(app)
+    await chat.say("khai báo tạm vắng")
+    [menu] = await chat.say(word)
+    assert "Hộ tịch" in actions(menu)
+    [reply] = await chat.say("lệ phí bao nhiêu")
+    assert not reply.text.startswith("Khai báo tạm vắng")
+
+
+async def test_clarification_choice_continues_the_flow(app):
+    chat = Chat(app)
+    [ask] = await chat.say("chứng thực")
+    assert ask.text.startswith("Có phải bạn hỏi về")
+    assert len(ask.buttons) >= 3
+    [answer] = await chat.say("2")
+    assert answer.text.startswith(ask.buttons[1].label)
+
+
+async def test_numbers_choose_buttons_and_other_numbers_are_questions(app):
+    chat = Chat(app)
+    [menu] = await chat.say("menu")
+    [group] = await chat.say("1")
+    assert group.text.startswith("Lĩnh vực Hộ tịch")
+    [reply] = await chat.say("999")
+    assert "Hộ tịch" not in reply.text or reply.buttons
+
+
+async def test_out_of_scope_says_so_and_gives_hotline_and_hours(app):
+    [reply] = await Chat(app).say("xin visa đi Hàn Quốc cần gì")
+    assert "chưa hỗ trợ" in reply.text
+    assert app.config.office.hotline in reply.text and app.config.office.hours in reply.text
+
+
+async def test_request_for_a_person_gives_contact_and_forwards_with_a_reference(app):
+    [reply] = await Chat(app).say("cho em gặp cán bộ, sđt 0912345678")
+    assert app.config.office.hotline in reply.text and "mã H" in reply.text
+    [note] = app.forwarded
+    ref = reply.text.split("mã ")[1][:7]
+    assert ref in note and "0912345678" not in note
+
+
+async def test_english_question_gets_an_english_lead(app):
+    [reply] = await Chat(app).say("How much does it cost to register a marriage?")
+    assert reply.text.startswith("Here is what you need to know about")
+    assert "Lệ phí" in reply.text
+
+
+async def test_thanks_gets_a_goodbye(app):
+    [reply] = await Chat(app).say("ok cảm ơn ad nhiều")
+    assert "Cảm ơn bạn" in reply.text
+
+
+async def test_follow_up_question_uses_the_procedure_in_context(app):
+    chat = Chat(app)
+    await chat.say("sang tên sổ đỏ")
+    [reply] = await chat.say("mất bao lâu vậy")
+    assert reply.text.startswith("Đăng ký biến động đất đai") and "Thời gian" in reply.text
+
+
+async def test_state_is_per_user_and_survives_a_new_app(app, tmp_path):
+    await Chat(app, "a").say("đăng ký tạm trú")
+    await Chat(app, "b").say("đăng ký khai tử")
+    await app.close()
+    again = await build_app(make_config(tmp_path / "db.sqlite3"))
+    try:
+        [a] = await Chat(again, "a").say("lệ phí bao nhiêu")
+        [b] = await Chat(again, "b").say("lệ phí bao nhiêu")
+        assert a.text.startswith("Đăng ký tạm trú") and b.text.startswith("Đăng ký khai tử")
+    finally:
+        await again.close()
+        app.store = again.store  # closed already; keep the fixture's close harmless
+
+
+@pytest.mark.parametrize("action", ["proc:khong-co:fees", "proc:dang-ky-khai-sinh:bogus", "grp:99", "zzz", "", "proc:"])
+async def test_forged_or_stale_actions_get_the_menu(app, action):
+    [reply] = await Chat(app).tap(action)
+    assert "không còn hiệu lực" in reply.text and reply.buttons
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", "x" * 20_000, "😀🎉🙏" * 100, "\x00\x07\x1b[31m", "\u200b\u200d\u2060", "مرحبا كيف حالك",
+    "'; DROP TABLE conversations; --", "<b>khai sinh</b> *bold* _x_ [a](http://x)",
+])
+async def test_bad_input_gets_a_sensible_reply(app, text):
+    replies = await Chat(app).say(text)
+    assert replies and all(r.text for r in replies)
+
+
+async def test_unsupported_message_kind_gets_a_text_hint(app):
+    [reply] = await Chat(app).say(None)
+    assert "tin nhắn dạng chữ" in reply.text
+
+
+async def test_questions_are_logged_without_identifiers_and_unanswered_are_listed(app):
+    chat = Chat(app, user="secret-user-42")
+    await chat.say("giá vàng hôm nay, gọi 0987654321")
+    await Chat(app, user="u2").say("giá vàng hôm nay, gọi 0987654321")
+    await chat.say("đăng ký khai sinh cần gì")
+    import datetime as dt
+    rows = await app.store.unanswered(dt.datetime.now() - dt.timedelta(days=7))
+    assert [(r["text"], r["n"]) for r in rows] == [("giá vàng hôm nay, gọi ***", 2)]
+    async with app.store.db.execute("SELECT * FROM questions") as cur:
+        dump = repr([tuple(r) for r in await cur.fetchall()])
+    assert "secret-user-42" not in dump and "0987654321" not in dump
+
+
+async def test_a_failing_turn_apologises_instead_of_raising(app, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(app.store, "get_state", broken)
+    [reply] = await Chat(app).say("khai sinh")
+    assert "sự cố" in reply.text and app.config.office.hotline in reply.text

@@ -1,0 +1,185 @@
+"""The real python-telegram-bot Application end to end against a fake Bot API server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from bot.service import start_telegram, stop_telegram, telegram_application
+from bot.channels import telegram
+from tests.fakes.telegram import FakeTelegram
+from tests.helpers import make_config
+
+TOKEN = "123456:TEST-token"
+CHAT = 5001
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(TOKEN) as server:
+        yield server
+
+
+class Bot:
+    """A running motcua Telegram bot on the fake server; restartable on the same database."""
+
+    def __init__(self, fake: FakeTelegram, db: Path, **config: object):
+        self.fake = fake
+        self.config = make_config(db, telegram_base_url=fake.base_url, **config)
+        self.application = None
+
+    async def start(self, webhook: dict | None = None) -> None:
+        self.application, _ = telegram_application(self.config, TOKEN)
+        await start_telegram(self.application, webhook)
+
+    async def stop(self) -> None:
+        await stop_telegram(self.application)
+
+    async def say(self, text: str, chat: int = CHAT) -> list[dict]:
+        before = len(self.fake.sent(chat))
+        self.fake.push_text(chat, text)
+        return await self._replies(chat, before)
+
+    async def tap(self, data: str, chat: int = CHAT) -> list[dict]:
+        before = len(self.fake.sent(chat))
+        self.fake.push_callback(chat, data)
+        await self.fake.wait_for("answerCallbackQuery", count=self._answered() + 1)
+        return await self._replies(chat, before)
+
+    def _answered(self) -> int:
+        return sum(1 for c in self.fake.calls if c.method == "answerCallbackQuery" and c.ok)
+
+    async def _replies(self, chat: int, before: int) -> list[dict]:
+        """Waits for the turn's last message, the one carrying a keyboard (every turn has one)."""
+        count = before + 1
+        while True:
+            await self.fake.wait_for("sendMessage", count=count, chat_id=chat)
+            sent = self.fake.sent(chat)[before:]
+            if sent[-1].params.get("reply_markup"):
+                return [c.params for c in sent]
+            count = len(self.fake.sent(chat)) + 1
+
+
+def buttons(params: dict) -> list[tuple[str, str]]:
+    rows = params["reply_markup"]["inline_keyboard"]
+    return [(b["text"], b["callback_data"]) for row in rows for b in row]
+
+
+@pytest_asyncio.fixture
+async def bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[Bot]:
+    b = Bot(fake, tmp_path / "db.sqlite3")
+    await b.start()
+    yield b
+    await b.stop()
+
+
+@pytest.mark.asyncio
+async def test_commands_are_registered(bot: Bot) -> None:
+    [call] = [c for c in bot.fake.calls if c.method == "setMyCommands"]
+    assert [c["command"] for c in call.params["commands"]] == ["start", "menu", "tracuu", "help"]
+
+
+@pytest.mark.asyncio
+async def test_birth_question_without_diacritics_then_fee_button(bot: Bot) -> None:
+    [reply] = await bot.say("lam giay khai sinh cho con can gi")
+    assert "Đăng ký khai sinh" in reply["text"] and "Giấy chứng sinh" in reply["text"]
+    labels = dict(buttons(reply))
+    assert all(len(data.encode()) < 64 and data.isascii() for data in labels.values())
+    [fee] = await bot.tap(labels["Lệ phí"])
+    assert "Lệ phí" in fee["text"] and "Miễn" in fee["text"]
+
+
+@pytest.mark.asyncio
+async def test_ambiguous_question_gets_a_clarification_keyboard_and_the_tap_resolves_it(bot: Bot) -> None:
+    [reply] = await bot.say("chứng thực")
+    assert "Có phải bạn hỏi về" in reply["text"]
+    options = dict(buttons(reply))
+    assert "Chứng thực chữ ký" in options
+    [answer] = await bot.tap(options["Chứng thực chữ ký"])
+    assert answer["text"].startswith("Chứng thực chữ ký")
+
+
+@pytest.mark.asyncio
+async def test_out_of_scope_question_gets_the_hotline(bot: Bot) -> None:
+    [reply] = await bot.say("làm hộ chiếu lần đầu cần gì")
+    assert "chưa hỗ trợ" in reply["text"] and "1900 0000" in reply["text"]
+
+
+@pytest.mark.asyncio
+async def test_long_reply_arrives_as_two_messages(fake: FakeTelegram, tmp_path: Path) -> None:
+    from bot.channels.base import Reply
+    b = Bot(fake, tmp_path / "db.sqlite3")
+    await b.start()
+    try:
+        paragraphs = "\n\n".join(["Đoạn văn bản dài về thủ tục hành chính. " * 10] * 15)
+        assert 6000 <= len(paragraphs) < 8000
+        await telegram.TelegramChannel(b.application).send(str(CHAT), [Reply(paragraphs)])
+        sent = [c.params["text"] for c in fake.sent(CHAT)]
+        assert len(sent) == 2 and all(len(t) <= 4096 for t in sent)
+        assert " ".join(" ".join(sent).split()) == " ".join(paragraphs.split())
+        assert sent[0].endswith("chính.")
+    finally:
+        await b.stop()
+
+
+@pytest.mark.asyncio
+async def test_restart_in_the_middle_of_a_flow_continues_it(fake: FakeTelegram, tmp_path: Path) -> None:
+    b = Bot(fake, tmp_path / "db.sqlite3")
+    await b.start()
+    [menu] = await b.say("/start")
+    await b.stop()
+    b2 = Bot(fake, tmp_path / "db.sqlite3")
+    await b2.start()
+    try:
+        # the old message's button still works after the restart
+        [group] = await b2.tap(dict(buttons(menu))["Hộ tịch"])
+        assert "Hộ tịch" in group["text"]
+        # and the conversation remembers the procedure it was about
+        await b2.tap(dict(buttons(group))["Đăng ký kết hôn"])
+        [follow] = await b2.say("thế lệ phí bao nhiêu")
+        assert follow["text"].startswith("Đăng ký kết hôn · 💰 Lệ phí")
+    finally:
+        await b2.stop()
+
+
+@pytest.mark.asyncio
+async def test_stickers_get_a_friendly_text_answer(bot: Bot) -> None:
+    before = len(bot.fake.sent(CHAT))
+    bot.fake.push_update({"message": {
+        "message_id": 900, "date": 0, "chat": {"id": CHAT, "type": "private"},
+        "from": {"id": CHAT, "is_bot": False, "first_name": "Dân"},
+        "sticker": {"file_id": "x", "file_unique_id": "x", "width": 1, "height": 1, "is_animated": False,
+                    "is_video": False, "type": "regular"},
+    }})
+    await bot.fake.wait_for("sendMessage", count=before + 1, chat_id=CHAT)
+    assert "tin nhắn dạng chữ" in bot.fake.sent(CHAT)[-1].params["text"]
+
+
+@pytest.mark.asyncio
+async def test_webhook_without_the_right_secret_is_refused(fake: FakeTelegram, tmp_path: Path) -> None:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    b = Bot(fake, tmp_path / "db.sqlite3")
+    kwargs = telegram.run_kwargs(f"https://bot.example.org/tg-hook", "127.0.0.1", port)
+    await b.start(webhook=kwargs)
+    try:
+        [hook] = [c for c in fake.calls if c.method == "setWebhook"]
+        assert hook.params["secret_token"] == kwargs["secret_token"]
+        update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": CHAT, "type": "private"},
+                                                "from": {"id": CHAT, "is_bot": False, "first_name": "D"}, "text": "khai sinh"}}
+        url = f"http://127.0.0.1:{port}/tg-hook"
+        async with httpx.AsyncClient() as client:
+            bad = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+            missing = await client.post(url, json=update)
+            good = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": kwargs["secret_token"]})
+        assert bad.status_code == 403 and missing.status_code == 403 and good.status_code == 200
+        await fake.wait_for("sendMessage", chat_id=CHAT)
+        assert len(fake.sent(CHAT)) == 1
+    finally:
+        await b.stop()
