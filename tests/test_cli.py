@@ -75,3 +75,8 @@ def test_questions_lists_unanswered_most_frequent_first(tmp_path):
     assert lines[0].strip().startswith("2 × [unknown] giá vàng hôm nay")
     assert any("chứng thực" in line for line in lines) and not any("khai sinh" in line for line in lines)
     assert motcua("questions", "--unanswered", "--since", "soon", env=env).returncode == 2
+
+
+def test_run_telegram_without_token_explains_and_exits_2():
+    out = motcua("run", "telegram", env={"TELEGRAM_BOT_TOKEN": ""})
+    assert out.returncode == 2 and "TELEGRAM_BOT_TOKEN" in out.stderr
