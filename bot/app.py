@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.cases import CaseDesk
 from bot.catalog import Catalog, load_catalog
 from bot.config import Config
 from bot.dialog import Dialog, Forward
 from bot.matching import Matcher
 from bot.store import Store
+from bot.workdays import Calendar
 
 
 @dataclass
@@ -16,14 +18,23 @@ class App:
     config: Config
     catalog: Catalog
     store: Store
+    desk: CaseDesk
     dialog: Dialog
 
     async def close(self) -> None:
         await self.store.close()
 
 
+async def open_desk(config: Config) -> CaseDesk:
+    """The case desk alone, for staff commands that need no dialog."""
+    store = await Store.open(config.database)
+    return CaseDesk(store, load_catalog(config.procedures), Calendar(config.days_off, config.working_days),
+                    config.case_code_pattern)
+
+
 async def build_app(config: Config, forward: Forward | None = None) -> App:
     catalog = load_catalog(config.procedures)
     store = await Store.open(config.database)
-    dialog = Dialog(catalog, Matcher(catalog, config.case_code_pattern), store, config, forward)
-    return App(config, catalog, store, dialog)
+    desk = CaseDesk(store, catalog, Calendar(config.days_off, config.working_days), config.case_code_pattern)
+    dialog = Dialog(catalog, Matcher(catalog, config.case_code_pattern), store, config, desk, forward)
+    return App(config, catalog, store, desk, dialog)

@@ -58,11 +58,14 @@ def cmd_eval(args: argparse.Namespace, config: Config) -> int:
 def cmd_chat(args: argparse.Namespace, config: Config) -> int:
     from bot.app import build_app
     from bot.channels.console import ConsoleChannel, run_console
+    from bot.demo import ensure_demo_cases
+    from bot.demo import welcome as demo_welcome
 
     async def run() -> None:
         app = await build_app(config)
         try:
-            await run_console(app.dialog, ConsoleChannel())
+            codes = await ensure_demo_cases(app.desk)
+            await run_console(app.dialog, ConsoleChannel(), welcome=demo_welcome(codes))
         finally:
             await app.close()
 
@@ -115,6 +118,45 @@ def cmd_questions(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_cases(args: argparse.Namespace, config: Config) -> int:
+    from bot.app import open_desk
+    from bot.cases import CaseError, parse_time
+    from bot.store import now
+
+    async def run() -> int:
+        desk = await open_desk(config)
+        try:
+            if args.action == "add":
+                received = parse_time(args.received) if args.received else None
+                case = await desk.add(args.code, args.procedure, args.name, args.phone, received=received,
+                                      staff=args.staff, channel=args.channel)
+                print(desk.staff_view(case))
+            elif args.action == "update":
+                print(desk.staff_view(await desk.update(args.code, args.status, args.note, args.staff)))
+            elif args.action == "show":
+                case = await desk.require(args.code)
+                print(json.dumps(case.as_json(now().date()), ensure_ascii=False) if args.json else desk.staff_view(case))
+            elif args.action == "list":
+                cases = await desk.list(overdue=args.overdue)
+                today = now().date()
+                if args.json:
+                    print(json.dumps([c.as_json(today) for c in cases], ensure_ascii=False))
+                else:
+                    for c in cases:
+                        print(f"{c.code}  {c.procedure:<36} {c.status:<17} hẹn {c.due:%d/%m/%Y}  {c.timeliness(today)}")
+                    print(f"{len(cases)} hồ sơ")
+            elif args.action == "import":
+                print(f"Đã nhập {await desk.import_csv(Path(args.file), staff=args.staff)} hồ sơ.")
+            return 0
+        except CaseError as exc:
+            print(f"Lỗi: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await desk.store.close()
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="Chatbot for one-stop public-service desks")
     parser.add_argument("--config", help="config file (default: ./config.yaml or MOTCUA_CONFIG)")
@@ -138,6 +180,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_since, default=dt.timedelta(days=7), help="how far back, e.g. 7d")
     p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
     p.set_defaults(func=cmd_questions)
+
+    cases = sub.add_parser("cases", help="register, update and list cases (staff)")
+    csub = cases.add_subparsers(dest="action", required=True)
+    p = csub.add_parser("add", help="register a received case")
+    p.add_argument("code")
+    p.add_argument("--procedure", required=True, help="procedure id")
+    p.add_argument("--name", required=True, help="applicant's name")
+    p.add_argument("--phone", required=True, help="applicant's phone (used to verify look-ups)")
+    p.add_argument("--received", help="time received, e.g. 2026-11-20T09:30 (default: now)")
+    p.add_argument("--channel", default="trực tiếp", help="how it was submitted (trực tiếp, trực tuyến, bưu chính)")
+    p = csub.add_parser("update", help="change a case's status")
+    p.add_argument("code")
+    p.add_argument("status", help="submitted, received, processing, needs_supplement, awaiting_fees, transferred,"
+                                  " ready, returned, refused, withdrawn, stopped")
+    p.add_argument("--note", default="", help="what is missing, the reason, or any remark")
+    p = csub.add_parser("show", help="one case with its history")
+    p.add_argument("code")
+    p.add_argument("--json", action="store_true")
+    p = csub.add_parser("list", help="all cases")
+    p.add_argument("--overdue", action="store_true", help="only open cases past their due date")
+    p.add_argument("--json", action="store_true")
+    p = csub.add_parser("import", help="register cases from a CSV file (all rows or none)")
+    p.add_argument("file")
+    for p in csub.choices.values():
+        p.add_argument("--staff", default="", help="who makes the change (recorded in the history)")
+        p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    cases.set_defaults(func=cmd_cases)
 
     p = sub.add_parser("validate", help="check procedure guides and list every problem")
     p.add_argument("dir", nargs="?", help="folder of guides (default: from config)")

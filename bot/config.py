@@ -6,6 +6,7 @@ surfacing weeks later as a wrong hotline in a citizen's reply.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,9 @@ class Config:
     telegram_staff_chat: int | None = None
     staff: dict[str, frozenset[str]] = field(default_factory=dict)
     case_code_pattern: str = codes.DEFAULT_PATTERN
+    days_off: tuple[dt.date, ...] = ()
+    working_days: tuple[dt.date, ...] = ()
+    notifier_interval: float = 2.0
 
     def is_staff(self, channel: str, user: str) -> bool:
         return user in self.staff.get(channel, frozenset())
@@ -85,6 +89,16 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
     staff_chat = telegram.get("staff_chat_id")
     if staff_chat is not None and not isinstance(staff_chat, int):
         raise ConfigError("config: telegram.staff_chat_id must be a number")
+    calendar = _section(raw, "calendar")
+    dates: dict[str, tuple[dt.date, ...]] = {}
+    for key in ("days_off", "working_days"):
+        values = calendar.get(key) or []
+        if not isinstance(values, list) or not all(isinstance(v, dt.date) for v in values):
+            raise ConfigError(f"config: calendar.{key} must be a list of dates like 2026-08-22")
+        dates[key] = tuple(values)
+    interval = _section(raw, "notifier").get("interval_seconds", 2.0)
+    if not isinstance(interval, (int, float)) or interval <= 0:
+        raise ConfigError("config: notifier.interval_seconds must be a positive number")
     database = Path(env.get("MOTCUA_DB") or raw.get("database") or "data/motcua.sqlite3")
     procedures = Path(raw.get("procedures") or "procedures")
     return Config(
@@ -95,4 +109,7 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         telegram_staff_chat=staff_chat,
         staff=staff,
         case_code_pattern=str(raw.get("case_code_pattern") or codes.DEFAULT_PATTERN),
+        days_off=dates["days_off"],
+        working_days=dates["working_days"],
+        notifier_interval=float(interval),
     )

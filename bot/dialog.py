@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from bot import answers
+from bot.cases import CaseDesk
 from bot.catalog import ASPECTS, Catalog
 from bot.channels.base import Incoming, Reply
 from bot.config import Config
 from bot.matching import Matcher, Understanding, detect_aspect
 from bot.privacy import mask_digits
+from bot.staff import is_staff_command, run_staff_command
 from bot.store import Store
 from bot.text import clean, normalize
+from bot.tracking import Tracking
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +47,14 @@ class Turn:
 
 
 class Dialog:
-    def __init__(self, catalog: Catalog, matcher: Matcher, store: Store, config: Config,
+    def __init__(self, catalog: Catalog, matcher: Matcher, store: Store, config: Config, desk: CaseDesk,
                  forward: Forward | None = None):
         self.catalog = catalog
         self.matcher = matcher
         self.store = store
         self.config = config
+        self.desk = desk
+        self.tracking = Tracking(desk, store, config.office)
         self.forward = forward
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
@@ -106,6 +111,10 @@ class Dialog:
                 return [answers.procedure_answer(self.catalog[guide_id], aspect or None)]
         if kind == "human":
             return [answers.contact(self.config.office)]
+        if kind == "track":
+            return await self.tracking.start(turn.incoming.channel, turn.incoming.user, turn.state, None)
+        if kind in {"follow", "unfollow", "case"} and rest:
+            return await self.tracking.on_action(turn.incoming.channel, turn.incoming.user, turn.state, kind, rest)
         return [self.menu(turn, "Lựa chọn này không còn hiệu lực. Bạn chọn lại giúp mình nhé.")]
 
     def menu(self, turn: Turn, extra: str = "") -> Reply:
@@ -114,12 +123,21 @@ class Dialog:
     # typed messages
 
     async def on_text(self, turn: Turn, text: str) -> list[Reply]:
+        channel, user = turn.incoming.channel, turn.incoming.user
         norm = normalize(text)
         if not norm:
             return [self.menu(turn)]
         if norm.lstrip("/") in _RESET or text.startswith("/start"):
-            turn.state.pop("procedure", None)
+            for key in ("procedure", "lookup"):
+                turn.state.pop(key, None)
             return [self.menu(turn)]
+        if is_staff_command(text) and self.config.is_staff(channel, user):
+            return [Reply(await run_staff_command(self.desk, text, f"{channel}:{user}"))]
+        if norm in {"tracuu", "tra cuu"}:
+            return await self.tracking.start(channel, user, turn.state, None)
+        stepped = await self.tracking.step(channel, user, turn.state, text)
+        if stepped is not None:
+            return stepped
         u = self.matcher.understand(text)
         turn.english = u.english
         replies, answered = await self.respond(turn, u, text)
@@ -153,7 +171,8 @@ class Dialog:
             ref = await self.forward_to_staff(turn, text)
             return [answers.contact(office, forwarded_ref=ref, english=u.english)], True
         if u.intent == "case_status":
-            return [self.case_prompt(turn)], True
+            channel, user = turn.incoming.channel, turn.incoming.user
+            return await self.tracking.start(channel, user, turn.state, u.case_code), True
         if u.intent == "feedback":
             return [self.feedback_ack(turn, text)], True
         return [answers.out_of_scope(office, english=u.english)], False
@@ -164,12 +183,6 @@ class Dialog:
         ref = await self.store.add_handoff(turn.incoming.channel, turn.incoming.user)
         await self.forward(f"Công dân cần gặp cán bộ (mã {ref}, kênh {turn.incoming.channel}):\n{mask_digits(text[:1000])}")
         return ref
-
-    def case_prompt(self, turn: Turn) -> Reply:
-        return Reply(
-            "Để tra cứu hồ sơ, bạn gửi mã hồ sơ in trên Giấy tiếp nhận (ví dụ 000.00.27.H15-251120-0012).",
-            (answers.MENU_BUTTON,),
-        )
 
     def feedback_ack(self, turn: Turn, text: str) -> Reply:
         office = self.config.office

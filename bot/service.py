@@ -3,6 +3,7 @@ the way out. PTB's run_polling / run_webhook stop gracefully on SIGINT and SIGTE
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Update
@@ -11,6 +12,7 @@ from telegram.ext import Application
 from bot.app import App, build_app
 from bot.channels import telegram
 from bot.config import Config
+from bot.notifier import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +20,7 @@ log = logging.getLogger(__name__)
 def telegram_application(config: Config, token: str) -> tuple[Application, dict[str, App]]:
     """The Telegram application wired to a fresh App (kept in the returned holder)."""
     holder: dict[str, App] = {}
+    tasks: dict[str, asyncio.Task] = {}
 
     async def post_init(application: Application) -> None:
         staff_chat = config.telegram_staff_chat
@@ -25,9 +28,16 @@ def telegram_application(config: Config, token: str) -> tuple[Application, dict[
         async def forward(text: str) -> None:
             await application.bot.send_message(staff_chat, text)
 
-        holder["app"] = await build_app(config, forward if staff_chat else None)
+        app = await build_app(config, forward if staff_chat else None)
+        holder["app"] = app
+        notifier = Notifier(app.store, {telegram.NAME: telegram.TelegramChannel(application)}, config.notifier_interval)
+        tasks["notifier"] = asyncio.create_task(notifier.run(), name="notifier")
 
     async def post_shutdown(application: Application) -> None:
+        task = tasks.pop("notifier", None)
+        if task:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         if "app" in holder:
             await holder.pop("app").close()
 

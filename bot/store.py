@@ -19,7 +19,7 @@ import json
 import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable, Sequence
 
 import aiosqlite
 
@@ -52,6 +52,60 @@ MIGRATIONS: list[str] = [
         at TEXT NOT NULL
     );
     """,
+    # 2: cases, their history, followers, the outbox of notifications, look-up attempts
+    """
+    CREATE TABLE cases (
+        code TEXT PRIMARY KEY,
+        procedure TEXT NOT NULL,
+        name TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        received TEXT NOT NULL,
+        due TEXT NOT NULL,
+        status TEXT NOT NULL,
+        supplement_by TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX cases_status ON cases(status);
+    CREATE TABLE case_history (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL REFERENCES cases(code) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        staff TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX case_history_code ON case_history(code, id);
+    CREATE TABLE follows (
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        code TEXT NOT NULL REFERENCES cases(code) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        PRIMARY KEY (channel, user, code)
+    );
+    CREATE INDEX follows_code ON follows(code);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try TEXT NOT NULL,
+        last_error TEXT NOT NULL DEFAULT '',
+        waiting INTEGER NOT NULL DEFAULT 0,
+        delivered_at TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox(delivered_at, next_try);
+    CREATE TABLE lookup_attempts (
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        at TEXT NOT NULL,
+        ok INTEGER NOT NULL
+    );
+    CREATE INDEX lookup_attempts_user ON lookup_attempts(channel, user, at);
+    """,
 ]
 
 
@@ -66,6 +120,8 @@ class Store:
     def __init__(self, db: aiosqlite.Connection):
         self.db = db
         self._lock = asyncio.Lock()
+        self.outbox_listeners: list[Callable[[], None]] = []
+        """Called after a commit that added outbox rows (the notifier wakes at once)."""
         self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar("in_tx", default=False)
 
     @asynccontextmanager
@@ -158,6 +214,155 @@ class Store:
                 (ref, channel, user, now().isoformat()),
             )
         return ref
+
+    # cases
+
+    async def case(self, code: str) -> aiosqlite.Row | None:
+        async with self.db.execute("SELECT * FROM cases WHERE code = ?", (code,)) as cur:
+            return await cur.fetchone()
+
+    async def case_history(self, code: str) -> list[aiosqlite.Row]:
+        async with self.db.execute(
+            "SELECT at, status, note, staff FROM case_history WHERE code = ? ORDER BY id", (code,)
+        ) as cur:
+            return list(await cur.fetchall())
+
+    async def cases(self, *, open_only: bool = False, procedure: str | None = None) -> list[aiosqlite.Row]:
+        sql = "SELECT * FROM cases WHERE 1=1"
+        args: list[Any] = []
+        if open_only:
+            sql += " AND status NOT IN ('returned', 'refused', 'withdrawn', 'stopped')"
+        if procedure:
+            sql += " AND procedure = ?"
+            args.append(procedure)
+        async with self.db.execute(sql + " ORDER BY received", args) as cur:
+            return list(await cur.fetchall())
+
+    async def insert_case(self, row: dict[str, Any], staff: str, note: str = "") -> None:
+        """A new case with the first step of its history, in one transaction."""
+        async with self.transaction():
+            await self.db.execute(
+                "INSERT INTO cases (code, procedure, name, phone, channel, received, due, status, created_at)"
+                " VALUES (:code, :procedure, :name, :phone, :channel, :received, :due, :status, :created_at)",
+                {**row, "created_at": now().isoformat()},
+            )
+            await self.db.execute(
+                "INSERT INTO case_history (code, at, status, note, staff) VALUES (?, ?, ?, ?, ?)",
+                (row["code"], row["received"], row["status"], note, staff),
+            )
+
+    async def change_status(
+        self, code: str, status: str, note: str, staff: str, *, due: str | None = None,
+        supplement_by: str | None = None, notify: Sequence[tuple[str, str, str, dict[str, Any]]] = (),
+        at: dt.datetime | None = None,
+    ) -> None:
+        """A status change, its history step and one outbox row per follower, all or nothing."""
+        at_text = (at or now()).isoformat()
+        async with self.transaction():
+            await self.db.execute(
+                "UPDATE cases SET status = ?, due = COALESCE(?, due), supplement_by = ? WHERE code = ?",
+                (status, due, supplement_by, code),
+            )
+            await self.db.execute(
+                "INSERT INTO case_history (code, at, status, note, staff) VALUES (?, ?, ?, ?, ?)",
+                (code, at_text, status, note, staff),
+            )
+            for channel, user, kind, payload in notify:
+                await self._enqueue(channel, user, kind, payload)
+        if notify:
+            self._outbox_changed()
+
+    async def followers(self, code: str) -> list[tuple[str, str]]:
+        async with self.db.execute("SELECT channel, user FROM follows WHERE code = ? ORDER BY at", (code,)) as cur:
+            return [(r["channel"], r["user"]) for r in await cur.fetchall()]
+
+    async def follow(self, channel: str, user: str, code: str) -> None:
+        async with self.transaction():
+            await self.db.execute(
+                "INSERT OR IGNORE INTO follows (channel, user, code, at) VALUES (?, ?, ?, ?)",
+                (channel, user, code, now().isoformat()),
+            )
+
+    async def unfollow(self, channel: str, user: str, code: str) -> None:
+        async with self.transaction():
+            await self.db.execute(
+                "DELETE FROM follows WHERE channel = ? AND user = ? AND code = ?", (channel, user, code)
+            )
+
+    async def is_following(self, channel: str, user: str, code: str) -> bool:
+        async with self.db.execute(
+            "SELECT 1 FROM follows WHERE channel = ? AND user = ? AND code = ?", (channel, user, code)
+        ) as cur:
+            return await cur.fetchone() is not None
+
+    # look-up attempts (verification throttle)
+
+    async def record_lookup(self, channel: str, user: str, ok: bool) -> None:
+        async with self.transaction():
+            await self.db.execute(
+                "INSERT INTO lookup_attempts (channel, user, at, ok) VALUES (?, ?, ?, ?)",
+                (channel, user, now().isoformat(), int(ok)),
+            )
+
+    async def failed_lookups(self, channel: str, user: str, since: dt.datetime) -> int:
+        async with self.db.execute(
+            "SELECT COUNT(*) FROM lookup_attempts WHERE channel = ? AND user = ? AND at >= ? AND ok = 0",
+            (channel, user, since.isoformat()),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def lookups_since(self, since: dt.datetime) -> int:
+        async with self.db.execute("SELECT COUNT(*) FROM lookup_attempts WHERE at >= ?", (since.isoformat(),)) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    # outbox
+
+    async def _enqueue(self, channel: str, user: str, kind: str, payload: dict[str, Any]) -> None:
+        stamp = now().isoformat()
+        await self.db.execute(
+            "INSERT INTO outbox (channel, user, kind, payload, created_at, next_try) VALUES (?, ?, ?, ?, ?, ?)",
+            (channel, user, kind, json.dumps(payload, ensure_ascii=False), stamp, stamp),
+        )
+
+    async def enqueue(self, channel: str, user: str, kind: str, payload: dict[str, Any]) -> None:
+        async with self.transaction():
+            await self._enqueue(channel, user, kind, payload)
+        self._outbox_changed()
+
+    def _outbox_changed(self) -> None:
+        for listener in self.outbox_listeners:
+            listener()
+
+    async def due_outbox(self, channels: list[str], at: dt.datetime, limit: int = 50) -> list[aiosqlite.Row]:
+        """Undelivered rows whose time has come, for the channels this process serves."""
+        if not channels:
+            return []
+        marks = ",".join("?" * len(channels))
+        async with self.db.execute(
+            f"SELECT * FROM outbox WHERE delivered_at IS NULL AND waiting = 0 AND next_try <= ?"
+            f" AND channel IN ({marks}) ORDER BY id LIMIT ?",
+            (at.isoformat(), *channels, limit),
+        ) as cur:
+            return list(await cur.fetchall())
+
+    async def mark_delivered(self, row_id: int) -> None:
+        async with self.transaction():
+            await self.db.execute(
+                "UPDATE outbox SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL", (now().isoformat(), row_id)
+            )
+
+    async def mark_failed(self, row_id: int, attempts: int, next_try: dt.datetime, error: str) -> None:
+        async with self.transaction():
+            await self.db.execute(
+                "UPDATE outbox SET attempts = ?, next_try = ?, last_error = ? WHERE id = ?",
+                (attempts, next_try.isoformat(), error[:300], row_id),
+            )
+
+    async def outbox_rows(self) -> list[aiosqlite.Row]:
+        async with self.db.execute("SELECT * FROM outbox ORDER BY id") as cur:
+            return list(await cur.fetchall())
 
     # question log
 

@@ -80,3 +80,35 @@ def test_questions_lists_unanswered_most_frequent_first(tmp_path):
 def test_run_telegram_without_token_explains_and_exits_2():
     out = motcua("run", "telegram", env={"TELEGRAM_BOT_TOKEN": ""})
     assert out.returncode == 2 and "TELEGRAM_BOT_TOKEN" in out.stderr
+
+
+def test_cases_command_line_contract(tmp_path):
+    db = ["--db", str(tmp_path / "c.sqlite3")]
+    code = "000.00.27.H15-251120-0012"
+    add = motcua("cases", "add", code, "--procedure", "dang-ky-ket-hon", "--name", "Phạm Thị Dung",
+                 "--phone", "0987654321", "--received", "2026-11-20T09:30", "--staff", "cb.lan", *db)
+    assert add.returncode == 0, add.stderr
+    assert "0987654321" not in add.stdout
+    upd = motcua("cases", "update", "000 00 27 h15 251120 0012", "processing", "--note", "thẩm định",
+                 "--staff", "cb.minh", *db)
+    assert upd.returncode == 0, upd.stderr
+    shown = json.loads(motcua("cases", "show", code, "--json", *db).stdout)
+    assert {"code", "procedure", "status", "received", "due", "on_time", "history"} <= set(shown)
+    assert shown["status"] == "processing" and shown["received"] == "2026-11-20T09:30:00"
+    assert [h["staff"] for h in shown["history"]] == ["cb.lan", "cb.minh"]
+    listed = json.loads(motcua("cases", "list", "--overdue", "--json", *db).stdout)
+    assert [c["code"] for c in listed] == [code] and listed[0]["on_time"] is False
+    bad = motcua("cases", "update", code, "flying", *db)
+    assert bad.returncode != 0 and "không hợp lệ" in bad.stderr
+    missing = motcua("cases", "show", "000.00.27.H15-251120-9999", *db)
+    assert missing.returncode != 0 and "không có hồ sơ" in missing.stderr
+
+
+def test_cases_import_reports_bad_rows_and_exits_non_zero(tmp_path):
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_text("code,procedure,name,phone\n000.00.27.H15-251120-0001,dang-ky-khai-sinh,A,0912345678\n"
+                        "x,dang-ky-khai-sinh,B,0912345678\n", encoding="utf-8")
+    out = motcua("cases", "import", str(csv_file), "--db", str(tmp_path / "c.sqlite3"))
+    assert out.returncode != 0 and "dòng 3" in out.stderr
+    listed = motcua("cases", "list", "--json", "--db", str(tmp_path / "c.sqlite3"))
+    assert json.loads(listed.stdout) == []

@@ -1,0 +1,317 @@
+"""Cases filed at the desk: statuses, due dates, what a citizen is told, staff operations.
+
+Statuses follow the one-stop process of Decree 118/2025 and the status list that case systems
+synchronise with the national portal. Whether a case is on time is computed from its history
+and due date, never stored, so correcting a date corrects every report.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot import codes
+from bot.catalog import Catalog
+from bot.privacy import mask_phone
+from bot.store import Store, now
+from bot.workdays import Calendar
+
+# status: (label, what it means, what happens next) in the citizen's words
+STATUS_INFO: dict[str, tuple[str, str, str]] = {
+    "submitted": ("Đã nộp trực tuyến, chờ tiếp nhận",
+                  "Hồ sơ bạn nộp trực tuyến đã đến Bộ phận Một cửa, đang chờ cán bộ kiểm tra.",
+                  "Cán bộ sẽ tiếp nhận, hoặc báo bạn bổ sung trong tối đa 03 ngày làm việc."),
+    "received": ("Đã tiếp nhận", "Hồ sơ đã được tiếp nhận đầy đủ.",
+                 "Hồ sơ được chuyển tới bộ phận chuyên môn để giải quyết."),
+    "processing": ("Đang xử lý", "Cán bộ chuyên môn đang giải quyết hồ sơ của bạn.",
+                   "Khi có kết quả, bạn sẽ được báo để đến nhận."),
+    "needs_supplement": ("Cần bổ sung hồ sơ", "Hồ sơ còn thiếu hoặc chưa đúng nên chưa giải quyết tiếp được.",
+                         "Bạn bổ sung giấy tờ còn thiếu tại Bộ phận Một cửa hoặc trực tuyến; thời hạn giải quyết"
+                         " được tính lại từ khi hồ sơ đủ."),
+    "awaiting_fees": ("Chờ nộp phí, lệ phí", "Hồ sơ đang chờ bạn nộp phí, lệ phí hoặc nghĩa vụ tài chính.",
+                      "Bạn nộp theo thông báo đã nhận; sau đó hồ sơ được giải quyết tiếp."),
+    "transferred": ("Đã chuyển cơ quan có thẩm quyền", "Hồ sơ đã được chuyển tới cơ quan có thẩm quyền giải quyết.",
+                    "Kết quả sẽ được trả về Bộ phận Một cửa nơi bạn nộp."),
+    "ready": ("Đã có kết quả, chờ trả", "Hồ sơ đã giải quyết xong.",
+              "Bạn mang Giấy tiếp nhận và giấy tờ tùy thân đến Bộ phận Một cửa để nhận kết quả."),
+    "returned": ("Đã trả kết quả", "Bạn đã nhận kết quả.", "Không cần làm gì thêm."),
+    "refused": ("Từ chối giải quyết", "Hồ sơ không đủ điều kiện để giải quyết.",
+                "Bạn xem lý do; nếu chưa rõ, liên hệ Bộ phận Một cửa."),
+    "withdrawn": ("Đã rút hồ sơ", "Hồ sơ đã được rút theo đề nghị của bạn.", "Không cần làm gì thêm."),
+    "stopped": ("Dừng xử lý", "Hồ sơ đã dừng xử lý.", "Bạn xem lý do; nếu chưa rõ, liên hệ Bộ phận Một cửa."),
+}
+STATUSES = tuple(STATUS_INFO)
+CLOSED = frozenset({"returned", "refused", "withdrawn", "stopped"})
+RESULT = frozenset({"ready", "returned"})
+PAUSED = frozenset({"needs_supplement"})
+SUPPLEMENT_DAYS = 15
+"""A file not completed within 15 days of the supplement request is closed (ND 118 art. 19.5)."""
+
+
+class CaseError(ValueError):
+    """Bad staff input, with a message that says what to correct."""
+
+
+@dataclass(frozen=True)
+class Step:
+    at: dt.datetime
+    status: str
+    note: str
+    staff: str
+
+
+@dataclass(frozen=True)
+class Case:
+    code: str
+    procedure: str
+    name: str
+    phone: str
+    channel: str
+    received: dt.datetime
+    due: dt.date
+    status: str
+    supplement_by: dt.date | None
+    history: tuple[Step, ...]
+
+    @property
+    def closed(self) -> bool:
+        return self.status in CLOSED
+
+    def finished_on(self) -> dt.date | None:
+        """When the result was ready, or the case closed without one."""
+        for step in self.history:
+            if step.status in RESULT or step.status in CLOSED:
+                return step.at.date()
+        return None
+
+    def timeliness(self, today: dt.date) -> str:
+        """early / on_time / late for finished cases; in_time / overdue for open ones."""
+        done = self.finished_on()
+        if done is not None:
+            return "early" if done < self.due else "on_time" if done == self.due else "late"
+        if self.status in PAUSED:
+            return "in_time"
+        return "overdue" if today > self.due else "in_time"
+
+    def on_time(self, today: dt.date) -> bool:
+        return self.timeliness(today) in {"early", "on_time", "in_time"}
+
+    def last_note(self) -> str:
+        return self.history[-1].note if self.history else ""
+
+    def as_json(self, today: dt.date) -> dict[str, Any]:
+        return {
+            "code": self.code, "procedure": self.procedure, "status": self.status,
+            "received": self.received.isoformat(), "due": self.due.isoformat(),
+            "on_time": self.on_time(today), "timeliness": self.timeliness(today),
+            "phone": mask_phone(self.phone),
+            "history": [{"at": s.at.isoformat(), "status": s.status, "note": s.note, "staff": s.staff}
+                        for s in self.history],
+        }
+
+
+def normalize_phone(raw: str) -> str | None:
+    digits = re.sub(r"[\s.\-()]", "", raw)
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    return digits if re.fullmatch(r"0\d{8,10}", digits) else None
+
+
+def parse_time(raw: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(raw.strip().replace(" ", "T")).replace(tzinfo=None, microsecond=0)
+    except ValueError:
+        raise CaseError(f"thời điểm {raw!r} không đúng dạng 2026-11-20T09:30") from None
+
+
+class CaseDesk:
+    """Staff operations on cases and the texts citizens read about them."""
+
+    def __init__(self, store: Store, catalog: Catalog, calendar: Calendar, code_pattern: str = codes.DEFAULT_PATTERN):
+        self.store = store
+        self.catalog = catalog
+        self.calendar = calendar
+        self.code_pattern = code_pattern
+
+    def canonical_code(self, raw: str) -> str:
+        code = codes.canonical(raw, self.code_pattern)
+        if code is None:
+            raise CaseError(f"mã hồ sơ {raw!r} không đúng định dạng (ví dụ 000.00.27.H15-251120-0012)")
+        return code
+
+    async def get(self, code: str) -> Case | None:
+        row = await self.store.case(code)
+        return None if row is None else _case(row, await self.store.case_history(code))
+
+    async def require(self, raw_code: str) -> Case:
+        case = await self.get(self.canonical_code(raw_code))
+        if case is None:
+            raise CaseError(f"không có hồ sơ {raw_code.strip()}")
+        return case
+
+    def check_new(self, code: str, procedure: str, name: str, phone: str) -> tuple[str, str, str, str]:
+        canonical = self.canonical_code(code)
+        if procedure not in self.catalog:
+            raise CaseError(f"thủ tục {procedure!r} không có trong danh mục")
+        if not name.strip():
+            raise CaseError("thiếu họ tên người nộp")
+        normalized = normalize_phone(phone)
+        if normalized is None:
+            raise CaseError("số điện thoại không hợp lệ (cần 10 chữ số, ví dụ 0912345678)")
+        return canonical, procedure, name.strip(), normalized
+
+    async def add(self, code: str, procedure: str, name: str, phone: str, *, received: dt.datetime | None = None,
+                  staff: str = "", channel: str = "trực tiếp", status: str = "received") -> Case:
+        code, procedure, name, phone = self.check_new(code, procedure, name, phone)
+        if await self.store.case(code) is not None:
+            raise CaseError(f"hồ sơ {code} đã có")
+        received = received or now()
+        due = self.calendar.due_date(received, self.catalog[procedure].processing_time.working_days)
+        await self.store.insert_case({
+            "code": code, "procedure": procedure, "name": name, "phone": phone, "channel": channel,
+            "received": received.isoformat(), "due": due.isoformat(), "status": status,
+        }, staff)
+        return await self.require(code)
+
+    async def update(self, raw_code: str, status: str, note: str = "", staff: str = "",
+                     at: dt.datetime | None = None) -> Case:
+        if status not in STATUS_INFO:
+            raise CaseError(f"trạng thái {status!r} không hợp lệ; dùng một trong: {', '.join(STATUSES)}")
+        case = await self.require(raw_code)
+        if case.closed:
+            raise CaseError(f"hồ sơ {case.code} đã kết thúc ({STATUS_INFO[case.status][0]}), không cập nhật được")
+        if status in {"needs_supplement", "refused", "stopped"} and not note.strip():
+            raise CaseError("cần ghi chú: giấy tờ phải bổ sung hoặc lý do")
+        at = at or now()
+        due = None
+        supplement_by = None
+        if status == "needs_supplement":
+            supplement_by = (at.date() + dt.timedelta(days=SUPPLEMENT_DAYS)).isoformat()
+        elif case.status in PAUSED:
+            # the clock restarts in full once the file is complete (ND 118 art. 19)
+            working_days = self.catalog[case.procedure].processing_time.working_days
+            due = self.calendar.due_date(at, working_days).isoformat()
+        followers = await self.store.followers(case.code)
+        payload = self.notification(case, status, note)
+        await self.store.change_status(
+            case.code, status, note.strip(), staff, due=due, supplement_by=supplement_by, at=at,
+            notify=[(channel, user, "status", payload) for channel, user in followers],
+        )
+        return await self.require(case.code)
+
+    async def list(self, *, overdue: bool = False) -> list[Case]:
+        rows = await self.store.cases(open_only=overdue)
+        out = [_case(r, await self.store.case_history(r["code"])) for r in rows]
+        today = now().date()
+        return [c for c in out if not overdue or c.timeliness(today) == "overdue"]
+
+    def notification(self, case: Case, status: str, note: str) -> dict[str, Any]:
+        """What a follower is sent when the case moves (stored in the outbox as is)."""
+        label, meaning, nxt = STATUS_INFO[status]
+        guide = self.catalog[case.procedure] if case.procedure in self.catalog else None
+        lines = [f"🔔 Hồ sơ {case.code}" + (f" ({guide.name})" if guide else ""), f"Trạng thái mới: {label}.", meaning]
+        if note.strip():
+            lines.append(("Cần bổ sung: " if status == "needs_supplement" else "Ghi chú: ") + note.strip())
+        if nxt:
+            lines.append(f"Tiếp theo: {nxt}")
+        return {"text": "\n".join(lines), "code": case.code, "status": status}
+
+    def view(self, case: Case, hotline: str, today: dt.date | None = None) -> str:
+        """The look-up answer for the citizen who proved the case is theirs."""
+        today = today or now().date()
+        label, meaning, nxt = STATUS_INFO[case.status]
+        guide = self.catalog[case.procedure] if case.procedure in self.catalog else None
+        lines = [
+            f"Hồ sơ {case.code}",
+            f"Thủ tục: {guide.name if guide else case.procedure}",
+            f"Trạng thái: {label}. {meaning}",
+            f"Nhận hồ sơ: {case.received:%H:%M %d/%m/%Y}",
+        ]
+        timeliness = case.timeliness(today)
+        if case.status in PAUSED:
+            lines.append("Thời hạn giải quyết tạm dừng trong khi chờ bổ sung.")
+        elif not case.closed and case.status not in RESULT:
+            left = self.calendar.working_days_between(today, case.due)
+            if timeliness == "overdue":
+                lines.append(f"Hẹn trả: {case.due:%d/%m/%Y}, đã quá hạn {-left} ngày làm việc.")
+            elif left == 0:
+                lines.append(f"Hẹn trả: hôm nay, {case.due:%d/%m/%Y}.")
+            else:
+                lines.append(f"Hẹn trả: {case.due:%d/%m/%Y} (còn {left} ngày làm việc, đúng hạn).")
+        else:
+            verdict = {"early": "trước hạn", "on_time": "đúng hạn", "late": "quá hạn"}[timeliness]
+            lines.append(f"Hẹn trả: {case.due:%d/%m/%Y}; giải quyết {verdict}.")
+        if case.status in PAUSED:
+            lines.append(f"Cần bổ sung: {case.last_note() or 'liên hệ Bộ phận Một cửa để biết chi tiết'}")
+            if case.supplement_by:
+                lines.append(f"Hạn bổ sung: {case.supplement_by:%d/%m/%Y}; quá hạn này hồ sơ có thể bị đóng.")
+        elif case.status in {"refused", "stopped"} and case.last_note():
+            lines.append(f"Lý do: {case.last_note()}")
+        if timeliness == "overdue":
+            reason = case.last_note()
+            lines.append("Chúng tôi thành thật xin lỗi vì hồ sơ của bạn đã quá hạn."
+                         + (f" Lý do: {reason}." if reason else "")
+                         + f" Bạn có thể gọi {hotline} để được lãnh đạo bộ phận một cửa hỗ trợ.")
+        if nxt:
+            lines.append(f"Tiếp theo: {nxt}")
+        return "\n".join(lines)
+
+    def staff_view(self, case: Case, today: dt.date | None = None) -> str:
+        today = today or now().date()
+        steps = [f"  {s.at:%d/%m %H:%M} {s.status}" + (f": {s.note}" if s.note else "") + (f" ({s.staff})" if s.staff else "")
+                 for s in case.history]
+        return "\n".join([
+            f"{case.code} · {case.procedure} · {case.status} · hẹn {case.due:%d/%m/%Y} · {case.timeliness(today)}",
+            f"Người nộp: {case.name} · ĐT {mask_phone(case.phone)} · kênh {case.channel}",
+            *steps,
+        ])
+
+    async def import_csv(self, path: Path, staff: str = "") -> int:
+        """All rows or none: every bad row is reported by line number, then nothing is written."""
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CaseError(f"{path.name}: không phải UTF-8 (byte {exc.start}); hãy lưu lại file dạng CSV UTF-8") from None
+        except OSError as exc:
+            raise CaseError(f"{path}: {exc.strerror}") from None
+        reader = csv.DictReader(io.StringIO(text))
+        required = ["code", "procedure", "name", "phone"]
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise CaseError(f"{path.name}: thiếu cột {', '.join(missing)} (cần: code,procedure,name,phone[,received,channel])")
+        rows, problems, seen = [], [], set()
+        for line, row in enumerate(reader, 2):
+            try:
+                code, procedure, name, phone = self.check_new(*(row.get(c) or "" for c in required))
+                received = parse_time(row["received"]) if (row.get("received") or "").strip() else now()
+                if code in seen or await self.store.case(code) is not None:
+                    raise CaseError(f"hồ sơ {code} đã có")
+                seen.add(code)
+                rows.append((code, procedure, name, phone, received, (row.get("channel") or "trực tiếp").strip()))
+            except CaseError as exc:
+                problems.append(f"dòng {line}: {exc}")
+        if problems:
+            raise CaseError(f"{path.name}: {len(problems)} dòng lỗi, chưa nhập dòng nào:\n" + "\n".join(problems))
+        async with self.store.transaction():
+            for code, procedure, name, phone, received, channel in rows:
+                await self.add(code, procedure, name, phone, received=received, staff=staff, channel=channel)
+        return len(rows)
+
+
+def _case(row: aiosqlite.Row, history: list[aiosqlite.Row]) -> Case:
+    return Case(
+        code=row["code"], procedure=row["procedure"], name=row["name"], phone=row["phone"],
+        channel=row["channel"], received=dt.datetime.fromisoformat(row["received"]),
+        due=dt.date.fromisoformat(row["due"]), status=row["status"],
+        supplement_by=dt.date.fromisoformat(row["supplement_by"]) if row["supplement_by"] else None,
+        history=tuple(Step(dt.datetime.fromisoformat(h["at"]), h["status"], h["note"], h["staff"]) for h in history),
+    )

@@ -1,0 +1,78 @@
+"""Delivering the outbox: status changes reach the citizens who follow a case.
+
+A status change writes one outbox row per follower in the same transaction as the change, so
+a notification exists exactly when the change does, whichever process made it (the bot, the
+CLI) and whether or not the bot was running. This task reads due rows for the channels this
+process serves, sends them, marks them delivered, and retries failures with exponential
+back-off. It wakes at once for changes made in this process and polls for the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable, Mapping
+
+from bot.channels.base import Button, Channel, Reply
+from bot.store import Store, now
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = dt.timedelta(hours=1)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """2, 4, 8 … seconds after each failure, at most an hour."""
+    return min(MAX_BACKOFF, dt.timedelta(seconds=2 ** min(attempts, 12)))
+
+
+def render(kind: str, payload: dict) -> Reply:
+    """An outbox row as the reply the follower sees."""
+    buttons = tuple(Button(b["label"], b["action"]) for b in payload.get("buttons", []))
+    if kind == "status" and not buttons and payload.get("code"):
+        buttons = (Button("Xem chi tiết", f"case:{payload['code']}"),)
+    return Reply(payload["text"], buttons)
+
+
+class Notifier:
+    def __init__(self, store: Store, channels: Mapping[str, Channel], interval: float = 2.0,
+                 clock: Callable[[], dt.datetime] = now):
+        self.store = store
+        self.channels = dict(channels)
+        self.interval = interval
+        self.clock = clock
+        self._wake = asyncio.Event()
+        store.outbox_listeners.append(self.wake)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def deliver_due(self) -> int:
+        """One pass over the due rows; returns how many were delivered."""
+        delivered = 0
+        for row in await self.store.due_outbox(list(self.channels), self.clock()):
+            channel = self.channels[row["channel"]]
+            try:
+                await channel.send(row["user"], [render(row["kind"], json.loads(row["payload"]))])
+            except Exception as exc:  # a channel failure must never stop the loop
+                attempts = row["attempts"] + 1
+                log.warning("outbox %s: attempt %s failed: %s", row["id"], attempts, type(exc).__name__)
+                await self.store.mark_failed(row["id"], attempts, self.clock() + backoff(attempts), repr(exc))
+                continue
+            await self.store.mark_delivered(row["id"])
+            delivered += 1
+        return delivered
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.deliver_due()
+            except Exception:
+                log.exception("notifier pass failed")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            except asyncio.TimeoutError:
+                pass

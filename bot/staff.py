@@ -1,0 +1,57 @@
+"""Staff commands typed in a chat: the case operations of the CLI, for staff on their phones.
+
+`/hoso them|capnhat|xem|ds` (or add|update|show|list). Only users listed under `staff` in
+config.yaml for that channel may use them; the dialog gives everyone else the citizen answer.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from bot.cases import STATUSES, CaseDesk, CaseError
+from bot.store import now
+
+USAGE = (
+    "Lệnh cán bộ:\n"
+    "/hoso them MÃ THỦ_TỤC SĐT HỌ TÊN\n"
+    "/hoso capnhat MÃ TRẠNG_THÁI [ghi chú]\n"
+    "/hoso xem MÃ\n"
+    "/hoso ds [quahan]\n"
+    f"Trạng thái: {', '.join(STATUSES)}"
+)
+_VERBS = {"them": "add", "add": "add", "capnhat": "update", "update": "update", "xem": "show",
+          "show": "show", "ds": "list", "list": "list"}
+
+
+def is_staff_command(text: str) -> bool:
+    return text.split(maxsplit=1)[0].lower() in {"/hoso", "/cases"} if text.strip() else False
+
+
+async def run_staff_command(desk: CaseDesk, text: str, staff: str) -> str:
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    verb = _VERBS.get(words[1].lower()) if len(words) > 1 else None
+    args = words[2:]
+    try:
+        if verb == "add" and len(args) >= 4:
+            case = await desk.add(args[0], args[1], " ".join(args[3:]), args[2], staff=staff)
+            return f"Đã thêm.\n{desk.staff_view(case)}"
+        if verb == "update" and len(args) >= 2:
+            case = await desk.update(args[0], args[1], " ".join(args[2:]), staff)
+            return f"Đã cập nhật.\n{desk.staff_view(case)}"
+        if verb == "show" and len(args) == 1:
+            return desk.staff_view(await desk.require(args[0]))
+        if verb == "list":
+            overdue = bool(args) and args[0].lower() in {"quahan", "overdue"}
+            cases = await desk.list(overdue=overdue)
+            if not cases:
+                return "Không có hồ sơ nào."
+            today = now().date()
+            lines = [f"{c.code} · {c.procedure} · {c.status} · hẹn {c.due:%d/%m} · {c.timeliness(today)}"
+                     for c in cases[-30:]]
+            return f"{len(cases)} hồ sơ" + (" quá hạn" if overdue else "") + ":\n" + "\n".join(lines)
+    except CaseError as exc:
+        return f"Lỗi: {exc}"
+    return USAGE

@@ -1,0 +1,127 @@
+"""Cases: registration, status changes with history, the supplement clock, CSV import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.app import open_desk
+from bot.cases import CaseDesk, CaseError, normalize_phone
+from tests.helpers import make_config
+
+pytestmark = pytest.mark.asyncio
+CODE = "000.00.27.H15-251120-0012"
+T = dt.datetime
+
+
+@pytest_asyncio.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[CaseDesk]:
+    d = await open_desk(make_config(tmp_path / "db.sqlite3"))
+    yield d
+    await d.store.close()
+
+
+async def test_add_normalises_code_and_phone_and_computes_the_due_date(desk):
+    case = await desk.add("000 00 27 h15-251120-0012", "dang-ky-thuong-tru", "Nguyễn Văn An", "+84 912 345 678",
+                          received=T(2026, 11, 30, 9, 0), staff="cb.lan")
+    assert case.code == CODE and case.phone == "0912345678"
+    assert case.due == dt.date(2026, 12, 9)          # 7 working days
+    assert [(s.status, s.staff) for s in case.history] == [("received", "cb.lan")]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("000.00.27-12", "dang-ky-thuong-tru", "A", "0912345678"), "không đúng định dạng"),
+    ((CODE, "lam-ho-chieu", "A", "0912345678"), "không có trong danh mục"),
+    ((CODE, "dang-ky-thuong-tru", " ", "0912345678"), "thiếu họ tên"),
+    ((CODE, "dang-ky-thuong-tru", "A", "12345"), "số điện thoại"),
+])
+async def test_bad_input_is_refused_with_a_clear_message(desk, args, message):
+    with pytest.raises(CaseError, match=message):
+        await desk.add(*args)
+
+
+async def test_duplicate_code_is_refused(desk):
+    await desk.add(CODE, "dang-ky-thuong-tru", "A", "0912345678")
+    with pytest.raises(CaseError, match="đã có"):
+        await desk.add(CODE, "dang-ky-tam-tru", "B", "0912345679")
+
+
+async def test_every_change_is_recorded_with_who_and_when(desk):
+    await desk.add(CODE, "dang-ky-thuong-tru", "A", "0912345678", received=T(2026, 11, 30, 9), staff="a")
+    await desk.update(CODE, "processing", "", "b", at=T(2026, 11, 30, 10))
+    case = await desk.update(CODE, "ready", "xong", "c", at=T(2026, 12, 2, 8))
+    assert [(s.status, s.staff, s.at) for s in case.history] == [
+        ("received", "a", T(2026, 11, 30, 9)), ("processing", "b", T(2026, 11, 30, 10)), ("ready", "c", T(2026, 12, 2, 8))]
+    assert case.timeliness(dt.date(2026, 12, 20)) == "early"
+
+
+async def test_supplement_pauses_then_restarts_the_clock_in_full(desk):
+    await desk.add(CODE, "dang-ky-thuong-tru", "A", "0912345678", received=T(2026, 11, 30, 9))
+    paused = await desk.update(CODE, "needs_supplement", "CT01 có chữ ký chủ hộ", at=T(2026, 12, 1, 9))
+    assert paused.supplement_by == dt.date(2026, 12, 16)
+    assert paused.timeliness(dt.date(2027, 1, 1)) == "in_time"
+    resumed = await desk.update(CODE, "processing", "", at=T(2026, 12, 7, 16, 0))
+    assert resumed.due == dt.date(2026, 12, 17)      # from Tue 8/12 (after 15:00), 7 working days
+
+
+async def test_overdue_is_computed_not_stored(desk):
+    await desk.add(CODE, "dang-ky-thuong-tru", "A", "0912345678", received=T(2026, 1, 5, 9))
+    case = await desk.require(CODE)
+    assert case.timeliness(dt.date(2026, 1, 30)) == "overdue"
+    assert case.timeliness(dt.date(2026, 1, 6)) == "in_time"
+    assert [c.code for c in await desk.list(overdue=True)] == [CODE]
+
+
+async def test_notes_are_required_for_supplement_and_refusal_and_closed_cases_stay_closed(desk):
+    await desk.add(CODE, "dang-ky-thuong-tru", "A", "0912345678")
+    with pytest.raises(CaseError, match="ghi chú"):
+        await desk.update(CODE, "needs_supplement")
+    await desk.update(CODE, "refused", "Không có chỗ ở hợp pháp")
+    with pytest.raises(CaseError, match="đã kết thúc"):
+        await desk.update(CODE, "processing")
+
+
+async def test_phone_numbers():
+    assert normalize_phone("0912 345 678") == "0912345678"
+    assert normalize_phone("84912345678") == "0912345678"
+    assert normalize_phone("abc") is None
+
+
+async def test_csv_import_reports_every_bad_row_by_line_and_imports_nothing(desk, tmp_path):
+    path = tmp_path / "cases.csv"
+    path.write_text(
+        "code,procedure,name,phone,received\n"
+        "000.00.27.H15-251120-0001,dang-ky-khai-sinh,Nguyễn A,0912345678,2026-11-20T09:00\n"
+        "000.00.27.H15-251120-0002,khong-co,Trần B,0912345678,\n"
+        "bad-code,dang-ky-khai-tu,Lê C,0912345678,\n"
+        "000.00.27.H15-251120-0001,dang-ky-khai-tu,Lê D,0912345678,\n"
+        "000.00.27.H15-251120-0005,dang-ky-khai-tu,Lê E,0912345678,hôm qua\n",
+        encoding="utf-8")
+    with pytest.raises(CaseError) as info:
+        await desk.import_csv(path)
+    message = str(info.value)
+    assert "4 dòng lỗi" in message
+    for line in ("dòng 3:", "dòng 4:", "dòng 5:", "dòng 6:"):
+        assert line in message
+    assert await desk.list() == []
+
+
+async def test_csv_import_of_a_good_file(desk, tmp_path):
+    path = tmp_path / "cases.csv"
+    path.write_text("\ufeffcode,procedure,name,phone\n000.00.27.H15-251120-0001,dang-ky-khai-sinh,Nguyễn A,0912345678\n",
+                    encoding="utf-8")
+    assert await desk.import_csv(path) == 1
+
+
+async def test_csv_with_a_broken_encoding_is_refused_clearly(desk, tmp_path):
+    path = tmp_path / "cases.csv"
+    # saved by a spreadsheet in a legacy code page instead of UTF-8
+    path.write_bytes("code,procedure,name,phone\n000.00.27.H15-251120-0001,dang-ky-khai-sinh,Nguyên Á,0912345678\n"
+                     .encode("latin-1"))
+    with pytest.raises(CaseError, match="không phải UTF-8"):
+        await desk.import_csv(path)
+    assert await desk.list() == []

@@ -1,0 +1,128 @@
+"""Outbox delivery through the real Telegram application and the fake Bot API server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.app import open_desk
+from bot.channels import telegram
+from bot.notifier import Notifier, backoff
+from tests.fakes.telegram import FakeTelegram
+from tests.test_telegram import CHAT, TOKEN, Bot
+
+pytestmark = pytest.mark.asyncio
+CODE = "000.00.27.H15-251120-0012"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(TOKEN) as server:
+        yield server
+
+
+async def register_and_follow(db: Path) -> None:
+    """A case, and the Telegram citizen CHAT following it (as after a verified look-up)."""
+    from tests.helpers import make_config
+    desk = await open_desk(make_config(db))
+    await desk.add(CODE, "dang-ky-thuong-tru", "Nguyễn Văn An", "0912345678")
+    await desk.store.follow(telegram.NAME, str(CHAT), CODE)
+    await desk.store.close()
+
+
+async def update_case(db: Path, status: str, note: str = "") -> None:
+    from tests.helpers import make_config
+    desk = await open_desk(make_config(db))
+    await desk.update(CODE, status, note, "cb")
+    await desk.store.close()
+
+
+async def test_a_change_made_while_the_bot_runs_reaches_the_follower(fake, tmp_path):
+    db = tmp_path / "db.sqlite3"
+    await register_and_follow(db)
+    bot = Bot(fake, db)
+    await bot.start()
+    try:
+        await update_case(db, "needs_supplement", "Tờ khai CT01 có chữ ký chủ hộ")
+        [call] = await fake.wait_for("sendMessage", chat_id=CHAT)
+        assert "Cần bổ sung hồ sơ" in call.params["text"] and "Tờ khai CT01" in call.params["text"]
+        assert call.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == f"case:{CODE}"
+    finally:
+        await bot.stop()
+
+
+async def test_a_change_made_while_the_bot_was_down_is_delivered_after_start(fake, tmp_path):
+    db = tmp_path / "db.sqlite3"
+    await register_and_follow(db)
+    await update_case(db, "ready")
+    bot = Bot(fake, db)
+    await bot.start()
+    try:
+        [call] = await fake.wait_for("sendMessage", chat_id=CHAT)
+        assert "Đã có kết quả" in call.params["text"]
+    finally:
+        await bot.stop()
+    from bot.store import Store
+    store = await Store.open(db)
+    [row] = await store.outbox_rows()
+    assert row["delivered_at"] is not None
+    await store.close()
+
+
+async def test_a_change_made_by_the_cli_in_another_process_reaches_the_citizen(fake, tmp_path):
+    db = tmp_path / "db.sqlite3"
+    await register_and_follow(db)
+    bot = Bot(fake, db, notifier_interval=0.2)
+    await bot.start()
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "bot", "cases", "update", CODE, "processing", "--staff", "cb.lan"],
+            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "MOTCUA_DB": str(db)}, timeout=60)
+        assert out.returncode == 0, out.stderr
+        [call] = await fake.wait_for("sendMessage", chat_id=CHAT)
+        assert "Đang xử lý" in call.params["text"]
+    finally:
+        await bot.stop()
+
+
+async def test_a_failed_send_is_retried_with_backoff_and_delivered_once(fake, tmp_path):
+    from bot.service import telegram_application
+    from bot.store import Store
+    from tests.helpers import make_config
+
+    db = tmp_path / "db.sqlite3"
+    await register_and_follow(db)
+    # the PTB application only as a client: no polling, no notifier of its own
+    application, _ = telegram_application(make_config(db, telegram_base_url=fake.base_url), TOKEN)
+    await application.initialize()
+    try:
+        clock = [dt.datetime.now()]
+        store = await Store.open(db)
+        notifier = Notifier(store, {telegram.NAME: telegram.TelegramChannel(application)}, clock=lambda: clock[0])
+        fake.fail_next("sendMessage", times=1)
+        await update_case(db, "processing")
+        assert await notifier.deliver_due() == 0
+        [row] = await store.outbox_rows()
+        assert row["attempts"] == 1 and row["delivered_at"] is None
+        assert await notifier.deliver_due() == 0                      # not yet: backing off
+        clock[0] += backoff(1) + dt.timedelta(seconds=1)
+        assert await notifier.deliver_due() == 1
+        assert await notifier.deliver_due() == 0                      # never twice
+        delivered = [c for c in fake.sent(CHAT) if "Đang xử lý" in c.params.get("text", "")]
+        assert len(delivered) == 1
+        await store.close()
+    finally:
+        await application.shutdown()
+
+
+async def test_backoff_grows_and_is_capped():
+    assert [backoff(n).total_seconds() for n in (1, 2, 3)] == [2, 4, 8]
+    assert backoff(50) == dt.timedelta(hours=1)
