@@ -276,13 +276,19 @@ class CaseDesk:
         ])
 
     async def import_csv(self, path: Path, staff: str = "") -> int:
-        """All rows or none: every bad row is reported by line number, then nothing is written."""
         try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise CaseError(f"{path.name}: không phải UTF-8 (byte {exc.start}); hãy lưu lại file dạng CSV UTF-8") from None
+            data = path.read_bytes()
         except OSError as exc:
             raise CaseError(f"{path}: {exc.strerror}") from None
+        return await self.import_csv_bytes(data, path.name, staff)
+
+    async def import_csv_bytes(self, data: bytes, name: str, staff: str = "") -> int:
+        """All rows or none: every bad row is reported by line number, then nothing is written."""
+        path = Path(name)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CaseError(f"{path.name}: không phải UTF-8 (byte {exc.start}); hãy lưu lại file dạng CSV UTF-8") from None
         reader = csv.DictReader(io.StringIO(text))
         required = ["code", "procedure", "name", "phone"]
         missing = [c for c in required if c not in (reader.fieldnames or [])]

@@ -77,7 +77,11 @@ class Dialog:
         choices = state.get("choices") or []
         if action is None and text.isdigit() and 1 <= int(text) <= len(choices):
             action = choices[int(text) - 1]
-        if action is None and incoming.text is None:
+        if action is None and incoming.attachment is not None and is_staff_command(text) \
+                and self.config.is_staff(incoming.channel, incoming.user):
+            replies = [Reply(await run_staff_command(
+                self.desk, text, f"{incoming.channel}:{incoming.user}", incoming.attachment))]
+        elif action is None and incoming.text is None:
             replies = [Reply("Mình chỉ đọc được tin nhắn dạng chữ. Bạn gõ câu hỏi giúp mình nhé, "
                              "ví dụ \"đăng ký tạm trú cần gì\".", (answers.MENU_BUTTON,))]
         elif action is not None:

@@ -222,42 +222,34 @@ class Matcher:
     def __init__(self, catalog: Catalog, code_pattern: str = codes.DEFAULT_PATTERN):
         self.code_pattern = code_pattern
         self._entries: list[_Entry] = []
-        df: dict[str, int] = {}
-        for guide in catalog.guides.values():
+        lists: dict[str, tuple[list[int], list[float]]] = {}
+        for i, guide in enumerate(catalog.guides.values()):
             entry = _Entry(guide)
             for phrase in (guide.name, *guide.aliases):
-                words = tuple(w for w in normalize(phrase).split() if w not in STOPWORDS)
-                if words:
-                    entry.phrases.append(words)
-                for f in _features(normalize(phrase).split()):
-                    entry.weights[f] = 1.0
+                words = normalize(phrase).split()
+                content = tuple(w for w in words if w not in STOPWORDS)
+                if content:
+                    entry.phrases.append(content)
+                entry.weights.update(dict.fromkeys(_features(words), 1.0))
             counts: dict[str, int] = {}
             for question in guide.questions:
                 for f in _features(normalize(question).split()):
                     counts[f] = counts.get(f, 0) + 1
+            weights = entry.weights
             for f, n in counts.items():
-                entry.weights[f] = max(entry.weights.get(f, 0.0), min(0.9, 0.3 + 0.2 * n))
-            for f in entry.weights:
-                df[f] = df.get(f, 0) + 1
-            self._entries.append(entry)
-        n = max(1, len(self._entries))
-        self._idf = {f: math.log(1 + n / d) for f, d in df.items()}
-        lists: dict[str, tuple[list[int], list[float]]] = {}
-        for i, entry in enumerate(self._entries):
-            for f, w in entry.weights.items():
+                weights[f] = max(weights.get(f, 0.0), min(0.9, 0.3 + 0.2 * n))
+            for f, w in weights.items():
                 ids, ws = lists.setdefault(f, ([], []))
                 ids.append(i)
                 ws.append(w)
-        # Per word or pair: the guides that have it and what it adds to each one's score, as
-        # arrays, so ranking a province's 2,000 guides is a few vector additions per message.
+            self._entries.append(entry)
+        n = max(1, len(self._entries))
+        self._idf = {f: math.log(1 + n / len(ids)) for f, (ids, _) in lists.items()}
+        # Per word or pair: the guides that have it and their weights; made into arrays of what
+        # it adds to each guide's score the first time a message uses it, so ranking a province's
+        # 2,000 guides is a few vector additions and start-up builds no array nobody asks for.
+        self._lists = lists
         self._postings: dict[str, tuple[np.ndarray, np.ndarray, bool]] = {}
-        for f, (ids, ws) in lists.items():
-            pair = " " in f
-            boost = _BIGRAM_BOOST if pair else 1.0
-            evidence = pair and not any(w in STOPWORDS for w in f.split())
-            self._postings[f] = (
-                np.array(ids, dtype=np.int32), np.array(ws) * self._idf[f] * boost, evidence,
-            )
         self._vocab = sorted({w for f in self._idf for w in f.split()} | STOPWORDS)
         self._vocab_set = frozenset(self._vocab)
         self._corrections: dict[str, str] = {}
@@ -284,12 +276,24 @@ class Matcher:
             self._corrections[word] = fixed
         return fixed
 
+    def _posting(self, f: str) -> tuple[np.ndarray, np.ndarray, bool] | None:
+        found = self._lists.get(f)
+        if found is None:
+            return None
+        ids, ws = found
+        pair = " " in f
+        evidence = pair and not any(w in STOPWORDS for w in f.split())
+        posting = (np.array(ids, dtype=np.int32),
+                   np.array(ws) * self._idf[f] * (_BIGRAM_BOOST if pair else 1.0), evidence)
+        self._postings[f] = posting
+        return posting
+
     def rank(self, words: list[str]) -> list[tuple[float, Guide]]:
         """Guides by score, best first; only guides that share something with the message."""
         scores = np.zeros(len(self._entries))
         paired = np.zeros(len(self._entries), dtype=bool)
         for f in _features(words):
-            posting = self._postings.get(f)
+            posting = self._postings.get(f) or self._posting(f)
             if posting is None:
                 continue
             ids, adds, evidence = posting

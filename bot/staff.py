@@ -9,6 +9,7 @@ from __future__ import annotations
 import shlex
 
 from bot.cases import STATUSES, CaseDesk, CaseError
+from bot.channels.base import Attachment
 from bot.store import now
 
 USAGE = (
@@ -17,17 +18,18 @@ USAGE = (
     "/hoso capnhat MÃ TRẠNG_THÁI [ghi chú]\n"
     "/hoso xem MÃ\n"
     "/hoso ds [quahan]\n"
+    "/hoso nhap (gửi kèm file CSV: code,procedure,name,phone[,received,channel])\n"
     f"Trạng thái: {', '.join(STATUSES)}"
 )
 _VERBS = {"them": "add", "add": "add", "capnhat": "update", "update": "update", "xem": "show",
-          "show": "show", "ds": "list", "list": "list"}
+          "show": "show", "ds": "list", "list": "list", "nhap": "import", "import": "import"}
 
 
 def is_staff_command(text: str) -> bool:
     return text.split(maxsplit=1)[0].lower() in {"/hoso", "/cases"} if text.strip() else False
 
 
-async def run_staff_command(desk: CaseDesk, text: str, staff: str) -> str:
+async def run_staff_command(desk: CaseDesk, text: str, staff: str, attachment: Attachment | None = None) -> str:
     try:
         words = shlex.split(text)
     except ValueError:
@@ -43,6 +45,11 @@ async def run_staff_command(desk: CaseDesk, text: str, staff: str) -> str:
             return f"Đã cập nhật.\n{desk.staff_view(case)}"
         if verb == "show" and len(args) == 1:
             return desk.staff_view(await desk.require(args[0]))
+        if verb == "import":
+            if attachment is None:
+                return "Gửi file CSV kèm chú thích /hoso nhap để nhập hồ sơ."
+            count = await desk.import_csv_bytes(attachment.data, attachment.filename, staff)
+            return f"Đã nhập {count} hồ sơ."
         if verb == "list":
             overdue = bool(args) and args[0].lower() in {"quahan", "overdue"}
             cases = await desk.list(overdue=overdue)

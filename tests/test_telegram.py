@@ -183,3 +183,20 @@ async def test_webhook_without_the_right_secret_is_refused(fake: FakeTelegram, t
         assert len(fake.sent(CHAT)) == 1
     finally:
         await b.stop()
+
+
+@pytest.mark.asyncio
+async def test_staff_import_cases_by_sending_a_csv_file_and_citizens_cannot(fake: FakeTelegram, tmp_path: Path) -> None:
+    staff_chat = 7007
+    b = Bot(fake, tmp_path / "db.sqlite3", staff={"telegram": frozenset({str(staff_chat)})})
+    await b.start()
+    try:
+        data = "code,procedure,name,phone\n000.00.27.H15-251120-0001,dang-ky-khai-sinh,Nguyễn A,0912345678\n".encode()
+        fake.push_document(CHAT, data, "hoso.csv", caption="/hoso nhap")
+        fake.push_document(staff_chat, data, "hoso.csv", caption="/hoso nhap")
+        [reply] = await fake.wait_for("sendMessage", chat_id=staff_chat)
+        assert reply.params["text"] == "Đã nhập 1 hồ sơ."
+        await fake.wait_for("sendMessage", chat_id=CHAT)
+        assert "Đã nhập" not in fake.sent(CHAT)[-1].params["text"]
+    finally:
+        await b.stop()

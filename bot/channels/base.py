@@ -39,6 +39,8 @@ class Incoming:
     user: str
     text: str | None = None
     action: str | None = None
+    attachment: Attachment | None = None
+    """A file the user sent (staff send case CSV files), with its caption as `text`."""
 
 
 class Channel(Protocol):

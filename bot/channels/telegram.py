@@ -28,12 +28,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.base import Button, Incoming, Reply, split_text
+from bot.channels.base import Attachment, Button, Incoming, Reply, split_text
 from bot.dialog import Dialog
 
 log = logging.getLogger(__name__)
 
 NAME = "telegram"
+MAX_FILE = 1_000_000
+"""Files larger than this (staff CSV imports are far smaller) are not downloaded."""
 LIMIT = 4000
 """Below Telegram's 4,096 so a split never lands on the edge."""
 COMMANDS = [
@@ -89,8 +91,13 @@ def build_application(
         message = update.effective_message
         if chat is None or message is None:
             return
-        text = message.text if message.text is not None else None
-        replies = await dialog_source().handle(Incoming(NAME, str(chat.id), text=text))
+        text = message.text if message.text is not None else message.caption
+        attachment = None
+        document = message.document
+        if document is not None and (document.file_size or 0) <= MAX_FILE and text:
+            data = bytes(await (await document.get_file()).download_as_bytearray())
+            attachment = Attachment(document.file_name or "file", data, document.mime_type or "")
+        replies = await dialog_source().handle(Incoming(NAME, str(chat.id), text=text, attachment=attachment))
         await TelegramChannel(context.application).send(str(chat.id), replies)
 
     async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -503,6 +503,24 @@ class FakeTelegram:
         }
         return self.push_update({"callback_query": query})
 
+    def push_document(
+        self, chat_id: int, data: bytes, file_name: str, *, caption: str | None = None,
+        mime_type: str = "text/csv", user_id: int | None = None,
+    ) -> int:
+        """Queue a private-chat message carrying a file (downloadable through getFile)."""
+        stored = self._store_file(data, "documents", file_name, mime_type)
+        message: dict[str, Any] = {
+            "message_id": self._new_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": self._chat(chat_id),
+            "from": self._user(user_id if user_id is not None else chat_id, "Dân"),
+            "document": {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                         "file_name": file_name, "mime_type": mime_type, "file_size": len(data)},
+        }
+        if caption is not None:
+            message["caption"] = caption
+        return self.push_update({"message": message})
+
     def push_update(self, update: dict[str, Any]) -> int:
         """Queue a raw update (any type); the fake assigns and returns its update_id."""
         queued = copy.deepcopy(update)
