@@ -65,6 +65,7 @@ def measure(directory: Path, runs: int) -> dict[str, float]:
             t0 = time.perf_counter()
             matcher.understand(text)
             latencies.append(time.perf_counter() - t0)
+        del catalog, matcher
     latencies.sort()
     return {
         "load_s": statistics.median(loads),

@@ -110,7 +110,8 @@ def greeting(office: Office, catalog: Catalog, *, english: bool = False, extra: 
 
 
 def group_buttons(catalog: Catalog) -> tuple[Button, ...]:
-    return tuple(Button(g, f"grp:{i}") for i, g in enumerate(catalog.groups())) + (Button("🔎 Tra cứu hồ sơ", "track"),)
+    return tuple(Button(g, f"grp:{i}") for i, g in enumerate(catalog.groups())) + (
+        Button("🔎 Tra cứu hồ sơ", "track"), Button("⭐ Đánh giá", "rate"))
 
 
 def group_menu(catalog: Catalog, index: int) -> Reply | None:

@@ -28,13 +28,17 @@ class App:
 async def open_desk(config: Config) -> CaseDesk:
     """The case desk alone, for staff commands that need no dialog."""
     store = await Store.open(config.database)
-    return CaseDesk(store, load_catalog(config.procedures), Calendar(config.days_off, config.working_days),
-                    config.case_code_pattern)
+    return make_desk(config, store, load_catalog(config.procedures))
+
+
+def make_desk(config: Config, store: Store, catalog: Catalog) -> CaseDesk:
+    return CaseDesk(store, catalog, Calendar(config.days_off, config.working_days), config.case_code_pattern,
+                    config.rating_scale, config.office.name)
 
 
 async def build_app(config: Config, forward: Forward | None = None) -> App:
     catalog = load_catalog(config.procedures)
     store = await Store.open(config.database)
-    desk = CaseDesk(store, catalog, Calendar(config.days_off, config.working_days), config.case_code_pattern)
+    desk = make_desk(config, store, catalog)
     dialog = Dialog(catalog, Matcher(catalog, config.case_code_pattern), store, config, desk, forward)
     return App(config, catalog, store, desk, dialog)

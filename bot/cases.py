@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot import codes
+from bot import codes, ratings
 from bot.catalog import Catalog
 from bot.privacy import mask_phone
 from bot.store import Store, now
@@ -79,6 +79,7 @@ class Case:
     status: str
     supplement_by: dt.date | None
     history: tuple[Step, ...]
+    office: str = ""
 
     @property
     def closed(self) -> bool:
@@ -136,11 +137,14 @@ def parse_time(raw: str) -> dt.datetime:
 class CaseDesk:
     """Staff operations on cases and the texts citizens read about them."""
 
-    def __init__(self, store: Store, catalog: Catalog, calendar: Calendar, code_pattern: str = codes.DEFAULT_PATTERN):
+    def __init__(self, store: Store, catalog: Catalog, calendar: Calendar, code_pattern: str = codes.DEFAULT_PATTERN,
+                 rating_scale: int = 5, office: str = ""):
         self.store = store
         self.catalog = catalog
         self.calendar = calendar
         self.code_pattern = code_pattern
+        self.rating_scale = rating_scale
+        self.office = office
 
     def canonical_code(self, raw: str) -> str:
         code = codes.canonical(raw, self.code_pattern)
@@ -170,7 +174,7 @@ class CaseDesk:
         return canonical, procedure, name.strip(), normalized
 
     async def add(self, code: str, procedure: str, name: str, phone: str, *, received: dt.datetime | None = None,
-                  staff: str = "", channel: str = "trực tiếp", status: str = "received") -> Case:
+                  staff: str = "", channel: str = "trực tiếp", status: str = "received", office: str = "") -> Case:
         code, procedure, name, phone = self.check_new(code, procedure, name, phone)
         if await self.store.case(code) is not None:
             raise CaseError(f"hồ sơ {code} đã có")
@@ -178,7 +182,7 @@ class CaseDesk:
         due = self.calendar.due_date(received, self.catalog[procedure].processing_time.working_days)
         await self.store.insert_case({
             "code": code, "procedure": procedure, "name": name, "phone": phone, "channel": channel,
-            "received": received.isoformat(), "due": due.isoformat(), "status": status,
+            "received": received.isoformat(), "due": due.isoformat(), "status": status, "office": office or self.office,
         }, staff)
         return await self.require(code)
 
@@ -223,7 +227,12 @@ class CaseDesk:
             lines.append(("Cần bổ sung: " if status == "needs_supplement" else "Ghi chú: ") + note.strip())
         if nxt:
             lines.append(f"Tiếp theo: {nxt}")
-        return {"text": "\n".join(lines), "code": case.code, "status": status}
+        payload: dict[str, Any] = {"text": "\n".join(lines), "code": case.code, "status": status}
+        if status == "returned":
+            prompt = ratings.prompt(case.code, self.rating_scale)
+            payload["text"] += f"\n\n{prompt.text}"
+            payload["buttons"] = [{"label": b.label, "action": b.action} for b in prompt.buttons]
+        return payload
 
     def view(self, case: Case, hotline: str, today: dt.date | None = None) -> str:
         """The look-up answer for the citizen who proved the case is theirs."""
@@ -320,4 +329,5 @@ def _case(row: aiosqlite.Row, history: list[aiosqlite.Row]) -> Case:
         due=dt.date.fromisoformat(row["due"]), status=row["status"],
         supplement_by=dt.date.fromisoformat(row["supplement_by"]) if row["supplement_by"] else None,
         history=tuple(Step(dt.datetime.fromisoformat(h["at"]), h["status"], h["note"], h["staff"]) for h in history),
+        office=row["office"],
     )

@@ -157,6 +157,70 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
     return asyncio.run(run())
 
 
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-01, got {value!r}") from None
+
+
+def cmd_report(args: argparse.Namespace, config: Config) -> int:
+    from bot import reports
+    from bot.app import open_desk
+
+    if args.end < args.start:
+        print("--to is before --from", file=sys.stderr)
+        return 2
+
+    async def run() -> reports.Report:
+        desk = await open_desk(config)
+        try:
+            if args.procedure and args.procedure not in desk.catalog:
+                raise SystemExit(f"unknown procedure {args.procedure!r}")
+            filters = reports.Filters(args.start, args.end, args.procedure, args.office, args.channel)
+            return await reports.build_report(desk, filters)
+        finally:
+            await desk.store.close()
+
+    report = asyncio.run(run())
+    if args.format == "text":
+        text = reports.render_text(report)
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 0
+    data = {
+        "csv": lambda: reports.to_csv(report).encode("utf-8-sig"),
+        "xlsx": lambda: reports.to_xlsx(report),
+        "png": lambda: reports.to_png(report),
+    }[args.format]()
+    output = Path(args.output or f"baocao-{args.start}-{args.end}.{args.format}")
+    output.write_bytes(data)
+    print(f"Đã ghi {output}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    from bot.app import open_desk
+    from bot.demo import seed_month
+
+    async def run() -> int:
+        desk = await open_desk(config)
+        try:
+            return await seed_month(desk)
+        finally:
+            await desk.store.close()
+
+    count = asyncio.run(run())
+    if not count:
+        print("Cơ sở dữ liệu đã có hồ sơ; dữ liệu mẫu chỉ nạp vào cơ sở dữ liệu trống.", file=sys.stderr)
+        return 1
+    print(f"Đã nạp dữ liệu mẫu: {count} hồ sơ trong 30 ngày qua, kèm đánh giá. Thử: motcua report "
+          f"--from {(dt.date.today() - dt.timedelta(days=30)).isoformat()} --to {dt.date.today().isoformat()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="Chatbot for one-stop public-service desks")
     parser.add_argument("--config", help="config file (default: ./config.yaml or MOTCUA_CONFIG)")
@@ -207,6 +271,23 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--staff", default="", help="who makes the change (recorded in the history)")
         p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
     cases.set_defaults(func=cmd_cases)
+
+    p = sub.add_parser("report", help="satisfaction and timeliness report for a period")
+    p.add_argument("--from", dest="start", type=_date, required=True, help="first day, e.g. 2026-11-01")
+    p.add_argument("--to", dest="end", type=_date, required=True, help="last day (included)")
+    p.add_argument("--procedure", help="only this procedure id")
+    p.add_argument("--office", help="only this office (as registered on cases)")
+    p.add_argument("--channel", help="only ratings, votes and feedback from this chat channel (telegram, zalo…)")
+    p.add_argument("--format", choices=["text", "csv", "xlsx", "png"], default="text")
+    p.add_argument("--output", help="file to write (csv, xlsx, png default to baocao-FROM-TO.EXT)")
+    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.set_defaults(func=cmd_report)
+
+    demo = sub.add_parser("demo", help="demo data for newcomers")
+    dsub = demo.add_subparsers(dest="action", required=True)
+    p = dsub.add_parser("seed", help="fill an empty database with a month of cases and ratings")
+    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    demo.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("validate", help="check procedure guides and list every problem")
     p.add_argument("dir", nargs="?", help="folder of guides (default: from config)")

@@ -44,6 +44,8 @@ class Config:
     days_off: tuple[dt.date, ...] = ()
     working_days: tuple[dt.date, ...] = ()
     notifier_interval: float = 2.0
+    rating_scale: int = 5
+    rating_questions: tuple[str, ...] = ("visits", "attitude", "extra_fee")
 
     def is_staff(self, channel: str, user: str) -> bool:
         return user in self.staff.get(channel, frozenset())
@@ -99,6 +101,14 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
     interval = _section(raw, "notifier").get("interval_seconds", 2.0)
     if not isinstance(interval, (int, float)) or interval <= 0:
         raise ConfigError("config: notifier.interval_seconds must be a positive number")
+    ratings = _section(raw, "ratings")
+    scale = ratings.get("scale", 5)
+    if scale not in (3, 5):
+        raise ConfigError("config: ratings.scale must be 3 or 5")
+    questions = ratings.get("questions", ["visits", "attitude", "extra_fee"])
+    known = {"visits", "info", "attitude", "extra_fee"}
+    if not isinstance(questions, list) or len(questions) > 3 or not set(questions) <= known:
+        raise ConfigError(f"config: ratings.questions must list up to three of {', '.join(sorted(known))}")
     database = Path(env.get("MOTCUA_DB") or raw.get("database") or "data/motcua.sqlite3")
     procedures = Path(raw.get("procedures") or "procedures")
     return Config(
@@ -112,4 +122,6 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         days_off=dates["days_off"],
         working_days=dates["working_days"],
         notifier_interval=float(interval),
+        rating_scale=scale,
+        rating_questions=tuple(questions),
     )

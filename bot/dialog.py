@@ -8,20 +8,22 @@ two messages loses nothing. No exception ever reaches a citizen: a failed turn i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from bot import answers
+from bot import answers, reports
 from bot.cases import CaseDesk
 from bot.catalog import ASPECTS, Catalog
-from bot.channels.base import Incoming, Reply
+from bot.channels.base import Attachment, Button, Incoming, Reply
 from bot.config import Config
 from bot.matching import Matcher, Understanding, detect_aspect
 from bot.privacy import mask_digits
+from bot.ratings import RatingFlow
 from bot.staff import is_staff_command, run_staff_command
-from bot.store import Store
+from bot.store import Store, now
 from bot.text import clean, normalize
 from bot.tracking import Tracking
 
@@ -32,6 +34,12 @@ CLARIFY_BELOW = 0.4
 
 _RESET = {"start", "menu", "huy", "huy bo", "bat dau", "help", "tro giup", "quay lai", "thoat", "cancel"}
 _THANKS = re.compile(r"\b(cam on|tam biet|bye|thanks?|hieu roi)\b")
+_COMPLAINT = re.compile(
+    r"\b(phan anh|khieu nai|to cao|buc|chan|te qua|qua te|kem|kho chiu|hach dich|nhung nhieu|voi tien|cham|sai|khong hieu"
+    r"|lam an kieu gi|thai do|tra ve|khong co (can bo|ai)|poor|rude|complain|bad)\b"
+)
+_PRAISE = re.compile(r"\b(khen|tot|nhanh|nhiet tinh|tan tinh|de hieu|tuyet voi|on ap|hai long|\d sao|helpful|great)\b")
+_RATE_WORDS = re.compile(r"\b(danh gia|cham diem)\b")
 
 Forward = Callable[[str], Awaitable[None]]
 """Sends a note to the staff chat; the app wires it to a channel, tests to a list."""
@@ -55,6 +63,7 @@ class Dialog:
         self.config = config
         self.desk = desk
         self.tracking = Tracking(desk, store, config.office)
+        self.ratings = RatingFlow(store, config.rating_scale, config.rating_questions)
         self.forward = forward
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
@@ -119,7 +128,57 @@ class Dialog:
             return await self.tracking.start(turn.incoming.channel, turn.incoming.user, turn.state, None)
         if kind in {"follow", "unfollow", "case"} and rest:
             return await self.tracking.on_action(turn.incoming.channel, turn.incoming.user, turn.state, kind, rest)
+        if kind in {"rate", "rq"}:
+            return await self.on_rating_action(turn, kind, rest)
+        if kind in {"vote", "fwd"}:
+            return await self.on_vote(turn, kind, rest)
         return [self.menu(turn, "Lựa chọn này không còn hiệu lực. Bạn chọn lại giúp mình nhé.")]
+
+    async def on_rating_action(self, turn: Turn, kind: str, rest: str) -> list[Reply]:
+        channel, user = turn.incoming.channel, turn.incoming.user
+        if not rest:
+            return [await self.rate_latest(turn)]
+        code, _, tail = rest.partition(":")
+        if kind == "rq":
+            key, _, value = tail.partition(":")
+            return [await self.ratings.answer(turn.state, code, key, value or None)]
+        if not (self.tracking.owns(turn.state, code) or await self.store.is_following(channel, user, code)):
+            return [Reply("Bạn cần tra cứu hồ sơ (mã và 4 số cuối điện thoại) trước khi đánh giá.",
+                          (Button("🔎 Tra cứu hồ sơ", "track"), answers.MENU_BUTTON))]
+        case = await self.desk.get(code)
+        if case is None or case.status != "returned":
+            return [Reply("Bạn có thể đánh giá sau khi đã nhận kết quả hồ sơ. Cảm ơn bạn!", (answers.MENU_BUTTON,))]
+        if not tail:
+            return [await self.ratings.start(turn.state, code)]
+        return [await self.ratings.rate(turn.state, channel, code, tail, case.procedure, case.office)]
+
+    async def rate_latest(self, turn: Turn) -> Reply:
+        """"Đánh giá" from the menu or typed: the latest verified case with a result, if any."""
+        for code in reversed(turn.state.get("verified", [])):
+            case = await self.desk.get(code)
+            if case is not None and case.status == "returned":
+                return await self.ratings.start(turn.state, code)
+        return Reply("Để đánh giá, bạn tra cứu hồ sơ đã nhận kết quả (mã hồ sơ và 4 số cuối điện thoại), "
+                     "sau đó bấm ⭐ Đánh giá.", (Button("🔎 Tra cứu hồ sơ", "track"), answers.MENU_BUTTON))
+
+    async def on_vote(self, turn: Turn, kind: str, rest: str) -> list[Reply]:
+        """👍/👎 on an answer this user received, and forwarding a 👎 question to staff."""
+        qid_text, _, vote = rest.partition(":")
+        if not qid_text.isdigit() or int(qid_text) not in turn.state.get("answers", []):
+            return [self.menu(turn, "Lựa chọn này không còn hiệu lực. Bạn chọn lại giúp mình nhé.")]
+        qid = int(qid_text)
+        if kind == "fwd":
+            row = await self.store.question(qid)
+            ref = await self.forward_to_staff(turn, row["text"] if row else "")
+            return [answers.contact(self.config.office, forwarded_ref=ref)]
+        if vote not in {"up", "down"}:
+            return [self.menu(turn)]
+        if not await self.store.vote(qid, turn.incoming.channel, vote):
+            return [Reply("Bạn đã đánh giá câu trả lời này rồi. Cảm ơn bạn!", (answers.MENU_BUTTON,))]
+        if vote == "up":
+            return [Reply("Cảm ơn bạn! 😊", (answers.MENU_BUTTON,))]
+        return [Reply("Cảm ơn bạn đã cho biết. Bạn có muốn chuyển câu hỏi này cho cán bộ trả lời không?",
+                      (Button("📨 Chuyển cho cán bộ", f"fwd:{qid}"), answers.MENU_BUTTON))]
 
     def menu(self, turn: Turn, extra: str = "") -> Reply:
         return answers.greeting(self.config.office, self.catalog, english=turn.english, extra=extra)
@@ -132,11 +191,15 @@ class Dialog:
         if not norm:
             return [self.menu(turn)]
         if norm.lstrip("/") in _RESET or text.startswith("/start"):
-            for key in ("procedure", "lookup"):
+            for key in ("procedure", "lookup", "rating"):
                 turn.state.pop(key, None)
             return [self.menu(turn)]
         if is_staff_command(text) and self.config.is_staff(channel, user):
             return [Reply(await run_staff_command(self.desk, text, f"{channel}:{user}"))]
+        if norm.startswith("baocao") and text.startswith("/") and self.config.is_staff(channel, user):
+            return [await self.staff_report(norm)]
+        if self.ratings.wants_comment(turn.state):
+            return [await self.ratings.comment(turn.state, text)]
         if norm in {"tracuu", "tra cuu"}:
             return await self.tracking.start(channel, user, turn.state, None)
         stepped = await self.tracking.step(channel, user, turn.state, text)
@@ -145,10 +208,14 @@ class Dialog:
         u = self.matcher.understand(text)
         turn.english = u.english
         replies, answered = await self.respond(turn, u, text)
-        await self.store.log_question(
+        qid = await self.store.log_question(
             turn.incoming.channel, mask_digits(text[:500]), u.intent, u.procedure, u.aspect,
             u.confidence, answered,
         )
+        if answered and u.intent == "procedure" and len(replies) == 1:
+            turn.state["answers"] = [*turn.state.get("answers", [])[-9:], qid]
+            votes = (Button("👍 Hữu ích", f"vote:{qid}:up"), Button("👎 Chưa hữu ích", f"vote:{qid}:down"))
+            replies = [Reply(replies[0].text, replies[0].buttons + votes)]
         return replies
 
     async def respond(self, turn: Turn, u: Understanding, text: str) -> tuple[list[Reply], bool]:
@@ -178,8 +245,17 @@ class Dialog:
             channel, user = turn.incoming.channel, turn.incoming.user
             return await self.tracking.start(channel, user, turn.state, u.case_code), True
         if u.intent == "feedback":
-            return [self.feedback_ack(turn, text)], True
+            if _RATE_WORDS.search(normalize(text)):
+                return [await self.rate_latest(turn)], True
+            return [await self.feedback_ack(turn, text)], True
         return [answers.out_of_scope(office, english=u.english)], False
+
+    async def staff_report(self, norm: str) -> Reply:
+        """/baocao [tuan|thang]: the short summary and the chart, for staff in the chat."""
+        start, end = reports.period(norm.split()[1] if len(norm.split()) > 1 else "tuan", now().date())
+        report = await reports.build_report(self.desk, reports.Filters(start, end))
+        chart = await asyncio.to_thread(reports.to_png, report)
+        return Reply(reports.summary_text(report), (), Attachment(f"baocao-{start}-{end}.png", chart))
 
     async def forward_to_staff(self, turn: Turn, text: str) -> str | None:
         if self.forward is None:
@@ -188,10 +264,21 @@ class Dialog:
         await self.forward(f"Công dân cần gặp cán bộ (mã {ref}, kênh {turn.incoming.channel}):\n{mask_digits(text[:1000])}")
         return ref
 
-    def feedback_ack(self, turn: Turn, text: str) -> Reply:
+    async def feedback_ack(self, turn: Turn, text: str) -> Reply:
+        """Stored for the staff report; complaints are told how they will be handled."""
+        norm = normalize(text)
+        kind = "complaint" if _COMPLAINT.search(norm) else "praise" if _PRAISE.search(norm) else "other"
+        await self.store.add_feedback(turn.incoming.channel, kind, mask_digits(text[:1000]))
         office = self.config.office
-        return Reply(
-            "Cảm ơn bạn đã góp ý. Ý kiến của bạn đã được ghi nhận và chuyển tới lãnh đạo bộ phận một cửa. "
-            f"Nếu cần phản ánh gấp, bạn gọi {office.hotline} ({office.hours}).",
-            (answers.MENU_BUTTON,),
-        )
+        if kind == "complaint":
+            return Reply(
+                "Chúng tôi xin lỗi vì trải nghiệm chưa tốt của bạn. Phản ánh của bạn đã được ghi nhận và chuyển "
+                "lãnh đạo Bộ phận Một cửa xem xét, trả lời trong giờ làm việc. Nếu cần gấp, bạn gọi "
+                f"{office.hotline} ({office.hours}).",
+                (answers.MENU_BUTTON,),
+            )
+        if kind == "praise":
+            return Reply("Cảm ơn bạn rất nhiều! Lời khen của bạn đã được ghi nhận và gửi tới các cán bộ. 😊",
+                         (answers.MENU_BUTTON,))
+        return Reply("Cảm ơn bạn đã góp ý. Ý kiến của bạn đã được ghi nhận và gửi tới lãnh đạo Bộ phận Một cửa.",
+                     (answers.MENU_BUTTON,))

@@ -106,6 +106,43 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX lookup_attempts_user ON lookup_attempts(channel, user, at);
     """,
+    # 3: satisfaction ratings (no user identifiers: ratings are confidential, ND 118 art. 29),
+    # votes on answers, feedback messages, and the office a case belongs to
+    """
+    ALTER TABLE cases ADD COLUMN office TEXT NOT NULL DEFAULT '';
+    CREATE TABLE ratings (
+        id INTEGER PRIMARY KEY,
+        code TEXT UNIQUE,
+        at TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        procedure TEXT NOT NULL,
+        office TEXT NOT NULL DEFAULT '',
+        scale INTEGER NOT NULL,
+        level TEXT NOT NULL,
+        visits TEXT,
+        info TEXT,
+        attitude TEXT,
+        extra_fee TEXT,
+        comment TEXT NOT NULL DEFAULT '',
+        contact_ok INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX ratings_at ON ratings(at);
+    CREATE TABLE answer_votes (
+        question_id INTEGER PRIMARY KEY REFERENCES questions(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        procedure TEXT,
+        vote TEXT NOT NULL CHECK (vote IN ('up', 'down'))
+    );
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX feedback_at ON feedback(at);
+    """,
 ]
 
 
@@ -242,9 +279,9 @@ class Store:
         """A new case with the first step of its history, in one transaction."""
         async with self.transaction():
             await self.db.execute(
-                "INSERT INTO cases (code, procedure, name, phone, channel, received, due, status, created_at)"
-                " VALUES (:code, :procedure, :name, :phone, :channel, :received, :due, :status, :created_at)",
-                {**row, "created_at": now().isoformat()},
+                "INSERT INTO cases (code, procedure, name, phone, channel, received, due, status, office, created_at)"
+                " VALUES (:code, :procedure, :name, :phone, :channel, :received, :due, :status, :office, :created_at)",
+                {"office": "", **row, "created_at": now().isoformat()},
             )
             await self.db.execute(
                 "INSERT INTO case_history (code, at, status, note, staff) VALUES (?, ?, ?, ?, ?)",
@@ -362,6 +399,59 @@ class Store:
 
     async def outbox_rows(self) -> list[aiosqlite.Row]:
         async with self.db.execute("SELECT * FROM outbox ORDER BY id") as cur:
+            return list(await cur.fetchall())
+
+    # ratings, votes, feedback
+
+    async def rating(self, code: str) -> aiosqlite.Row | None:
+        async with self.db.execute("SELECT * FROM ratings WHERE code = ?", (code,)) as cur:
+            return await cur.fetchone()
+
+    async def add_rating(self, code: str, channel: str, procedure: str, office: str, scale: int, level: str,
+                         at: dt.datetime | None = None) -> bool:
+        """The first rating of a case; False if the case was rated already (one per case)."""
+        async with self.transaction():
+            cur = await self.db.execute(
+                "INSERT OR IGNORE INTO ratings (code, at, channel, procedure, office, scale, level)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (code, (at or now()).isoformat(), channel, procedure, office, scale, level),
+            )
+        return cur.rowcount == 1
+
+    async def set_rating_field(self, code: str, field: str, value: Any) -> None:
+        if field not in {"visits", "info", "attitude", "extra_fee", "comment", "contact_ok"}:
+            raise ValueError(f"not a rating field: {field}")
+        async with self.transaction():
+            await self.db.execute(f"UPDATE ratings SET {field} = ? WHERE code = ?", (value, code))
+
+    async def vote(self, question_id: int, channel: str, vote: str) -> bool:
+        """One vote per answer; False if this answer was voted on already."""
+        async with self.transaction():
+            cur = await self.db.execute(
+                "INSERT OR IGNORE INTO answer_votes (question_id, at, channel, procedure, vote)"
+                " SELECT id, ?, ?, procedure, ? FROM questions WHERE id = ?",
+                (now().isoformat(), channel, vote, question_id),
+            )
+        return cur.rowcount == 1
+
+    async def question(self, question_id: int) -> aiosqlite.Row | None:
+        async with self.db.execute("SELECT * FROM questions WHERE id = ?", (question_id,)) as cur:
+            return await cur.fetchone()
+
+    async def add_feedback(self, channel: str, kind: str, text: str) -> None:
+        async with self.transaction():
+            await self.db.execute(
+                "INSERT INTO feedback (at, channel, kind, text) VALUES (?, ?, ?, ?)",
+                (now().isoformat(), channel, kind, text),
+            )
+
+    async def rows_between(self, table: str, start: dt.datetime, end: dt.datetime) -> list[aiosqlite.Row]:
+        """Rows of a time-stamped table for reports."""
+        if table not in {"ratings", "answer_votes", "feedback"}:
+            raise ValueError(f"not a report table: {table}")
+        async with self.db.execute(
+            f"SELECT * FROM {table} WHERE at >= ? AND at < ? ORDER BY at", (start.isoformat(), end.isoformat())
+        ) as cur:
             return list(await cur.fetchall())
 
     # question log

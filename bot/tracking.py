@@ -102,6 +102,8 @@ class Tracking:
                 buttons.append(Button("🔔 Theo dõi, báo khi có thay đổi", f"follow:{code}"))
         if case.status in PAUSED:
             buttons.append(Button("📄 Xem danh sách giấy tờ", f"proc:{case.procedure}:documents"))
+        if case.status == "returned":
+            buttons.append(Button("⭐ Đánh giá", f"rate:{code}"))
         buttons.append(MENU_BUTTON)
         return Reply(self.desk.view(case, self.office.hotline), tuple(buttons))
 

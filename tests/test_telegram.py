@@ -200,3 +200,51 @@ async def test_staff_import_cases_by_sending_a_csv_file_and_citizens_cannot(fake
         assert "Đã nhập" not in fake.sent(CHAT)[-1].params["text"]
     finally:
         await b.stop()
+
+
+@pytest.mark.asyncio
+async def test_rating_a_returned_case_end_to_end(fake: FakeTelegram, tmp_path: Path) -> None:
+    from bot.app import open_desk
+    from tests.helpers import make_config
+    code = "000.00.27.H15-251120-0012"
+    db = tmp_path / "db.sqlite3"
+    desk = await open_desk(make_config(db))
+    await desk.add(code, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
+    await desk.store.close()
+    b = Bot(fake, db, notifier_interval=0.2)
+    await b.start()
+    try:
+        await b.say(f"tra cứu {code}")
+        [view] = await b.say("5678")
+        await b.tap(dict(buttons(view))["🔔 Theo dõi, báo khi có thay đổi"])
+        desk = await open_desk(make_config(db))
+        await desk.update(code, "returned", "")
+        await desk.store.close()
+        # the notifier finds the outbox row written by "another process" (another connection)
+        calls = await fake.wait_for("sendMessage", count=len(fake.sent(CHAT)) + 1, chat_id=CHAT)
+        prompt = calls[-1].params
+        assert "Đã trả kết quả" in prompt["text"] and "Bạn hài lòng thế nào" in prompt["text"]
+        [q1] = await b.tap(dict(buttons(prompt))["Hài lòng"])
+        [q2] = await b.tap(dict(buttons(q1))["Bỏ qua"])
+        [q3] = await b.tap(dict(buttons(q2))["Bỏ qua"])
+        [ask] = await b.tap(dict(buttons(q3))["Bỏ qua"])
+        [done] = await b.tap(dict(buttons(ask))["Bỏ qua"])
+        assert "Cảm ơn bạn đã đánh giá" in done["text"]
+        [again] = await b.tap(dict(buttons(prompt))["Rất hài lòng"])
+        assert "đã được ghi nhận" in again["text"]
+    finally:
+        await b.stop()
+
+
+@pytest.mark.asyncio
+async def test_staff_weekly_report_arrives_as_summary_and_chart(fake: FakeTelegram, tmp_path: Path) -> None:
+    b = Bot(fake, tmp_path / "db.sqlite3", staff={"telegram": frozenset({str(CHAT)})})
+    await b.start()
+    try:
+        fake.push_text(CHAT, "/baocao tuan")
+        [photo] = await fake.wait_for("sendPhoto", chat_id=CHAT, timeout=30)
+        [summary] = await fake.wait_for("sendMessage", chat_id=CHAT)
+        assert photo.params["photo"][:8] == b"\x89PNG\r\n\x1a\n"
+        assert summary.params["text"].startswith("Báo cáo")
+    finally:
+        await b.stop()

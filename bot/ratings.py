@@ -1,0 +1,134 @@
+"""Satisfaction ratings of a returned case: a level, up to three criteria, a comment.
+
+Decree 118/2025 makes citizens' satisfaction the yardstick of a one-stop desk (art. 29–34);
+the optional questions are taken from the criteria of art. 33. Every step can be skipped and
+whatever was given is kept at once, so a citizen who stops half-way still counts. Ratings are
+confidential: no user identifier is stored with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.answers import MENU_BUTTON
+from bot.channels.base import Button, Reply
+from bot.privacy import mask_digits
+from bot.store import Store
+
+LEVELS: dict[str, str] = {
+    "5": "Rất hài lòng", "4": "Hài lòng", "3": "Bình thường", "2": "Không hài lòng", "1": "Rất không hài lòng",
+}
+SCALES = {5: ("5", "4", "3", "2", "1"), 3: ("5", "4", "2")}
+SATISFIED = frozenset({"5", "4"})
+NEGATIVE = frozenset({"2", "1"})
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    text: str
+    options: tuple[tuple[str, str], ...]   # (value, label)
+
+
+QUESTIONS: dict[str, Question] = {q.key: q for q in [
+    Question("visits", "Bạn đã phải đến cơ quan bao nhiêu lần (ngoài lần nộp) để hoàn thành hồ sơ?",
+             (("0", "Không lần nào"), ("1", "1 lần"), ("2", "2 lần trở lên"))),
+    Question("info", "Thông tin về giấy tờ, lệ phí được niêm yết có chính xác, đầy đủ không?",
+             (("yes", "Chính xác"), ("no", "Chưa chính xác"), ("unknown", "Không rõ"))),
+    Question("attitude", "Cán bộ hướng dẫn, tiếp nhận hồ sơ đối xử với bạn thế nào?",
+             (("good", "Tận tình"), ("ok", "Bình thường"), ("bad", "Chưa tốt"))),
+    Question("extra_fee", "Bạn có bị yêu cầu nộp thêm khoản nào ngoài phí, lệ phí được niêm yết không?",
+             (("no", "Không"), ("yes", "Có"))),
+]}
+DEFAULT_QUESTIONS = ("visits", "attitude", "extra_fee")
+
+
+def level_buttons(code: str, scale: int) -> tuple[Button, ...]:
+    return tuple(Button(LEVELS[v], f"rate:{code}:{v}") for v in SCALES[scale])
+
+
+def prompt(code: str, scale: int) -> Reply:
+    return Reply(f"Bạn hài lòng thế nào với việc giải quyết hồ sơ {code}?", level_buttons(code, scale))
+
+
+class RatingFlow:
+    """The conversation steps of one rating; state lives in the conversation."""
+
+    def __init__(self, store: Store, scale: int = 5, questions: tuple[str, ...] = DEFAULT_QUESTIONS):
+        self.store = store
+        self.scale = scale
+        self.questions = [QUESTIONS[k] for k in questions]
+
+    async def start(self, state: dict[str, Any], code: str) -> Reply:
+        if await self.store.rating(code) is not None:
+            return self.already(code)
+        return prompt(code, self.scale)
+
+    def already(self, code: str) -> Reply:
+        return Reply(f"Đánh giá cho hồ sơ {code} đã được ghi nhận trước đó. Cảm ơn bạn!", (MENU_BUTTON,))
+
+    async def rate(self, state: dict[str, Any], channel: str, code: str, level: str, procedure: str,
+                   office: str) -> Reply:
+        if level not in SCALES[self.scale]:
+            return prompt(code, self.scale)
+        if not await self.store.add_rating(code, channel, procedure, office, self.scale, level):
+            return self.already(code)
+        state["rating"] = {"code": code, "step": 0, "level": level}
+        return self.next_step(state)
+
+    async def answer(self, state: dict[str, Any], code: str, key: str, value: str | None) -> Reply:
+        """A criterion answered (or skipped, value None); then the next step."""
+        rating = state.get("rating")
+        if not rating or rating["code"] != code:
+            return self.already(code)
+        step = rating["step"]
+        if step < len(self.questions) and self.questions[step].key == key:
+            question = self.questions[step]
+            if value is not None and value in dict(question.options):
+                await self.store.set_rating_field(code, key, value)
+            rating["step"] = step + 1
+        elif key == "contact":
+            if value == "yes":
+                await self.store.set_rating_field(code, "contact_ok", 1)
+            return self.finish(state)
+        elif key == "comment":
+            rating["step"] = len(self.questions) + 1
+            return self.after_comment(state)
+        return self.next_step(state)
+
+    def next_step(self, state: dict[str, Any]) -> Reply:
+        rating = state["rating"]
+        code, step = rating["code"], rating["step"]
+        if step < len(self.questions):
+            q = self.questions[step]
+            buttons = tuple(Button(label, f"rq:{code}:{q.key}:{value}") for value, label in q.options)
+            lead = "Cảm ơn bạn! " if step == 0 else ""
+            return Reply(f"{lead}({step + 1}/{len(self.questions)}, có thể bỏ qua) {q.text}",
+                         buttons + (Button("Bỏ qua", f"rq:{code}:{q.key}:"),))
+        rating["step"] = len(self.questions)
+        return Reply("Bạn có góp ý gì thêm không? Gõ góp ý của bạn, hoặc bấm Bỏ qua.",
+                     (Button("Bỏ qua", f"rq:{code}:comment:"),))
+
+    def wants_comment(self, state: dict[str, Any]) -> bool:
+        rating = state.get("rating")
+        return bool(rating) and rating["step"] == len(self.questions)
+
+    async def comment(self, state: dict[str, Any], text: str) -> Reply:
+        rating = state["rating"]
+        await self.store.set_rating_field(rating["code"], "comment", mask_digits(text[:1000]))
+        rating["step"] = len(self.questions) + 1
+        return self.after_comment(state)
+
+    def after_comment(self, state: dict[str, Any]) -> Reply:
+        rating = state["rating"]
+        if rating["level"] in NEGATIVE:
+            code = rating["code"]
+            return Reply("Chúng tôi rất tiếc vì bạn chưa hài lòng. Bạn có đồng ý để lãnh đạo bộ phận một cửa "
+                         "liên hệ lại với bạn về hồ sơ này không?",
+                         (Button("Đồng ý", f"rq:{code}:contact:yes"), Button("Không", f"rq:{code}:contact:no")))
+        return self.finish(state)
+
+    def finish(self, state: dict[str, Any]) -> Reply:
+        state.pop("rating", None)
+        return Reply("Cảm ơn bạn đã đánh giá! Ý kiến của bạn giúp bộ phận một cửa phục vụ tốt hơn.", (MENU_BUTTON,))
