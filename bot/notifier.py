@@ -44,6 +44,7 @@ class Notifier:
         self.interval = interval
         self.clock = clock
         self._wake = asyncio.Event()
+        self._stopping = False
         store.outbox_listeners.append(self.wake)
 
     def wake(self) -> None:
@@ -65,12 +66,19 @@ class Notifier:
             delivered += 1
         return delivered
 
+    def stop(self) -> None:
+        """Finish the pass under way (a sent row gets marked delivered), then end `run`."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.deliver_due()
             except Exception:
                 log.exception("notifier pass failed")
+            if self._stopping:
+                break
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), self.interval)

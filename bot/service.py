@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 def telegram_application(config: Config, token: str) -> tuple[Application, dict[str, App]]:
     """The Telegram application wired to a fresh App (kept in the returned holder)."""
     holder: dict[str, App] = {}
-    tasks: dict[str, asyncio.Task] = {}
+    notifiers: list[Notifier] = []
+    tasks: list[asyncio.Task] = []
 
     async def post_init(application: Application) -> None:
         staff_chat = config.telegram_staff_chat
@@ -31,19 +32,26 @@ def telegram_application(config: Config, token: str) -> tuple[Application, dict[
         app = await build_app(config, forward if staff_chat else None)
         holder["app"] = app
         notifier = Notifier(app.store, {telegram.NAME: telegram.TelegramChannel(application)}, config.notifier_interval)
-        tasks["notifier"] = asyncio.create_task(notifier.run(), name="notifier")
+        notifiers.append(notifier)
+        tasks.append(asyncio.create_task(notifier.run(), name="notifier"))
+
+    async def post_stop(application: Application) -> None:
+        # while the bot can still send: let the notifier finish its pass and mark what it sent
+        for notifier in notifiers:
+            notifier.stop()
+        done, pending = await asyncio.wait(tasks, timeout=10) if tasks else (set(), set())
+        for task in pending:
+            task.cancel()
+        notifiers.clear()
+        tasks.clear()
 
     async def post_shutdown(application: Application) -> None:
-        task = tasks.pop("notifier", None)
-        if task:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
         if "app" in holder:
             await holder.pop("app").close()
 
     application = telegram.build_application(
         token, config.telegram_base_url, lambda: holder["app"].dialog,
-        post_init=post_init, post_shutdown=post_shutdown,
+        post_init=post_init, post_stop=post_stop, post_shutdown=post_shutdown,
     )
     return application, holder
 
@@ -66,6 +74,8 @@ async def stop_telegram(application: Application) -> None:
         await application.updater.stop()
     if application.running:
         await application.stop()
+        if application.post_stop:
+            await application.post_stop(application)
     await application.shutdown()
     if application.post_shutdown:
         await application.post_shutdown(application)

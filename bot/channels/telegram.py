@@ -82,6 +82,7 @@ class TelegramChannel:
 def build_application(
     token: str, base_url: str, dialog_source: Callable[[], Dialog], *,
     post_init: Callable[[Application], Awaitable[None]] | None = None,
+    post_stop: Callable[[Application], Awaitable[None]] | None = None,
     post_shutdown: Callable[[Application], Awaitable[None]] | None = None,
 ) -> Application:
     """A PTB application whose handlers only translate; `dialog_source` gives the dialog once
@@ -123,6 +124,8 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(init)
     )
+    if post_stop:
+        builder = builder.post_stop(post_stop)
     if post_shutdown:
         builder = builder.post_shutdown(post_shutdown)
     application = builder.build()
