@@ -74,20 +74,14 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    from bot.service import run_telegram
+    from bot.service import RunOptions, Service
 
-    if args.channels != ["telegram"]:
-        print(f"unknown channel(s): {' '.join(c for c in args.channels if c != 'telegram')}; available: telegram",
-              file=sys.stderr)
-        return 2
-    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
-    if not token:
-        print("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its token "
-              "in the environment (it is never read from config.yaml).", file=sys.stderr)
-        return 2
+    options = RunOptions(host=args.host, port=args.port, telegram_webhook_url=args.webhook_url,
+                         zalo_bot_webhook=args.webhook, public_url=args.public_url)
+    service = Service(config, args.channels, os.environ, options)   # ConfigError (missing secret) -> exit 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    run_telegram(config, token, args.webhook_url, args.listen, args.port)
+    asyncio.run(service.run())
     return 0
 
 
@@ -230,11 +224,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("run", help="run the bot on its channels")
-    p.add_argument("channels", nargs="+", help="telegram")
+    p = sub.add_parser("run", help="run the bot on one or more channels in one process")
+    p.add_argument("channels", nargs="+", help="telegram, zalo-oa, zalo-bot")
     p.add_argument("--webhook-url", help="Telegram webhook mode: the public HTTPS URL Telegram posts to")
-    p.add_argument("--listen", default="127.0.0.1", help="webhook listen address (behind a reverse proxy)")
-    p.add_argument("--port", type=int, default=8443, help="webhook listen port")
+    p.add_argument("--webhook", action="store_true", help="Zalo Bot webhook mode (instead of polling)")
+    p.add_argument("--public-url", help="Zalo Bot webhook: base URL to register with setWebhook")
+    p.add_argument("--host", default="127.0.0.1", help="web server address for webhooks and /healthz")
+    p.add_argument("--port", type=int, default=8080, help="web server port")
     p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
     p.set_defaults(func=cmd_run)
 

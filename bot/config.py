@@ -33,6 +33,17 @@ class Office:
 
 
 @dataclass(frozen=True)
+class ZaloOASettings:
+    """Where the OA and OAuth APIs are and the choices Zalo's documentation leaves open."""
+
+    base_url: str = "https://openapi.zalo.me"
+    oauth_url: str = "https://oauth.zaloapp.com"
+    buttons: str = "template"
+    notify_template: str | None = None
+    signature_max_age: float = 300.0
+
+
+@dataclass(frozen=True)
 class Config:
     office: Office
     database: Path
@@ -46,6 +57,8 @@ class Config:
     notifier_interval: float = 2.0
     rating_scale: int = 5
     rating_questions: tuple[str, ...] = ("visits", "attitude", "extra_fee")
+    zalo_oa: ZaloOASettings = ZaloOASettings()
+    zalo_bot_base_url: str = "https://bot-api.zaloplatforms.com"
 
     def is_staff(self, channel: str, user: str) -> bool:
         return user in self.staff.get(channel, frozenset())
@@ -109,6 +122,22 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
     known = {"visits", "info", "attitude", "extra_fee"}
     if not isinstance(questions, list) or len(questions) > 3 or not set(questions) <= known:
         raise ConfigError(f"config: ratings.questions must list up to three of {', '.join(sorted(known))}")
+    zalo = _section(raw, "zalo")
+    buttons = zalo.get("oa_buttons", "template")
+    notify_template = zalo.get("oa_notify_template")
+    if buttons not in ("template", "numbered"):
+        raise ConfigError("config: zalo.oa_buttons must be template or numbered")
+    if notify_template not in (None, "transaction"):
+        raise ConfigError("config: zalo.oa_notify_template must be empty or transaction")
+    max_age = zalo.get("signature_max_age_seconds", 300)
+    if not isinstance(max_age, (int, float)) or max_age <= 0:
+        raise ConfigError("config: zalo.signature_max_age_seconds must be a positive number")
+    zalo_oa = ZaloOASettings(
+        base_url=(env.get("ZALO_OA_BASE_URL") or zalo.get("oa_base_url") or ZaloOASettings.base_url).rstrip("/"),
+        oauth_url=(env.get("ZALO_OAUTH_BASE_URL") or zalo.get("oauth_base_url") or ZaloOASettings.oauth_url).rstrip("/"),
+        buttons=buttons, notify_template=notify_template, signature_max_age=float(max_age),
+    )
+    zalo_bot_base_url = (env.get("ZALO_BOT_BASE_URL") or zalo.get("bot_base_url") or Config.zalo_bot_base_url).rstrip("/")
     database = Path(env.get("MOTCUA_DB") or raw.get("database") or "data/motcua.sqlite3")
     procedures = Path(raw.get("procedures") or "procedures")
     return Config(
@@ -124,4 +153,6 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         notifier_interval=float(interval),
         rating_scale=scale,
         rating_questions=tuple(questions),
+        zalo_oa=zalo_oa,
+        zalo_bot_base_url=zalo_bot_base_url,
     )

@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 
-from bot.channels.base import Button, Channel, Reply
+from bot.channels.base import Button, Channel, DeferDelivery, Reply
 from bot.store import Store, now
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,11 @@ class Notifier:
         for row in await self.store.due_outbox(list(self.channels), self.clock()):
             channel = self.channels[row["channel"]]
             try:
-                await channel.send(row["user"], [render(row["kind"], json.loads(row["payload"]))])
+                await channel.send(row["user"], [render(row["kind"], json.loads(row["payload"]))], proactive=True)
+            except DeferDelivery as exc:
+                log.info("outbox %s: waiting (%s)", row["id"], exc)
+                await self.store.mark_waiting(row["id"], str(exc))
+                continue
             except Exception as exc:  # a channel failure must never stop the loop
                 attempts = row["attempts"] + 1
                 log.warning("outbox %s: attempt %s failed: %s", row["id"], attempts, type(exc).__name__)

@@ -143,6 +143,29 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX feedback_at ON feedback(at);
     """,
+    # 4: channel bookkeeping: Zalo OA tokens (single-use refresh tokens must survive a crash),
+    # messages already handled (platforms re-deliver), and Zalo's 48-hour reply window
+    """
+    CREATE TABLE channel_tokens (
+        channel TEXT PRIMARY KEY,
+        access_token TEXT NOT NULL,
+        refresh_token TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE TABLE seen_messages (
+        channel TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (channel, message_id)
+    );
+    CREATE TABLE reply_windows (
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        last_inbound TEXT NOT NULL,
+        sent_since INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (channel, user)
+    );
+    """,
 ]
 
 
@@ -453,6 +476,62 @@ class Store:
             f"SELECT * FROM {table} WHERE at >= ? AND at < ? ORDER BY at", (start.isoformat(), end.isoformat())
         ) as cur:
             return list(await cur.fetchall())
+
+    # channel bookkeeping
+
+    async def tokens(self, channel: str) -> aiosqlite.Row | None:
+        async with self.db.execute("SELECT * FROM channel_tokens WHERE channel = ?", (channel,)) as cur:
+            return await cur.fetchone()
+
+    async def save_tokens(self, channel: str, access_token: str, refresh_token: str, expires_at: dt.datetime) -> None:
+        async with self.transaction():
+            await self.db.execute(
+                "INSERT INTO channel_tokens (channel, access_token, refresh_token, expires_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (channel) DO UPDATE SET access_token = excluded.access_token,"
+                " refresh_token = excluded.refresh_token, expires_at = excluded.expires_at",
+                (channel, access_token, refresh_token, expires_at.isoformat()),
+            )
+
+    async def first_sight(self, channel: str, message_id: str) -> bool:
+        """True the first time a platform message id is seen; False for a re-delivery."""
+        async with self.transaction():
+            cur = await self.db.execute(
+                "INSERT OR IGNORE INTO seen_messages (channel, message_id, at) VALUES (?, ?, ?)",
+                (channel, message_id, now().isoformat()),
+            )
+        return cur.rowcount == 1
+
+    async def note_inbound(self, channel: str, user: str) -> None:
+        """The citizen wrote: the reply window reopens and notifications kept waiting are released."""
+        async with self.transaction():
+            await self.db.execute(
+                "INSERT INTO reply_windows (channel, user, last_inbound, sent_since) VALUES (?, ?, ?, 0)"
+                " ON CONFLICT (channel, user) DO UPDATE SET last_inbound = excluded.last_inbound, sent_since = 0",
+                (channel, user, now().isoformat()),
+            )
+            cur = await self.db.execute(
+                "UPDATE outbox SET waiting = 0, next_try = ? WHERE channel = ? AND user = ? AND waiting = 1"
+                " AND delivered_at IS NULL", (now().isoformat(), channel, user),
+            )
+        if cur.rowcount:
+            self._outbox_changed()
+
+    async def note_sent(self, channel: str, user: str) -> None:
+        async with self.transaction():
+            await self.db.execute(
+                "UPDATE reply_windows SET sent_since = sent_since + 1 WHERE channel = ? AND user = ?", (channel, user)
+            )
+
+    async def reply_window(self, channel: str, user: str) -> tuple[dt.datetime, int] | None:
+        async with self.db.execute(
+            "SELECT last_inbound, sent_since FROM reply_windows WHERE channel = ? AND user = ?", (channel, user)
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else (dt.datetime.fromisoformat(row["last_inbound"]), int(row["sent_since"]))
+
+    async def mark_waiting(self, row_id: int, reason: str) -> None:
+        async with self.transaction():
+            await self.db.execute("UPDATE outbox SET waiting = 1, last_error = ? WHERE id = ?", (reason[:300], row_id))
 
     # question log
 

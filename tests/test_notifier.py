@@ -94,19 +94,17 @@ async def test_a_change_made_by_the_cli_in_another_process_reaches_the_citizen(f
 
 
 async def test_a_failed_send_is_retried_with_backoff_and_delivered_once(fake, tmp_path):
-    from bot.service import telegram_application
     from bot.store import Store
-    from tests.helpers import make_config
 
     db = tmp_path / "db.sqlite3"
     await register_and_follow(db)
-    # the PTB application only as a client: no polling, no notifier of its own
-    application, _ = telegram_application(make_config(db, telegram_base_url=fake.base_url), TOKEN)
-    await application.initialize()
+    # the Telegram channel only as a client: not started, so no polling and no notifier of its own
+    channel = telegram.TelegramChannel(TOKEN, fake.base_url, dialog=None)  # type: ignore[arg-type]
+    await channel.application.initialize()
     try:
         clock = [dt.datetime.now()]
         store = await Store.open(db)
-        notifier = Notifier(store, {telegram.NAME: telegram.TelegramChannel(application)}, clock=lambda: clock[0])
+        notifier = Notifier(store, {telegram.NAME: channel}, clock=lambda: clock[0])
         fake.fail_next("sendMessage", times=1)
         await update_case(db, "processing")
         assert await notifier.deliver_due() == 0
@@ -120,7 +118,7 @@ async def test_a_failed_send_is_retried_with_backoff_and_delivered_once(fake, tm
         assert len(delivered) == 1
         await store.close()
     finally:
-        await application.shutdown()
+        await channel.application.shutdown()
 
 
 async def test_backoff_grows_and_is_capped():

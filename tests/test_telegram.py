@@ -9,8 +9,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bot.service import start_telegram, stop_telegram, telegram_application
 from bot.channels import telegram
+from bot.service import RunOptions, Service
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import make_config
 
@@ -30,14 +30,21 @@ class Bot:
     def __init__(self, fake: FakeTelegram, db: Path, **config: object):
         self.fake = fake
         self.config = make_config(db, telegram_base_url=fake.base_url, **config)
-        self.application = None
+        self.service: Service | None = None
 
-    async def start(self, webhook: dict | None = None) -> None:
-        self.application, _ = telegram_application(self.config, TOKEN)
-        await start_telegram(self.application, webhook)
+    async def start(self, webhook_url: str | None = None) -> None:
+        options = RunOptions(port=0, telegram_webhook_url=webhook_url)
+        self.service = Service(self.config, ["telegram"], {"TELEGRAM_BOT_TOKEN": TOKEN}, options)
+        await self.service.start()
+
+    @property
+    def channel(self) -> telegram.TelegramChannel:
+        assert self.service is not None
+        return self.service.channels["telegram"]  # type: ignore[return-value]
 
     async def stop(self) -> None:
-        await stop_telegram(self.application)
+        assert self.service is not None
+        await self.service.stop()
 
     async def say(self, text: str, chat: int = CHAT) -> list[dict]:
         before = len(self.fake.sent(chat))
@@ -117,7 +124,7 @@ async def test_long_reply_arrives_as_two_messages(fake: FakeTelegram, tmp_path: 
     try:
         paragraphs = "\n\n".join(["Đoạn văn bản dài về thủ tục hành chính. " * 10] * 15)
         assert 6000 <= len(paragraphs) < 8000
-        await telegram.TelegramChannel(b.application).send(str(CHAT), [Reply(paragraphs)])
+        await b.channel.send(str(CHAT), [Reply(paragraphs)])
         sent = [c.params["text"] for c in fake.sent(CHAT)]
         assert len(sent) == 2 and all(len(t) <= 4096 for t in sent)
         assert " ".join(" ".join(sent).split()) == " ".join(paragraphs.split())
@@ -161,24 +168,24 @@ async def test_stickers_get_a_friendly_text_answer(bot: Bot) -> None:
 
 @pytest.mark.asyncio
 async def test_webhook_without_the_right_secret_is_refused(fake: FakeTelegram, tmp_path: Path) -> None:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     b = Bot(fake, tmp_path / "db.sqlite3")
-    kwargs = telegram.run_kwargs(f"https://bot.example.org/tg-hook", "127.0.0.1", port)
-    await b.start(webhook=kwargs)
+    await b.start(webhook_url="https://bot.example.org/tg-hook")
     try:
         [hook] = [c for c in fake.calls if c.method == "setWebhook"]
-        assert hook.params["secret_token"] == kwargs["secret_token"]
+        secret = b.channel.secret
+        assert hook.params["secret_token"] == secret and hook.params["url"] == "https://bot.example.org/tg-hook"
+        assert not any(c.method == "getUpdates" for c in fake.calls)
         update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": CHAT, "type": "private"},
                                                 "from": {"id": CHAT, "is_bot": False, "first_name": "D"}, "text": "khai sinh"}}
-        url = f"http://127.0.0.1:{port}/tg-hook"
+        assert b.service is not None and b.service.web is not None
+        base = f"http://127.0.0.1:{b.service.web.port}"
         async with httpx.AsyncClient() as client:
-            bad = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
-            missing = await client.post(url, json=update)
-            good = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": kwargs["secret_token"]})
+            bad = await client.post(f"{base}/tg-hook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+            missing = await client.post(f"{base}/tg-hook", json=update)
+            good = await client.post(f"{base}/tg-hook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+            health = await client.get(f"{base}/healthz")
         assert bad.status_code == 403 and missing.status_code == 403 and good.status_code == 200
+        assert health.json() == {"status": "ok", "channels": ["telegram"]}
         await fake.wait_for("sendMessage", chat_id=CHAT)
         assert len(fake.sent(CHAT)) == 1
     finally:

@@ -43,12 +43,21 @@ class Incoming:
     """A file the user sent (staff send case CSV files), with its caption as `text`."""
 
 
+class DeferDelivery(Exception):
+    """The platform cannot deliver this now but will later (Zalo's reply window is closed): the
+    notification waits in the outbox instead of being dropped or retried in a loop."""
+
+
 class Channel(Protocol):
-    """What the notifier needs of a channel: deliver replies to one of its users."""
+    """What the notifier needs of a channel: deliver replies to one of its users.
+
+    `proactive` marks a message the citizen did not just ask for (a case notification);
+    platforms that charge for those decide how to deliver it, or raise DeferDelivery.
+    """
 
     name: str
 
-    async def send(self, user: str, replies: list[Reply]) -> None: ...
+    async def send(self, user: str, replies: list[Reply], *, proactive: bool = False) -> None: ...
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -18,7 +18,7 @@ class ConsoleChannel:
     def __init__(self, out: TextIO = sys.stdout):
         self.out = out
 
-    async def send(self, user: str, replies: list[Reply]) -> None:
+    async def send(self, user: str, replies: list[Reply], *, proactive: bool = False) -> None:
         for reply in replies:
             self.out.write(numbered(reply) + "\n\n")
         self.out.flush()

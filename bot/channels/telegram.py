@@ -3,14 +3,19 @@
 Translation only. Buttons become inline keyboards whose callback data is the reply's action;
 long texts are split below Telegram's 4,096-character limit; messages go out as plain text, so
 nothing a citizen typed can break a parse mode. The rate limiter keeps bursts (notifications)
-within Telegram's limits.
+within Telegram's limits. Webhook posts arrive through the shared aiohttp server, the secret
+header checked in constant time.
 """
 
 from __future__ import annotations
 
+import hmac
+import json
 import logging
 import secrets
-from typing import Any, Awaitable, Callable
+from urllib.parse import urlsplit
+
+from aiohttp import web
 
 from telegram import (
     BotCommand,
@@ -20,7 +25,6 @@ from telegram import (
 )
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     ContextTypes,
@@ -30,6 +34,7 @@ from telegram.ext import (
 
 from bot.channels.base import Attachment, Button, Incoming, Reply, split_text
 from bot.dialog import Dialog
+from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -61,33 +66,67 @@ def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
 
 
 class TelegramChannel:
-    """Sends replies to a chat; also what the notifier uses to reach Telegram users."""
+    """Receives updates (polling, or webhook posts through the shared web server) and sends
+    replies; also what the notifier uses to reach Telegram users."""
 
     name = NAME
 
-    def __init__(self, application: Application):
-        self.application = application
+    def __init__(self, token: str, base_url: str, dialog: Dialog, *, webhook_url: str | None = None):
+        self.dialog = dialog
+        self.webhook_url = webhook_url
+        # a fresh secret per start: Telegram echoes it in every webhook post, strangers cannot
+        self.secret = secrets.token_urlsafe(32) if webhook_url else ""
+        builder = (
+            ApplicationBuilder().token(token).base_url(base_url)
+            .base_file_url(base_url.replace("/bot", "/file/bot"))
+            .rate_limiter(AIORateLimiter(max_retries=3))
+        )
+        if webhook_url:
+            builder = builder.updater(None)
+        self.application = builder.build()
+        self.application.add_handler(CallbackQueryHandler(self.on_callback))
+        self.application.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, self.on_message))
+        self.application.add_error_handler(self.on_error)
 
-    async def send(self, user: str, replies: list[Reply]) -> None:
-        bot = self.application.bot
-        for reply in replies:
-            if reply.attachment:
-                await bot.send_photo(int(user), reply.attachment.data, filename=reply.attachment.filename)
-            pieces = split_text(reply.text, LIMIT) or ["…"]
-            for i, piece in enumerate(pieces):
-                last = i == len(pieces) - 1
-                await bot.send_message(int(user), piece, reply_markup=keyboard(reply.buttons) if last else None)
+    @property
+    def webhook_path(self) -> str:
+        path = urlsplit(self.webhook_url or "").path.rstrip("/")
+        return path or "/webhooks/telegram"
 
+    async def start(self, web_server: WebServer | None) -> None:
+        await self.application.initialize()
+        await self.application.bot.set_my_commands(COMMANDS)
+        if self.webhook_url:
+            if web_server is None:
+                raise RuntimeError("webhook mode needs the web server")
+            web_server.route(self.webhook_path, self.webhook, NAME)
+            await self.application.bot.set_webhook(self.webhook_url, secret_token=self.secret,
+                                                   allowed_updates=Update.ALL_TYPES)
+        else:
+            assert self.application.updater is not None
+            await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
+        await self.application.start()
 
-def build_application(
-    token: str, base_url: str, dialog_source: Callable[[], Dialog], *,
-    post_init: Callable[[Application], Awaitable[None]] | None = None,
-    post_stop: Callable[[Application], Awaitable[None]] | None = None,
-    post_shutdown: Callable[[Application], Awaitable[None]] | None = None,
-) -> Application:
-    """A PTB application whose handlers only translate; `dialog_source` gives the dialog once
-    it exists (it is built in post_init, inside the application's event loop)."""
-    async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def stop(self) -> None:
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(json.loads(await request.read()), self.application.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        await self.application.update_queue.put(update)
+        return web.Response(status=200)
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
         message = update.effective_message
         if chat is None or message is None:
@@ -98,52 +137,27 @@ def build_application(
         if document is not None and (document.file_size or 0) <= MAX_FILE and text:
             data = bytes(await (await document.get_file()).download_as_bytearray())
             attachment = Attachment(document.file_name or "file", data, document.mime_type or "")
-        replies = await dialog_source().handle(Incoming(NAME, str(chat.id), text=text, attachment=attachment))
-        await TelegramChannel(context.application).send(str(chat.id), replies)
+        replies = await self.dialog.handle(Incoming(NAME, str(chat.id), text=text, attachment=attachment))
+        await self.send(str(chat.id), replies)
 
-    async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         chat = update.effective_chat
         if query is None or chat is None:
             return
         await query.answer()
-        replies = await dialog_source().handle(Incoming(NAME, str(chat.id), action=query.data or ""))
-        await TelegramChannel(context.application).send(str(chat.id), replies)
+        replies = await self.dialog.handle(Incoming(NAME, str(chat.id), action=query.data or ""))
+        await self.send(str(chat.id), replies)
 
-    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram handler failed: %s", type(context.error).__name__, exc_info=context.error)
 
-    async def init(application: Application) -> None:
-        if post_init:
-            await post_init(application)
-        await application.bot.set_my_commands(COMMANDS)
-
-    builder = (
-        ApplicationBuilder().token(token).base_url(base_url)
-        .base_file_url(base_url.replace("/bot", "/file/bot"))
-        .rate_limiter(AIORateLimiter(max_retries=3))
-        .post_init(init)
-    )
-    if post_stop:
-        builder = builder.post_stop(post_stop)
-    if post_shutdown:
-        builder = builder.post_shutdown(post_shutdown)
-    application = builder.build()
-    application.add_handler(CallbackQueryHandler(on_callback))
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, on_message))
-    application.add_error_handler(on_error)
-    return application
-
-
-def webhook_secret() -> str:
-    """A fresh secret per start: Telegram echoes it in every webhook call, strangers cannot."""
-    return secrets.token_urlsafe(32)
-
-
-def run_kwargs(webhook_url: str | None, listen: str, port: int) -> dict[str, Any]:
-    """Arguments for PTB's run_webhook, which checks the secret header on every post."""
-    if not webhook_url:
-        return {}
-    path = webhook_url.rstrip("/").rsplit("/", 1)[-1] if "/" in webhook_url.split("://", 1)[-1] else "telegram"
-    return {"listen": listen, "port": port, "url_path": path, "webhook_url": webhook_url,
-            "secret_token": webhook_secret()}
+    async def send(self, user: str, replies: list[Reply], *, proactive: bool = False) -> None:
+        bot = self.application.bot
+        for reply in replies:
+            if reply.attachment:
+                await bot.send_photo(int(user), reply.attachment.data, filename=reply.attachment.filename)
+            pieces = split_text(reply.text, LIMIT) or ["…"]
+            for i, piece in enumerate(pieces):
+                last = i == len(pieces) - 1
+                await bot.send_message(int(user), piece, reply_markup=keyboard(reply.buttons) if last else None)

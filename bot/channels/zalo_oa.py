@@ -1,0 +1,243 @@
+"""Zalo Official Account (Open API v3): webhook events in, customer-service messages out.
+
+A small async client over httpx; no maintained Python library exists (see the project's
+channel reference). What Zalo's public documentation leaves open is decided here, written
+down, and configurable where it may differ in practice:
+
+- Signature: `X-ZEvent-Signature: mac=<sha256 hex of app_id + raw body + timestamp + OA secret
+  key>` (plain SHA-256, not HMAC; the body's `timestamp` field, in milliseconds). Events older
+  than `zalo.signature_max_age_seconds` (default 300) are refused as replays.
+- Buttons: Zalo documents `oa.query.hide` buttons, which send their payload back as a user
+  message, but not whether `/v3.0/oa/message/cs` accepts a button template. Replies with at
+  most five buttons are sent as a template (`zalo.oa_buttons: template`); if Zalo refuses it
+  the same message goes again as numbered choices, and `zalo.oa_buttons: numbered` skips the
+  attempt. A button's payload is `#<action>`, translated back to an action when it arrives.
+- Tokens: the access token lives about 25 hours; the refresh token is single-use. A new pair
+  is written to the database before it is used, so a crash right after a refresh never loses
+  it. The environment's tokens are used only on the very first start.
+- Reply window: replies are free for 48 hours after the citizen's last message, 8 of them. A
+  case notification outside the window is sent as a transaction message when
+  `zalo.oa_notify_template: transaction` (needs a verified OA and quota); otherwise it waits
+  in the outbox and goes out when the citizen next writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from aiohttp import web
+
+from bot.channels.base import DeferDelivery, Incoming, Reply, numbered, split_text
+from bot.config import ZaloOASettings
+from bot.dialog import Dialog
+from bot.store import Store, now
+from bot.web import WebServer
+
+log = logging.getLogger(__name__)
+
+NAME = "zalo-oa"
+LIMIT = 2000
+MAX_TEMPLATE_BUTTONS = 5
+WINDOW = dt.timedelta(hours=48)
+WINDOW_MESSAGES = 8
+REFRESH_BEFORE = dt.timedelta(hours=1)
+ACTION_PREFIX = "#"
+INVALID_TOKEN = -216
+
+
+class ZaloError(Exception):
+    def __init__(self, code: int, message: str):
+        super().__init__(f"Zalo error {code}: {message}")
+        self.code = code
+
+
+@dataclass(frozen=True)
+class OASecrets:
+    app_id: str
+    app_secret: str
+    oa_secret_key: str
+    access_token: str = ""
+    refresh_token: str = ""
+
+
+def signature(app_id: str, raw_body: bytes, timestamp: str, oa_secret_key: str) -> str:
+    return hashlib.sha256(app_id.encode() + raw_body + timestamp.encode() + oa_secret_key.encode()).hexdigest()
+
+
+class ZaloOAClient:
+    """Sends OA messages, refreshing the access token before it expires or when Zalo refuses it."""
+
+    def __init__(self, http: httpx.AsyncClient, store: Store, secrets: OASecrets, settings: ZaloOASettings):
+        self.http = http
+        self.store = store
+        self.secrets = secrets
+        self.settings = settings
+        self._lock = asyncio.Lock()
+
+    async def ensure_tokens(self) -> None:
+        """First start: take the pair from the environment; later: the stored pair wins."""
+        if await self.store.tokens(NAME) is None:
+            if not (self.secrets.access_token and self.secrets.refresh_token):
+                raise ZaloError(0, "no OA tokens: set ZALO_OA_ACCESS_TOKEN and ZALO_OA_REFRESH_TOKEN for the first start")
+            # unknown age: refresh within the hour rather than trust it for 25
+            await self.store.save_tokens(NAME, self.secrets.access_token, self.secrets.refresh_token,
+                                         now() + REFRESH_BEFORE)
+
+    async def access_token(self) -> str:
+        row = await self.store.tokens(NAME)
+        if row is None:
+            raise ZaloError(0, "no OA tokens")
+        if dt.datetime.fromisoformat(row["expires_at"]) - now() <= REFRESH_BEFORE:
+            return await self.refresh(row["access_token"])
+        return str(row["access_token"])
+
+    async def refresh(self, stale: str) -> str:
+        """A new pair, unless another task refreshed meanwhile (the refresh token is single-use)."""
+        async with self._lock:
+            row = await self.store.tokens(NAME)
+            if row is None:
+                raise ZaloError(0, "no OA tokens")
+            if row["access_token"] != stale and dt.datetime.fromisoformat(row["expires_at"]) - now() > REFRESH_BEFORE:
+                return str(row["access_token"])
+            response = await self.http.post(
+                f"{self.settings.oauth_url}/v4/oa/access_token",
+                headers={"secret_key": self.secrets.app_secret},
+                data={"grant_type": "refresh_token", "refresh_token": row["refresh_token"],
+                      "app_id": self.secrets.app_id},
+            )
+            data = response.json()
+            if "access_token" not in data:
+                raise ZaloError(int(data.get("error", -1)), str(data.get("error_name") or data.get("message")))
+            expires = now() + dt.timedelta(seconds=int(data.get("expires_in", 90000)))
+            await self.store.save_tokens(NAME, data["access_token"], data["refresh_token"], expires)
+            log.info("zalo-oa: access token refreshed")
+            return str(data["access_token"])
+
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        token = await self.access_token()
+        for attempt in (1, 2):
+            response = await self.http.post(f"{self.settings.base_url}{path}", json=body,
+                                            headers={"access_token": token})
+            data = response.json()
+            code = int(data.get("error", 0))
+            if code == INVALID_TOKEN and attempt == 1:
+                token = await self.refresh(token)
+                continue
+            if code != 0:
+                raise ZaloError(code, str(data.get("message")))
+            return data
+        raise ZaloError(INVALID_TOKEN, "access token refused after refresh")
+
+    async def send_text(self, user_id: str, text: str, buttons: list[dict[str, str]] | None = None,
+                        path: str = "/v3.0/oa/message/cs") -> None:
+        message: dict[str, Any] = {"text": text}
+        if buttons:
+            message["attachment"] = {"type": "template", "payload": {"buttons": buttons}}
+        await self.post(path, {"recipient": {"user_id": user_id}, "message": message})
+
+
+class ZaloOAChannel:
+    """The OA adapter: verify and acknowledge webhook events, answer through the dialog."""
+
+    name = NAME
+
+    def __init__(self, client: ZaloOAClient, store: Store, dialog: Dialog, clock: Any = time.time):
+        self.client = client
+        self.store = store
+        self.dialog = dialog
+        self.settings = client.settings
+        self.clock = clock
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self, web_server: WebServer) -> None:
+        await self.client.ensure_tokens()
+        web_server.route("/webhooks/zalo-oa", self.webhook, NAME)
+
+    async def stop(self) -> None:
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=10)
+
+    def verify(self, raw: bytes, header: str) -> dict[str, Any] | None:
+        """The event if its signature is right and fresh; None otherwise (and nothing happens)."""
+        try:
+            event = json.loads(raw)
+            timestamp = str(event["timestamp"])
+            age = abs(self.clock() - int(timestamp) / 1000)
+        except (ValueError, KeyError, TypeError):
+            return None
+        expected = signature(self.client.secrets.app_id, raw, timestamp, self.client.secrets.oa_secret_key)
+        given = header.removeprefix("mac=").strip()
+        if not hmac.compare_digest(expected.encode(), given.encode()) or age > self.settings.signature_max_age:
+            return None
+        if str(event.get("app_id", self.client.secrets.app_id)) != self.client.secrets.app_id:
+            return None
+        return event
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        event = self.verify(raw, request.headers.get("X-ZEvent-Signature", ""))
+        if event is None:
+            return web.json_response({"error": "invalid signature"}, status=401)
+        # Zalo wants an answer within 2 seconds: acknowledge, then handle the event
+        task = asyncio.create_task(self.handle_event(event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return web.json_response({"received": True})
+
+    async def handle_event(self, event: dict[str, Any]) -> None:
+        try:
+            if event.get("event_name") != "user_send_text":
+                return
+            user = str(event["sender"]["id"])
+            message = event.get("message") or {}
+            msg_id = str(message.get("msg_id") or "")
+            if msg_id and not await self.store.first_sight(NAME, msg_id):
+                return
+            await self.store.note_inbound(NAME, user)
+            text = str(message.get("text") or "")
+            if text.startswith(ACTION_PREFIX) and len(text) > 1 and " " not in text:
+                incoming = Incoming(NAME, user, action=text[1:])
+            else:
+                incoming = Incoming(NAME, user, text=text)
+            await self.send(user, await self.dialog.handle(incoming))
+        except Exception:
+            log.exception("zalo-oa: event handling failed")
+
+    async def send(self, user: str, replies: list[Reply], *, proactive: bool = False) -> None:
+        path = "/v3.0/oa/message/cs"
+        if proactive:
+            window = await self.store.reply_window(NAME, user)
+            open_ = window is not None and now() - window[0] < WINDOW and window[1] < WINDOW_MESSAGES
+            if not open_:
+                if self.settings.notify_template != "transaction":
+                    raise DeferDelivery("outside Zalo's 48-hour reply window; sent when the citizen next writes")
+                path = "/v3.0/oa/message/transaction"
+        for reply in replies:
+            await self._send_reply(user, reply, path)
+
+    async def _send_reply(self, user: str, reply: Reply, path: str) -> None:
+        use_template = (self.settings.buttons == "template" and 0 < len(reply.buttons) <= MAX_TEMPLATE_BUTTONS)
+        pieces = split_text(reply.text if use_template else numbered(reply), LIMIT) or ["…"]
+        for i, piece in enumerate(pieces):
+            buttons = None
+            if use_template and i == len(pieces) - 1:
+                buttons = [{"title": b.label[:100], "type": "oa.query.hide", "payload": f"{ACTION_PREFIX}{b.action}"}
+                           for b in reply.buttons]
+            try:
+                await self.client.send_text(user, piece, buttons, path)
+            except ZaloError:
+                if not buttons:
+                    raise
+                log.info("zalo-oa: button template refused, sending numbered choices")
+                for fallback in split_text(numbered(Reply(piece, reply.buttons)), LIMIT):
+                    await self.client.send_text(user, fallback, None, path)
+            await self.store.note_sent(NAME, user)
