@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -78,9 +77,12 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
     options = RunOptions(host=args.host, port=args.port, telegram_webhook_url=args.webhook_url,
                          zalo_bot_webhook=args.webhook, public_url=args.public_url)
+    from bot.logs import setup_logging
+
     service = Service(config, args.channels, os.environ, options)   # ConfigError (missing secret) -> exit 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    secret_names = ("TELEGRAM_BOT_TOKEN", "ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_OA_ACCESS_TOKEN",
+                    "ZALO_OA_REFRESH_TOKEN", "ZALO_BOT_TOKEN", "ZALO_BOT_WEBHOOK_SECRET")
+    setup_logging(os.environ.get(n, "") for n in secret_names)
     asyncio.run(service.run())
     return 0
 
@@ -215,6 +217,36 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace, config: Config) -> int:
+    from bot.store import Store
+
+    async def run() -> None:
+        store = await Store.open(config.database)
+        try:
+            await store.backup(Path(args.file))
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    print(f"Đã sao lưu {config.database} vào {args.file}")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace, config: Config) -> int:
+    from bot.store import Store, now
+
+    async def run() -> dict[str, int]:
+        store = await Store.open(config.database)
+        try:
+            return await store.purge(now() - args.older_than)
+        finally:
+            await store.close()
+
+    for what, count in asyncio.run(run()).items():
+        print(f"{what}: {count}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="Chatbot for one-stop public-service desks")
     parser.add_argument("--config", help="config file (default: ./config.yaml or MOTCUA_CONFIG)")
@@ -284,6 +316,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = dsub.add_parser("seed", help="fill an empty database with a month of cases and ratings")
     p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
     demo.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("backup", help="copy the database while the bot runs (SQLite online backup)")
+    p.add_argument("file")
+    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("purge", help="remove personal data older than a span, keep anonymous statistics")
+    p.add_argument("--older-than", type=_since, required=True, help="e.g. 730d")
+    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("validate", help="check procedure guides and list every problem")
     p.add_argument("dir", nargs="?", help="folder of guides (default: from config)")

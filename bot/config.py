@@ -50,6 +50,7 @@ class Config:
     procedures: Path
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_staff_chat: int | None = None
+    telegram_rate: float = 30.0
     staff: dict[str, frozenset[str]] = field(default_factory=dict)
     case_code_pattern: str = codes.DEFAULT_PATTERN
     days_off: tuple[dt.date, ...] = ()
@@ -101,6 +102,9 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         if not isinstance(ids, list):
             raise ConfigError(f"config: staff.{channel} must be a list of user ids")
         staff[str(channel)] = frozenset(str(i) for i in ids)
+    rate = telegram.get("max_messages_per_second", 30)
+    if not isinstance(rate, (int, float)) or rate <= 0:
+        raise ConfigError("config: telegram.max_messages_per_second must be a positive number")
     staff_chat = telegram.get("staff_chat_id")
     if staff_chat is not None and not isinstance(staff_chat, int):
         raise ConfigError("config: telegram.staff_chat_id must be a number")
@@ -146,6 +150,7 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         procedures=procedures if procedures.is_absolute() else base / procedures,
         telegram_base_url=env.get("TELEGRAM_BASE_URL") or telegram.get("base_url") or "https://api.telegram.org/bot",
         telegram_staff_chat=staff_chat,
+        telegram_rate=float(rate),
         staff=staff,
         case_code_pattern=str(raw.get("case_code_pattern") or codes.DEFAULT_PATTERN),
         days_off=dates["days_off"],

@@ -40,6 +40,7 @@ _COMPLAINT = re.compile(
 )
 _PRAISE = re.compile(r"\b(khen|tot|nhanh|nhiet tinh|tan tinh|de hieu|tuyet voi|on ap|hai long|\d sao|helpful|great)\b")
 _RATE_WORDS = re.compile(r"\b(danh gia|cham diem)\b")
+_FORGET = re.compile(r"\b(xoa|huy) (het |toan bo )?(du lieu|thong tin) (cua (toi|em|minh)|ca nhan)\b|\bdelete my data\b")
 
 Forward = Callable[[str], Awaitable[None]]
 """Sends a note to the staff chat; the app wires it to a channel, tests to a list."""
@@ -65,8 +66,25 @@ class Dialog:
         self.tracking = Tracking(desk, store, config.office)
         self.ratings = RatingFlow(store, config.rating_scale, config.rating_questions)
         self.forward = forward
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Turns of one citizen run one at a time (each reads and writes their state); turns of
+        different citizens run concurrently."""
+        key = (incoming.channel, incoming.user)
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                return await self._guarded(incoming)
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def _guarded(self, incoming: Incoming) -> list[Reply]:
         try:
             return await self._handle(incoming)
         except Exception:
@@ -103,6 +121,9 @@ class Dialog:
                 break
         else:
             state.pop("choices", None)
+        if state.pop("forgotten", False):
+            # nothing of the conversation is kept, not even the menu choices just offered
+            return replies
         await self.store.save_state(incoming.channel, incoming.user, state)
         return replies
 
@@ -132,6 +153,12 @@ class Dialog:
             return await self.on_rating_action(turn, kind, rest)
         if kind in {"vote", "fwd"}:
             return await self.on_vote(turn, kind, rest)
+        if kind == "forget" and rest == "confirm":
+            await self.store.forget_user(turn.incoming.channel, turn.incoming.user)
+            turn.state.clear()
+            turn.state["forgotten"] = True
+            return [Reply("Đã xóa dữ liệu trò chuyện, các hồ sơ bạn theo dõi và tin nhắn chờ gửi của bạn. "
+                          "Các đánh giá bạn đã gửi được giữ lại dưới dạng ẩn danh.", (answers.MENU_BUTTON,))]
         return [self.menu(turn, "Lựa chọn này không còn hiệu lực. Bạn chọn lại giúp mình nhé.")]
 
     async def on_rating_action(self, turn: Turn, kind: str, rest: str) -> list[Reply]:
@@ -200,6 +227,10 @@ class Dialog:
             return [await self.staff_report(norm)]
         if self.ratings.wants_comment(turn.state):
             return [await self.ratings.comment(turn.state, text)]
+        if _FORGET.search(norm):
+            return [Reply("Bạn muốn xóa dữ liệu trò chuyện và các hồ sơ đang theo dõi của mình? Việc này không "
+                          "hoàn tác được. (Hồ sơ tại cơ quan và đánh giá ẩn danh vẫn được giữ theo quy định.)",
+                          (Button("🗑 Xác nhận xóa", "forget:confirm"), Button("Không xóa", "menu")))]
         if norm in {"tracuu", "tra cuu"}:
             return await self.tracking.start(channel, user, turn.state, None)
         stepped = await self.tracking.step(channel, user, turn.state, text)

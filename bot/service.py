@@ -93,7 +93,7 @@ class Service:
             for name in self.names:
                 if name == "telegram":
                     channel = telegram.TelegramChannel(env["TELEGRAM_BOT_TOKEN"], config.telegram_base_url, app.dialog,
-                                                       webhook_url=o.telegram_webhook_url)
+                                                       webhook_url=o.telegram_webhook_url, max_rate=config.telegram_rate)
                 elif name == "zalo-oa":
                     secrets = zalo_oa.OASecrets(env["ZALO_APP_ID"], env["ZALO_APP_SECRET"], env["ZALO_OA_SECRET_KEY"],
                                                 env.get("ZALO_OA_ACCESS_TOKEN", ""), env.get("ZALO_OA_REFRESH_TOKEN", ""))
@@ -108,6 +108,7 @@ class Service:
                 self.channels[name] = channel
                 log.info("%s: started", name)
             if self.web:
+                self.web.channels = list(self.channels)
                 await self.web.start()
                 log.info("web server on %s:%s", self.web.host, self.web.port)
         except Exception:
@@ -122,8 +123,10 @@ class Service:
             done, pending = await asyncio.wait({self._notifier_task}, timeout=10)
             for task in pending:
                 task.cancel()
+        self.notifier = self._notifier_task = None
         if self.web:
             await self.web.stop()
+            self.web = None
         for name, channel in reversed(list(self.channels.items())):
             try:
                 await channel.stop()
@@ -132,6 +135,7 @@ class Service:
         self.channels.clear()
         if self.http:
             await self.http.aclose()
+            self.http = None
         if self.app:
             await self.app.close()
             self.app = None

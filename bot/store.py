@@ -533,6 +533,51 @@ class Store:
         async with self.transaction():
             await self.db.execute("UPDATE outbox SET waiting = 1, last_error = ? WHERE id = ?", (reason[:300], row_id))
 
+    # personal data
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy while the bot keeps running (SQLite's online backup)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        async with aiosqlite.connect(str(target)) as dest:
+            await self.db.backup(dest, pages=256, sleep=0.01)
+
+    async def forget_user(self, channel: str, user: str) -> dict[str, int]:
+        """A citizen's "delete my data": conversation, follows, pending messages, look-ups.
+
+        Ratings and the question log hold no user identifier, so they stay as anonymous
+        statistics.
+        """
+        counts: dict[str, int] = {}
+        async with self.transaction():
+            for table in ("conversations", "follows", "outbox", "reply_windows", "handoffs", "lookup_attempts"):
+                cur = await self.db.execute(f"DELETE FROM {table} WHERE channel = ? AND user = ?", (channel, user))
+                counts[table] = cur.rowcount
+        return counts
+
+    async def purge(self, before: dt.datetime) -> dict[str, int]:
+        """Personal data older than `before`: names and phones of cases closed before it, idle
+        conversations, delivered notifications, look-up traces. Case rows, history, ratings and
+        the question log stay for the statistics."""
+        stamp = before.isoformat()
+        closed = ("SELECT code FROM case_history WHERE status IN ('returned', 'refused', 'withdrawn', 'stopped')"
+                  " GROUP BY code HAVING MAX(at) < ?")
+        counts: dict[str, int] = {}
+        async with self.transaction():
+            cur = await self.db.execute(
+                f"UPDATE cases SET name = '', phone = '' WHERE name != '' AND status IN"
+                f" ('returned', 'refused', 'withdrawn', 'stopped') AND code IN ({closed})", (stamp,))
+            counts["cases anonymised"] = cur.rowcount
+            cur = await self.db.execute(f"DELETE FROM follows WHERE code IN ({closed})", (stamp,))
+            counts["follows"] = cur.rowcount
+            for table, column, extra in (
+                ("conversations", "updated_at", ""), ("outbox", "created_at", " AND delivered_at IS NOT NULL"),
+                ("lookup_attempts", "at", ""), ("handoffs", "at", ""), ("seen_messages", "at", ""),
+                ("reply_windows", "last_inbound", ""),
+            ):
+                cur = await self.db.execute(f"DELETE FROM {table} WHERE {column} < ?{extra}", (stamp,))
+                counts[table] = cur.rowcount
+        return counts
+
     # question log
 
     async def log_question(

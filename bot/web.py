@@ -20,12 +20,12 @@ class WebServer:
         self.port = port
         self.app = web.Application(client_max_size=1024 * 1024)
         self.channels: list[str] = []
+        """Channels running in this process, reported by /healthz."""
         self.app.router.add_get("/healthz", self._health)
         self._runner: web.AppRunner | None = None
 
-    def route(self, path: str, handler: Handler, channel: str) -> None:
+    def route(self, path: str, handler: Handler) -> None:
         self.app.router.add_post(path, handler)
-        self.channels.append(channel)
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "channels": self.channels})

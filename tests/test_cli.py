@@ -112,3 +112,12 @@ def test_cases_import_reports_bad_rows_and_exits_non_zero(tmp_path):
     assert out.returncode != 0 and "dòng 3" in out.stderr
     listed = motcua("cases", "list", "--json", "--db", str(tmp_path / "c.sqlite3"))
     assert json.loads(listed.stdout) == []
+
+
+def test_run_zalo_channels_without_secrets_explain_and_exit_2():
+    out = motcua("run", "zalo-oa", env={"ZALO_APP_ID": "", "ZALO_APP_SECRET": "", "ZALO_OA_SECRET_KEY": ""})
+    assert out.returncode == 2 and "ZALO_APP_ID" in out.stderr and "ZALO_OA_SECRET_KEY" in out.stderr
+    out = motcua("run", "zalo-bot", env={"ZALO_BOT_TOKEN": ""})
+    assert out.returncode == 2 and "ZALO_BOT_TOKEN" in out.stderr
+    out = motcua("run", "viber")
+    assert out.returncode == 2 and "unknown channel" in out.stderr

@@ -71,7 +71,8 @@ class TelegramChannel:
 
     name = NAME
 
-    def __init__(self, token: str, base_url: str, dialog: Dialog, *, webhook_url: str | None = None):
+    def __init__(self, token: str, base_url: str, dialog: Dialog, *, webhook_url: str | None = None,
+                 max_rate: float = 30.0):
         self.dialog = dialog
         self.webhook_url = webhook_url
         # a fresh secret per start: Telegram echoes it in every webhook post, strangers cannot
@@ -79,7 +80,9 @@ class TelegramChannel:
         builder = (
             ApplicationBuilder().token(token).base_url(base_url)
             .base_file_url(base_url.replace("/bot", "/file/bot"))
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(AIORateLimiter(overall_max_rate=max_rate, max_retries=3))
+            # citizens are served side by side; the dialog orders each citizen's own turns
+            .concurrent_updates(64)
         )
         if webhook_url:
             builder = builder.updater(None)
@@ -99,7 +102,7 @@ class TelegramChannel:
         if self.webhook_url:
             if web_server is None:
                 raise RuntimeError("webhook mode needs the web server")
-            web_server.route(self.webhook_path, self.webhook, NAME)
+            web_server.route(self.webhook_path, self.webhook)
             await self.application.bot.set_webhook(self.webhook_url, secret_token=self.secret,
                                                    allowed_updates=Update.ALL_TYPES)
         else:

@@ -91,7 +91,7 @@ class ZaloBotChannel:
         if self.webhook_secret is not None:
             if web_server is None:
                 raise RuntimeError("webhook mode needs the web server")
-            web_server.route("/webhooks/zalo-bot", self.webhook, NAME)
+            web_server.route("/webhooks/zalo-bot", self.webhook)
             if self.public_url:
                 await self.client.call("setWebhook", url=f"{self.public_url.rstrip('/')}/webhooks/zalo-bot",
                                        secret_token=self.webhook_secret)

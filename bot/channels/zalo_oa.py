@@ -160,7 +160,7 @@ class ZaloOAChannel:
 
     async def start(self, web_server: WebServer) -> None:
         await self.client.ensure_tokens()
-        web_server.route("/webhooks/zalo-oa", self.webhook, NAME)
+        web_server.route("/webhooks/zalo-oa", self.webhook)
 
     async def stop(self) -> None:
         if self._tasks:

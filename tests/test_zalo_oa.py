@@ -1,0 +1,263 @@
+"""Zalo OA end to end: our service's webhook and client against a fake OA and OAuth server."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from bot.app import open_desk
+from bot.channels.base import Reply
+from bot.channels.zalo_oa import NAME, ZaloOAClient, OASecrets
+from bot.config import ZaloOASettings
+from bot.service import RunOptions, Service
+from bot.store import Store
+from tests.fakes.zalo import FakeZaloOA
+from tests.helpers import make_config
+
+pytestmark = pytest.mark.asyncio
+USER = "4455667788990011223"
+CODE = "000.00.27.H15-251120-0012"
+
+
+def env(fake: FakeZaloOA) -> dict[str, str]:
+    return {"ZALO_APP_ID": "app-123", "ZALO_APP_SECRET": "app-secret", "ZALO_OA_SECRET_KEY": "oa-secret",
+            "ZALO_OA_ACCESS_TOKEN": "at-0", "ZALO_OA_REFRESH_TOKEN": "rt-0"}
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeZaloOA]:
+    async with FakeZaloOA() as server:
+        yield server
+
+
+class OABot:
+    def __init__(self, fake: FakeZaloOA, db: Path, **settings: object):
+        self.fake = fake
+        zalo = ZaloOASettings(base_url=fake.base_url, oauth_url=fake.oauth_url, **settings)  # type: ignore[arg-type]
+        self.config = make_config(db, zalo_oa=zalo, notifier_interval=0.2)
+        self.service: Service | None = None
+
+    async def start(self) -> None:
+        self.service = Service(self.config, ["zalo-oa"], env(self.fake), RunOptions(port=0))
+        await self.service.start()
+
+    async def stop(self) -> None:
+        assert self.service is not None
+        await self.service.stop()
+
+    @property
+    def url(self) -> str:
+        assert self.service is not None and self.service.web is not None
+        return f"http://127.0.0.1:{self.service.web.port}/webhooks/zalo-oa"
+
+    async def post(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        async with httpx.AsyncClient() as client:
+            return await client.post(self.url, content=body, headers=headers)
+
+    async def say(self, text: str, user: str = USER) -> list[dict]:
+        before = len(self.fake.sent(user))
+        response = await self.post(*self.fake.text_event(user, text, msg_id=f"m{time.monotonic_ns()}"))
+        assert response.status_code == 200
+        calls = await self.fake.wait_for("/v3.0/oa/message/cs", count=before + 1, user_id=user)
+        return [c.body["message"] for c in calls[before:]]
+
+
+@pytest_asyncio.fixture
+async def bot(fake: FakeZaloOA, tmp_path: Path) -> AsyncIterator[OABot]:
+    b = OABot(fake, tmp_path / "db.sqlite3")
+    await b.start()
+    yield b
+    await b.stop()
+
+
+def buttons(message: dict) -> dict[str, str]:
+    return {b["title"]: b["payload"] for b in message.get("attachment", {}).get("payload", {}).get("buttons", [])}
+
+
+async def test_birth_question_then_a_section_by_button_payload(bot: OABot) -> None:
+    [answer] = await bot.say("lam giay khai sinh cho con can gi")
+    assert "Đăng ký khai sinh" in answer["text"] and "Giấy chứng sinh" in answer["text"]
+    # more than five buttons: numbered choices in the text, and a number chooses
+    assert "1. Lệ phí" in answer["text"] and "attachment" not in answer
+    [fee] = await bot.say("1")
+    assert fee["text"].startswith("Đăng ký khai sinh · 💰 Lệ phí")
+
+
+async def test_few_buttons_go_as_a_template_and_its_payload_comes_back_as_an_action(bot: OABot) -> None:
+    [ask] = await bot.say("chứng thực")
+    options = buttons(ask)
+    assert "Chứng thực chữ ký" in options and all(p.startswith("#") for p in options.values())
+    assert all(b["type"] == "oa.query.hide" for b in ask["attachment"]["payload"]["buttons"])
+    [answer] = await bot.say(options["Chứng thực chữ ký"])
+    assert answer["text"].startswith("Chứng thực chữ ký")
+
+
+async def test_refused_template_falls_back_to_numbered_choices(fake: FakeZaloOA, tmp_path: Path) -> None:
+    fake.reject_templates = True
+    b = OABot(fake, tmp_path / "db.sqlite3")
+    await b.start()
+    try:
+        [ask] = await b.say("chứng thực")
+        assert "attachment" not in ask and "1. Chứng thực bản sao" in ask["text"]
+    finally:
+        await b.stop()
+
+
+async def test_bad_missing_or_stale_signatures_are_refused_without_side_effects(bot: OABot, fake: FakeZaloOA) -> None:
+    body, headers = fake.text_event(USER, "khai sinh", msg_id="x1")
+    forged = {**headers, "X-ZEvent-Signature": "mac=" + "0" * 64}
+    assert (await bot.post(body, forged)).status_code == 401
+    assert (await bot.post(body, {"Content-Type": "application/json"})).status_code == 401
+    old_body, old_headers = fake.text_event(USER, "khai sinh", msg_id="x2", timestamp_ms=int((time.time() - 3600) * 1000))
+    assert (await bot.post(old_body, old_headers)).status_code == 401
+    tampered = body.replace(b"khai sinh", b"khai tu!!")
+    assert (await bot.post(tampered, headers)).status_code == 401
+    assert fake.sent() == []
+    assert bot.service is not None and bot.service.app is not None
+    assert await bot.service.app.store.get_state(NAME, USER) == {}
+
+
+async def test_a_redelivered_event_is_answered_once(bot: OABot, fake: FakeZaloOA) -> None:
+    body, headers = fake.text_event(USER, "khai sinh", msg_id="same-1")
+    assert (await bot.post(body, headers)).status_code == 200
+    await fake.wait_for("/v3.0/oa/message/cs", user_id=USER)
+    assert (await bot.post(body, headers)).status_code == 200
+    [then] = await bot.say("menu")
+    assert "Xin chào" in then["text"]
+    assert len(fake.sent(USER)) == 2
+
+
+async def test_other_events_are_acknowledged_and_ignored(bot: OABot, fake: FakeZaloOA) -> None:
+    body, headers = fake.event("follow", USER)
+    assert (await bot.post(body, headers)).status_code == 200
+    body, headers = fake.event("user_send_image", USER, {"msg_id": "img1", "attachments": []})
+    assert (await bot.post(body, headers)).status_code == 200
+    [menu] = await bot.say("menu")
+    assert len(fake.sent(USER)) == 1 and "Xin chào" in menu["text"]
+
+
+async def test_a_5000_character_answer_arrives_as_three_messages(bot: OABot, fake: FakeZaloOA) -> None:
+    assert bot.service is not None
+    await bot.say("menu")                                    # the citizen wrote: the reply window is open
+    text = "\n\n".join(["Hướng dẫn chi tiết về thủ tục hành chính tại một cửa. " * 6] * 15) + " Hết." * 30
+    assert 4900 <= len(text) <= 5100
+    before = len(fake.sent(USER))
+    await bot.service.channels[NAME].send(USER, [Reply(text)])
+    sent = [c.body["message"]["text"] for c in fake.sent(USER)[before:]]
+    assert len(sent) == 3 and all(len(t) <= 2000 for t in sent)
+    assert " ".join(" ".join(sent).split()) == " ".join(text.split())
+
+
+async def test_lookup_follow_notification_and_rating(bot: OABot, fake: FakeZaloOA) -> None:
+    assert bot.service is not None and bot.service.app is not None
+    desk = bot.service.app.desk
+    await desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
+    assert "4 số cuối" in (await bot.say(f"tra cứu {CODE}"))[0]["text"]
+    [view] = await bot.say("5678")
+    assert f"Hồ sơ {CODE}" in view["text"]
+    [followed] = await bot.say(buttons(view)["🔔 Theo dõi, báo khi có thay đổi"])
+    assert "Đã bật theo dõi" in followed["text"]
+    before = len(fake.sent(USER))
+    await desk.update(CODE, "returned", "")
+    [note] = [c.body["message"] for c in (await fake.wait_for("/v3.0/oa/message/cs", count=before + 1, user_id=USER))[before:]]
+    assert "Đã trả kết quả" in note["text"] and "Bạn hài lòng thế nào" in note["text"]
+    [question] = await bot.say(buttons(note)["Rất hài lòng"])
+    assert "(1/3" in question["text"]
+    assert (await bot.service.app.store.rating(CODE))["level"] == "5"
+
+
+async def test_notification_outside_the_48h_window_waits_until_the_citizen_writes(bot: OABot, fake: FakeZaloOA) -> None:
+    assert bot.service is not None and bot.service.app is not None
+    app = bot.service.app
+    await app.desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
+    await app.store.follow(NAME, USER, CODE)
+    old = (dt.datetime.now() - dt.timedelta(hours=49)).isoformat()
+    await app.store.db.execute("INSERT INTO reply_windows (channel, user, last_inbound, sent_since) VALUES (?, ?, ?, 0)",
+                               (NAME, USER, old))
+    await app.desk.update(CODE, "processing", "")
+    assert bot.service.notifier is not None
+    await bot.service.notifier.deliver_due()
+    [row] = await app.store.outbox_rows()
+    assert row["waiting"] == 1 and row["delivered_at"] is None and fake.sent(USER) == []
+    replies = await bot.say("xin chào")                  # the citizen writes: the window reopens
+    calls = await fake.wait_for("/v3.0/oa/message/cs", count=len(replies) + 1, user_id=USER)
+    assert any("Đang xử lý" in c.body["message"]["text"] for c in calls)
+    database = bot.config.database
+    await bot.stop()                                         # a graceful stop finishes the notifier's pass
+    store = await Store.open(database)
+    [row] = await store.outbox_rows()
+    assert row["delivered_at"] is not None
+    await store.close()
+
+
+async def test_eight_replies_close_the_window_for_notifications(bot: OABot, fake: FakeZaloOA) -> None:
+    assert bot.service is not None and bot.service.app is not None
+    app = bot.service.app
+    await bot.say("menu")
+    await app.store.db.execute("UPDATE reply_windows SET sent_since = 8")
+    await app.desk.add(CODE, "dang-ky-ket-hon", "A", "0912345678")
+    await app.store.follow(NAME, USER, CODE)
+    await app.desk.update(CODE, "processing", "")
+    assert bot.service.notifier is not None
+    await bot.service.notifier.deliver_due()
+    [row] = await app.store.outbox_rows()
+    assert row["waiting"] == 1
+
+
+async def test_with_a_transaction_template_out_of_window_notifications_go_out(fake: FakeZaloOA, tmp_path: Path) -> None:
+    b = OABot(fake, tmp_path / "db.sqlite3", notify_template="transaction")
+    await b.start()
+    try:
+        assert b.service is not None and b.service.app is not None
+        app = b.service.app
+        await app.desk.add(CODE, "dang-ky-ket-hon", "A", "0912345678")
+        await app.store.follow(NAME, USER, CODE)
+        await app.desk.update(CODE, "processing", "")
+        [call] = await fake.wait_for("/v3.0/oa/message/transaction", user_id=USER)
+        assert "Đang xử lý" in call.body["message"]["text"]
+    finally:
+        await b.stop()
+
+
+async def test_token_refresh_across_expiry_and_a_crash_right_after_refresh(fake: FakeZaloOA, tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    settings = ZaloOASettings(base_url=fake.base_url, oauth_url=fake.oauth_url)
+    secrets = OASecrets("app-123", "app-secret", "oa-secret", "at-0", "rt-0")
+    async with httpx.AsyncClient() as http:
+        store = await Store.open(db)
+        client = ZaloOAClient(http, store, secrets, settings)
+        await client.ensure_tokens()
+        await store.db.execute("UPDATE channel_tokens SET expires_at = ?", ((dt.datetime.now() + dt.timedelta(hours=20)).isoformat(),))
+        await client.send_text(USER, "một")
+        fake.expire_access_tokens()                       # 25 hours later: Zalo refuses the old token
+        await client.send_text(USER, "hai")               # refreshed once and retried
+        assert fake.refresh_count == 1
+        row = await store.tokens(NAME)
+        assert (row["access_token"], row["refresh_token"]) == ("at-1", "rt-1")
+        # refresh again, then "crash" before using the new pair: a new process must use it
+        await client.refresh("at-1")
+        await store.close()
+        assert fake.refresh_count == 2
+        store = await Store.open(db)
+        restarted = ZaloOAClient(http, store, secrets, settings)
+        await restarted.ensure_tokens()                   # the environment's old pair is ignored now
+        await restarted.send_text(USER, "ba")
+        assert fake.refresh_count == 2 and fake.sent(USER)[-1].headers["access_token"] == "at-2"
+        fake.expire_access_tokens()
+        await restarted.send_text(USER, "bốn")            # the stored single-use refresh token still works
+        assert fake.refresh_count == 3
+        await store.close()
+
+
+async def test_missing_secret_is_named(tmp_path: Path) -> None:
+    from bot.config import ConfigError
+    with pytest.raises(ConfigError, match="ZALO_OA_SECRET_KEY"):
+        Service(make_config(tmp_path / "db.sqlite3"), ["zalo-oa"], {"ZALO_APP_ID": "a", "ZALO_APP_SECRET": "b"})
