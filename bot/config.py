@@ -58,6 +58,7 @@ class Config:
     notifier_interval: float = 2.0
     rating_scale: int = 5
     rating_questions: tuple[str, ...] = ("visits", "attitude", "extra_fee")
+    lookups_per_minute: int = 300
     zalo_oa: ZaloOASettings = ZaloOASettings()
     zalo_bot_base_url: str = "https://bot-api.zaloplatforms.com"
 
@@ -126,6 +127,9 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
     known = {"visits", "info", "attitude", "extra_fee"}
     if not isinstance(questions, list) or len(questions) > 3 or not set(questions) <= known:
         raise ConfigError(f"config: ratings.questions must list up to three of {', '.join(sorted(known))}")
+    lookups_per_minute = _section(raw, "lookup").get("max_per_minute", 300)
+    if not isinstance(lookups_per_minute, int) or lookups_per_minute <= 0:
+        raise ConfigError("config: lookup.max_per_minute must be a positive whole number")
     zalo = _section(raw, "zalo")
     buttons = zalo.get("oa_buttons", "template")
     notify_template = zalo.get("oa_notify_template")
@@ -158,6 +162,7 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         notifier_interval=float(interval),
         rating_scale=scale,
         rating_questions=tuple(questions),
+        lookups_per_minute=lookups_per_minute,
         zalo_oa=zalo_oa,
         zalo_bot_base_url=zalo_bot_base_url,
     )

@@ -63,7 +63,7 @@ class Dialog:
         self.store = store
         self.config = config
         self.desk = desk
-        self.tracking = Tracking(desk, store, config.office)
+        self.tracking = Tracking(desk, store, config.office, config.lookups_per_minute)
         self.ratings = RatingFlow(store, config.rating_scale, config.rating_questions)
         self.forward = forward
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}

@@ -152,6 +152,7 @@ MIGRATIONS: list[str] = [
         refresh_token TEXT NOT NULL,
         expires_at TEXT NOT NULL
     );
+    CREATE INDEX lookup_attempts_at ON lookup_attempts(at);
     CREATE TABLE seen_messages (
         channel TEXT NOT NULL,
         message_id TEXT NOT NULL,

@@ -20,6 +20,9 @@ from bot.store import Store, now
 
 MAX_FAILURES = 5
 BLOCK = dt.timedelta(hours=1)
+GLOBAL_PER_MINUTE = 300
+"""Look-ups by everyone in a minute beyond which all wait: a brake on guessing codes with many
+accounts, far above what one commune's citizens need."""
 ASK_CODE = ("Bạn gửi mã hồ sơ in trên Giấy tiếp nhận và hẹn trả kết quả "
             "(ví dụ 000.00.27.H15-251120-0012).")
 ASK_PHONE = ("Để bảo vệ thông tin của bạn, vui lòng nhập 4 số cuối của số điện thoại "
@@ -29,15 +32,19 @@ REFUSED = ("Không tìm thấy hồ sơ khớp với mã và số điện thoạ
 
 
 class Tracking:
-    def __init__(self, desk: CaseDesk, store: Store, office: Office):
+    def __init__(self, desk: CaseDesk, store: Store, office: Office, per_minute: int = GLOBAL_PER_MINUTE):
         self.desk = desk
         self.store = store
         self.office = office
+        self.per_minute = per_minute
 
     def cancel_button(self) -> tuple[Button, ...]:
         return (Button("Hủy", "menu"),)
 
     async def blocked(self, channel: str, user: str) -> Reply | None:
+        if await self.store.lookups_since(now() - dt.timedelta(minutes=1)) >= self.per_minute:
+            return Reply("Hệ thống tra cứu đang quá tải. Bạn vui lòng thử lại sau ít phút, hoặc gọi "
+                         f"{self.office.hotline}.", (MENU_BUTTON,))
         if await self.store.failed_lookups(channel, user, now() - BLOCK) >= MAX_FAILURES:
             return Reply(
                 "Bạn đã nhập sai quá nhiều lần nên tạm thời chưa tra cứu được. Bạn thử lại sau 1 giờ, "

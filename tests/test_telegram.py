@@ -255,3 +255,48 @@ async def test_staff_weekly_report_arrives_as_summary_and_chart(fake: FakeTelegr
         assert summary.params["text"].startswith("Báo cáo")
     finally:
         await b.stop()
+
+
+@pytest.mark.asyncio
+async def test_markup_injection_is_sent_back_as_plain_text(bot: Bot) -> None:
+    [reply] = await bot.say("<b>khai sinh</b> *đậm* _nghiêng_ [link](http://x) </i>&amp;")
+    assert "parse_mode" not in reply
+    assert reply["text"]
+
+
+@pytest.mark.asyncio
+async def test_logs_of_a_full_journey_hold_no_personal_data_or_token(fake: FakeTelegram, tmp_path: Path) -> None:
+    import io
+    import logging
+
+    from bot.app import open_desk
+    from bot.logs import setup_logging
+    from tests.helpers import make_config
+
+    chat = 5551234567
+    code = "000.00.27.H15-251120-0012"
+    out = io.StringIO()
+    handler = setup_logging([TOKEN], stream=out)
+    b = Bot(fake, tmp_path / "db.sqlite3", staff={"telegram": frozenset({"7007"})}, notifier_interval=0.2)
+    try:
+        desk = await open_desk(make_config(tmp_path / "db.sqlite3"))
+        await desk.add(code, "dang-ky-ket-hon", "Nguyễn Thị Bí Mật", "0912345678")
+        await desk.store.close()
+        await b.start()
+        await b.say("lam giay khai sinh cho con can gi, sdt em 0912345678", chat)
+        await b.say(f"tra cứu {code}", chat)
+        [view] = await b.say("5678", chat)
+        await b.tap(dict(buttons(view))["🔔 Theo dõi, báo khi có thay đổi"], chat)
+        fake.fail_next("sendMessage")                   # a failing send gets logged
+        fake.push_text(chat, "menu")
+        await fake.wait_for("answerCallbackQuery")
+        fake.push_text(7007, f"/hoso capnhat {code} processing")
+        await fake.wait_for("sendMessage", chat_id=7007)
+        await fake.wait_for("sendMessage", count=5, chat_id=chat)
+    finally:
+        await b.stop()
+        logging.getLogger().removeHandler(handler)
+    logged = out.getvalue()
+    assert logged, "the journey logged nothing at all"
+    for secret in (TOKEN, "Bí Mật", "0912345678", "912345678", str(chat)):
+        assert secret not in logged

@@ -1,0 +1,157 @@
+"""Hostile and broken input, privacy of logs, and the personal-data tools."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import logging
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.app import build_app
+from bot.channels.base import Incoming
+from bot.logs import setup_logging
+from bot.store import Store
+from tests.helpers import make_config
+
+CODE = "000.00.27.H15-251120-0012"
+ACTION_KINDS = ["menu", "grp", "proc", "track", "follow", "unfollow", "case", "rate", "rq", "vote", "fwd",
+                "forget", "human", "x"]
+actions = st.builds(
+    lambda kind, rest: f"{kind}:{rest}" if rest is not None else kind,
+    st.sampled_from(ACTION_KINDS),
+    st.one_of(st.none(), st.text(max_size=40), st.sampled_from(
+        [CODE, f"{CODE}:5", f"{CODE}:9", f"{CODE}:visits:0", "dang-ky-khai-sinh:fees", "999", "1:up", "confirm"])),
+)
+texts = st.one_of(
+    st.text(max_size=300),
+    st.sampled_from(["khai sinh", "1", "2", "5678", f"tra cứu {CODE}", "/hoso capnhat x ready", "/baocao",
+                     "xóa dữ liệu của tôi", "đánh giá", "hủy", "'; DROP TABLE cases;--", "\u202e\u200b", "x" * 20_000]),
+)
+inputs = st.lists(st.tuples(st.sampled_from(["a", "b"]), st.one_of(texts.map(lambda t: ("text", t)),
+                                                                   actions.map(lambda a: ("action", a)))),
+                  min_size=1, max_size=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(inputs)
+def test_every_input_gets_a_reply_and_nothing_escapes(tmp_path_factory, steps):
+    async def run() -> None:
+        app = await build_app(make_config(tmp_path_factory.mktemp("fuzz") / "db.sqlite3"))
+        try:
+            await app.desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
+            await app.desk.update(CODE, "returned", "")
+            for user, (kind, value) in steps:
+                replies = await app.dialog.handle(Incoming("fuzz", user, **{kind: value}))
+                assert replies and all(isinstance(r.text, str) and r.text for r in replies)
+                assert "sự cố" not in replies[0].text, (kind, value)      # no turn failed inside
+            # forged actions never reach another citizen's case
+            assert await app.store.followers(CODE) == []
+        finally:
+            await app.close()
+
+    asyncio.run(run())
+
+
+@pytest.mark.asyncio
+async def test_case_codes_of_the_wrong_shape_are_explained(tmp_path):
+    app = await build_app(make_config(tmp_path / "db.sqlite3"))
+    try:
+        await app.dialog.handle(Incoming("t", "u", text="tra cứu hồ sơ"))
+        [reply] = await app.dialog.handle(Incoming("t", "u", text="000.00.27-2511-12"))
+        assert "chưa đúng dạng mã hồ sơ" in reply.text
+    finally:
+        await app.close()
+
+
+@pytest.mark.asyncio
+async def test_global_lookup_throttle(tmp_path):
+    app = await build_app(make_config(tmp_path / "db.sqlite3", lookups_per_minute=3))
+    try:
+        for user in "abc":
+            await app.dialog.handle(Incoming("t", user, text=f"tra cứu {CODE}"))
+            await app.dialog.handle(Incoming("t", user, text="1234"))
+        [reply] = await app.dialog.handle(Incoming("t", "d", text=f"tra cứu {CODE}"))
+        assert "quá tải" in reply.text
+    finally:
+        await app.close()
+
+
+@pytest.mark.asyncio
+async def test_citizen_can_delete_their_data_and_ratings_stay_anonymous(tmp_path):
+    app = await build_app(make_config(tmp_path / "db.sqlite3"))
+    try:
+        await app.desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
+        say = lambda text: app.dialog.handle(Incoming("t", "u", text=text))  # noqa: E731
+        await say(f"tra cứu {CODE}")
+        await say("5678")
+        await app.dialog.handle(Incoming("t", "u", action=f"follow:{CODE}"))
+        await app.desk.update(CODE, "returned", "")
+        await app.dialog.handle(Incoming("t", "u", action=f"rate:{CODE}:4"))
+        [ask] = await say("xóa dữ liệu của tôi")
+        assert "không hoàn tác" in ask.text
+        [done] = await app.dialog.handle(Incoming("t", "u", action="forget:confirm"))
+        assert "Đã xóa" in done.text
+        assert await app.store.get_state("t", "u") == {}
+        assert await app.store.followers(CODE) == []
+        assert [r for r in await app.store.outbox_rows() if r["user"] == "u"] == []
+        assert (await app.store.rating(CODE))["level"] == "4"
+        # the case itself is the office's record, not chat data
+        assert (await app.desk.require(CODE)).name == "Nguyễn Văn An"
+    finally:
+        await app.close()
+
+
+@pytest.mark.asyncio
+async def test_purge_removes_old_personal_data_and_keeps_statistics(tmp_path):
+    app = await build_app(make_config(tmp_path / "db.sqlite3"))
+    try:
+        old, new = "000.00.27.H15-230101-0001", "000.00.27.H15-261120-0002"
+        await app.desk.add(old, "dang-ky-ket-hon", "Trần Cũ", "0912345678", received=dt.datetime(2023, 1, 2, 9))
+        await app.desk.update(old, "returned", "", at=dt.datetime(2023, 1, 3, 9))
+        await app.store.add_rating(old, "t", "dang-ky-ket-hon", "", 5, "5", at=dt.datetime(2023, 1, 4, 9))
+        await app.desk.add(new, "dang-ky-ket-hon", "Lê Mới", "0987654321")
+        await app.store.db.execute("INSERT INTO conversations VALUES ('t', 'idle', '{}', '2023-01-01T00:00:00')")
+        await app.store.save_state("t", "active", {"procedure": "dang-ky-khai-sinh"})
+        counts = await app.store.purge(dt.datetime.now() - dt.timedelta(days=730))
+        assert counts["cases anonymised"] == 1 and counts["conversations"] == 1
+        purged = await app.desk.require(old)
+        assert (purged.name, purged.phone, purged.status) == ("", "", "returned")
+        assert (await app.desk.require(new)).name == "Lê Mới"
+        assert await app.store.get_state("t", "active") != {}
+        assert await app.store.rating(old) is not None
+    finally:
+        await app.close()
+
+
+@pytest.mark.asyncio
+async def test_backup_while_running_is_a_complete_copy(tmp_path):
+    app = await build_app(make_config(tmp_path / "db.sqlite3"))
+    try:
+        await app.desk.add(CODE, "dang-ky-ket-hon", "A", "0912345678")
+        await app.store.backup(tmp_path / "backup" / "copy.sqlite3")
+        copy = await Store.open(tmp_path / "backup" / "copy.sqlite3")
+        assert (await copy.case(CODE))["procedure"] == "dang-ky-ket-hon"
+        await copy.close()
+    finally:
+        await app.close()
+
+
+def test_log_lines_mask_secrets_phone_and_ids():
+    out = io.StringIO()
+    handler = setup_logging(["123456:SECRET-TOKEN-value"], stream=out)
+    try:
+        logging.getLogger("x").warning("token 123456:SECRET-TOKEN-value user 5551234567 phone 0912 345 678")
+        try:
+            raise ValueError("chat 5551234567")
+        except ValueError:
+            logging.getLogger("x").exception("failed")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    text = out.getvalue()
+    assert "SECRET-TOKEN" not in text and "5551234567" not in text and "0912 345 678" not in text
+    assert text.count("***") >= 4
