@@ -73,7 +73,7 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    from bot.service import RunOptions, Service
+    from bot.service import RunOptions, Service, run_loop
 
     options = RunOptions(host=args.host, port=args.port, telegram_webhook_url=args.webhook_url,
                          zalo_bot_webhook=args.webhook, public_url=args.public_url)
@@ -83,7 +83,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     secret_names = ("TELEGRAM_BOT_TOKEN", "ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_OA_ACCESS_TOKEN",
                     "ZALO_OA_REFRESH_TOKEN", "ZALO_BOT_TOKEN", "ZALO_BOT_WEBHOOK_SECRET")
     setup_logging(os.environ.get(n, "") for n in secret_names)
-    asyncio.run(service.run())
+    run_loop(service.run())
     return 0
 
 

@@ -362,6 +362,9 @@ class FakeTelegram:
         self._callback_ids = itertools.count(1)
         self._open_callbacks: set[str] = set()
         self._files: dict[str, _StoredFile] = {}
+        self.on_record: Callable[[Call], None] | None = None
+        """Called with every recorded call: load tests follow thousands of chats without waiting
+        on ``wait_for`` (which re-checks every call for every waiter)."""
         self._files_by_path: dict[str, _StoredFile] = {}
         self._file_ids = itertools.count(1)
         self._commands: dict[str, list[JSON]] = {}
@@ -449,6 +452,13 @@ class FakeTelegram:
         self, chat_id: int, text: str, *, user_id: int | None = None, first_name: str = "Dân"
     ) -> int:
         """Queue a private-chat text message from a citizen; returns its update_id."""
+        return self.push_update(self.text_update(chat_id, text, user_id=user_id, first_name=first_name))
+
+    def text_update(
+        self, chat_id: int, text: str, *, user_id: int | None = None, first_name: str = "Dân"
+    ) -> JSON:
+        """A text-message update (without update_id), known to the fake but not queued: for
+        posting to a bot's webhook as Telegram would."""
         user = self._user(user_id if user_id is not None else abs(chat_id), first_name)
         if chat_id > 0:
             self._user_names.setdefault(chat_id, first_name)
@@ -463,7 +473,7 @@ class FakeTelegram:
         if entities:
             message["entities"] = entities
         self._messages.setdefault(chat_id, {})[message["message_id"]] = message
-        return self.push_update({"message": copy.deepcopy(message)})
+        return {"message": copy.deepcopy(message)}
 
     def push_callback(
         self,
@@ -477,6 +487,17 @@ class FakeTelegram:
 
         An unknown ``message_id`` yields a stub bot message, to model presses on stale buttons.
         """
+        return self.push_update(self.callback_update(chat_id, data, message_id=message_id, user_id=user_id))
+
+    def callback_update(
+        self,
+        chat_id: int,
+        data: str,
+        *,
+        message_id: int | None = None,
+        user_id: int | None = None,
+    ) -> JSON:
+        """A button-press update (without update_id), not queued; its query can be answered."""
         if message_id is None:
             if chat_id not in self._last_bot_message:
                 raise ValueError(f"the bot has sent nothing to chat {chat_id}; pass message_id")
@@ -501,7 +522,8 @@ class FakeTelegram:
             "chat_instance": f"ci{chat_id}",
             "data": data,
         }
-        return self.push_update({"callback_query": query})
+        self._open_callbacks.add(str(query["id"]))
+        return {"callback_query": query}
 
     def push_document(
         self, chat_id: int, data: bytes, file_name: str, *, caption: str | None = None,
@@ -650,6 +672,8 @@ class FakeTelegram:
     def _record(self, call: Call) -> None:
         self.calls.append(call)
         self._signal.notify()
+        if self.on_record is not None:
+            self.on_record(call)
 
     async def _read_params(self, request: web.Request) -> tuple[JSON, _Uploads]:
         """Decode query string, JSON, urlencoded and multipart bodies into one dict."""
