@@ -193,6 +193,10 @@ class CaseDesk:
         case = await self.require(raw_code)
         if case.closed:
             raise CaseError(f"hồ sơ {case.code} đã kết thúc ({STATUS_INFO[case.status][0]}), không cập nhật được")
+        if status == case.status and status not in PAUSED:
+            # a repeated command (double tap, or a chat update delivered again after a restart)
+            # must not add a step or notify followers twice
+            raise CaseError(f"hồ sơ {case.code} đã ở trạng thái {status}")
         if status in {"needs_supplement", "refused", "stopped"} and not note.strip():
             raise CaseError("cần ghi chú: giấy tờ phải bổ sung hoặc lý do")
         at = at or now()

@@ -125,3 +125,12 @@ async def test_csv_with_a_broken_encoding_is_refused_clearly(desk, tmp_path):
     with pytest.raises(CaseError, match="không phải UTF-8"):
         await desk.import_csv(path)
     assert await desk.list() == []
+
+
+async def test_repeating_a_status_changes_nothing(desk):
+    await desk.add(CODE, "dang-ky-thuong-tru", "A", "0912345678")
+    await desk.store.follow("t", "u", CODE)
+    await desk.update(CODE, "processing")
+    with pytest.raises(CaseError, match="đã ở trạng thái processing"):
+        await desk.update(CODE, "processing")
+    assert len((await desk.require(CODE)).history) == 2 and len(await desk.store.outbox_rows()) == 1

@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import io
 import logging
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings

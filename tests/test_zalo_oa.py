@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +11,6 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bot.app import open_desk
 from bot.channels.base import Reply
 from bot.channels.zalo_oa import NAME, ZaloOAClient, OASecrets
 from bot.config import ZaloOASettings

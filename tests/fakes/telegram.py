@@ -581,8 +581,10 @@ class FakeTelegram:
         *,
         timeout: float = 10.0,
         chat_id: int | None = None,
+        where: Callable[[Call], bool] | None = None,
     ) -> list[Call]:
-        """Wait until at least ``count`` successful ``method`` calls (to ``chat_id``) exist.
+        """Wait until at least ``count`` successful ``method`` calls (to ``chat_id``, and for
+        which ``where`` holds) exist.
 
         Event-driven, never sleep-polling.  Returns all matching calls; on timeout raises
         ``TimeoutError`` listing what the bot did call, which usually explains the failure.
@@ -596,6 +598,7 @@ class FakeTelegram:
                 if call.ok
                 and call.method == name
                 and (chat_id is None or call.params.get("chat_id") == chat_id)
+                and (where is None or where(call))
             ]
 
         try:
