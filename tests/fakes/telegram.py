@@ -19,7 +19,6 @@ text ``"123"`` from the integer ``123``, so this module decodes by parameter nam
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import html
 import itertools
@@ -30,10 +29,11 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
 from aiohttp import web
+
+from tests.fakes.server import FakeServer
 
 JSON = dict[str, Any]
 _Uploads = dict[str, tuple[str, str]]
@@ -166,27 +166,6 @@ class _ApiError(Exception):
 
 class _HtmlError(Exception):
     """An HTML parse-mode error; its text follows Telegram's wording where known."""
-
-
-class _Signal:
-    """Wakes every waiter on each state change.
-
-    Unlike ``asyncio.Condition.notify_all`` it needs no lock, so synchronous helpers such as
-    ``push_text`` can wake an async long poll.
-    """
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def notify(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float | None) -> None:
-        """Return once ``predicate()`` holds; raise ``TimeoutError`` after ``timeout`` seconds."""
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                await self._event.wait()
 
 
 def _utf16_len(text: str) -> int:
@@ -325,11 +304,12 @@ def _image_size(data: bytes) -> tuple[int, int]:
     return 800, 600
 
 
-class FakeTelegram:
+class FakeTelegram(FakeServer):
     """An in-process Telegram Bot API server on 127.0.0.1 (random port) for tests."""
 
     allowed_html_tags: frozenset[str] = TELEGRAM_HTML_TAGS
     """Narrow this (per instance or subclass) to forbid tags the bot must not use."""
+    client_max_size = 60 * 1024 * 1024
 
     def __init__(
         self, token: str = "123456:TEST-token", *, username: str = "motcua_test_bot"
@@ -346,10 +326,7 @@ class FakeTelegram:
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
         }
-        self._signal = _Signal()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-        self._closing = False
+        super().__init__()
         self._updates: deque[JSON] = deque()
         self._update_ids = itertools.count(1000)
         self._delivered_upto = 0
@@ -390,61 +367,19 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self) -> None:
-        """Listen on 127.0.0.1 with an OS-chosen port, so parallel test runs never collide."""
-        if self._runner is not None:
-            raise RuntimeError("FakeTelegram is already running")
-        self._closing = False
-        app = web.Application(client_max_size=60 * 1024 * 1024)
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
-        # handler_cancellation: a long poll abandoned by PTB (Updater.stop cancels it) must not
-        # keep running until its timeout and delay shutdown.
-        runner = web.AppRunner(
-            app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        """Wake parked long polls (so they answer at once) and shut the server down."""
-        if self._runner is None:
-            return
-        self._closing = True
-        self._signal.notify()
-        runner, self._runner = self._runner, None
-        await runner.cleanup()
-        self._port = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def base_url(self) -> str:
         """API prefix for ``ApplicationBuilder.base_url``; PTB appends the token itself."""
-        return f"http://127.0.0.1:{self._require_port()}/bot"
+        return f"{self.origin}/bot"
 
     @property
     def file_url(self) -> str:
         """File prefix for ``ApplicationBuilder.base_file_url``; PTB appends the token."""
-        return f"http://127.0.0.1:{self._require_port()}/file/bot"
-
-    def _require_port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakeTelegram is not running; call start() or use `async with`")
-        return self._port
+        return f"{self.origin}/file/bot"
 
     # ------------------------------------------------------------------ test-side API
 

@@ -19,7 +19,6 @@ calls through an event (never sleep-polling).
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import hashlib
 import itertools
@@ -28,10 +27,11 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, ClassVar, Final, Protocol, Self
+from typing import Any, ClassVar, Final, Protocol
 
 from aiohttp import web
+
+from tests.fakes.server import FakeServer
 
 JSON = dict[str, Any]
 
@@ -70,89 +70,6 @@ def _recorded(calls: Sequence[_Summarised]) -> str:
     """The tail of the call log, for timeout messages: it usually explains the failure."""
     lines = "\n".join(f"  {index}. {call.summary()}" for index, call in enumerate(calls[-40:], 1))
     return f"Recorded calls (last 40 of {len(calls)}):\n{lines or '  (none)'}"
-
-
-class _Signal:
-    """Wakes every waiter on each state change.
-
-    Unlike ``asyncio.Condition.notify_all`` it needs no lock, so synchronous helpers such as
-    ``push_text`` can wake an async long poll.
-    """
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def notify(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float | None) -> None:
-        """Return once ``predicate()`` holds; raise ``TimeoutError`` after ``timeout`` seconds."""
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                await self._event.wait()
-
-
-class _FakeServer:
-    """Lifecycle shared by both fakes: an aiohttp server on 127.0.0.1, port chosen by the OS."""
-
-    def __init__(self) -> None:
-        self._signal = _Signal()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-        self._closing = False
-
-    def _add_routes(self, app: web.Application) -> None:
-        raise NotImplementedError
-
-    async def start(self) -> None:
-        """Listen on an OS-chosen port, so parallel test runs never collide."""
-        if self._runner is not None:
-            raise RuntimeError(f"{type(self).__name__} is already running")
-        self._closing = False
-        app = web.Application()
-        self._add_routes(app)
-        # handler_cancellation: a long poll abandoned by the client must not keep running until
-        # its timeout and delay shutdown.
-        runner = web.AppRunner(
-            app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        """Wake parked long polls (so they answer at once) and shut the server down."""
-        if self._runner is None:
-            return
-        self._closing = True
-        self._signal.notify()
-        runner, self._runner = self._runner, None
-        await runner.cleanup()
-        self._port = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``, without a trailing slash."""
-        if self._port is None:
-            raise RuntimeError(
-                f"{type(self).__name__} is not running; call start() or use `async with`"
-            )
-        return f"http://127.0.0.1:{self._port}"
 
 
 # ====================================================================== Official Account
@@ -211,7 +128,14 @@ def _oauth_error(error: int, name: str, description: str) -> _OAError:
     return _OAError({"error": error, "error_name": name, "error_description": description})
 
 
-class FakeZaloOA(_FakeServer):
+class _ZaloServer(FakeServer):
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``: the API paths follow."""
+        return self.origin
+
+
+class FakeZaloOA(_ZaloServer):
     """An in-process Zalo OA Open API v3 + OAuth v4 server for tests.
 
     Send with ``POST {base_url}/v3.0/oa/message/cs`` (header ``access_token``), refresh with
@@ -531,7 +455,7 @@ _NO_RESULT: Final = object()
 """A handler result meaning: answer ``{"ok": true}`` with no ``result`` (sendChatAction)."""
 
 
-class FakeZaloBot(_FakeServer):
+class FakeZaloBot(_ZaloServer):
     """An in-process Zalo Bot Platform server for tests: ``{base_url}/bot{token}/{method}``."""
 
     def __init__(self, token: str = "9876543210:zbot-secret-token") -> None:
