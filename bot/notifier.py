@@ -55,13 +55,20 @@ class Notifier:
         delivered = 0
         for row in await self.store.due_outbox(list(self.channels), self.clock()):
             channel = self.channels[row["channel"]]
+            reply = render(row["kind"], json.loads(row["payload"]))
+            previous = (await self.store.get_state(row["channel"], row["user"])).get("choices", [])
             try:
-                await channel.send(row["user"], [render(row["kind"], json.loads(row["payload"]))], proactive=True)
-            except DeferDelivery as exc:
-                log.info("outbox %s: waiting (%s)", row["id"], exc)
-                await self.store.mark_waiting(row["id"], str(exc))
-                continue
+                if reply.buttons:
+                    # before sending: the citizen may answer the moment the message arrives
+                    await self.store.set_choices(row["channel"], row["user"], [b.action for b in reply.buttons])
+                await channel.send(row["user"], [reply], proactive=True)
             except Exception as exc:  # a channel failure must never stop the loop
+                if reply.buttons:
+                    await self.store.set_choices(row["channel"], row["user"], previous)
+                if isinstance(exc, DeferDelivery):
+                    log.info("outbox %s: waiting (%s)", row["id"], exc)
+                    await self.store.mark_waiting(row["id"], str(exc))
+                    continue
                 attempts = row["attempts"] + 1
                 log.warning("outbox %s: attempt %s failed: %s", row["id"], attempts, type(exc).__name__)
                 await self.store.mark_failed(row["id"], attempts, self.clock() + backoff(attempts), repr(exc))

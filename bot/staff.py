@@ -19,6 +19,7 @@ USAGE = (
     "/hoso xem MÃ\n"
     "/hoso ds [quahan]\n"
     "/hoso nhap (gửi kèm file CSV: code,procedure,name,phone[,received,channel])\n"
+    "/traloi MÃ_CHUYỂN nội dung (trả lời công dân đã nhờ gặp cán bộ)\n"
     f"Trạng thái: {', '.join(STATUSES)}"
 )
 _VERBS = {"them": "add", "add": "add", "capnhat": "update", "update": "update", "xem": "show",
@@ -26,10 +27,25 @@ _VERBS = {"them": "add", "add": "add", "capnhat": "update", "update": "update", 
 
 
 def is_staff_command(text: str) -> bool:
-    return text.split(maxsplit=1)[0].lower() in {"/hoso", "/cases"} if text.strip() else False
+    return text.split(maxsplit=1)[0].lower() in {"/hoso", "/cases", "/traloi"} if text.strip() else False
+
+
+async def answer_handoff(desk: CaseDesk, text: str, staff: str) -> str:
+    """/traloi REF text: the answer reaches the citizen on their channel, through the outbox."""
+    parts = text.split(maxsplit=2)
+    if len(parts) < 3:
+        return "Cú pháp: /traloi MÃ_CHUYỂN nội dung trả lời"
+    handoff = await desk.store.handoff(parts[1])
+    if handoff is None:
+        return f"Không có yêu cầu gặp cán bộ mã {parts[1]}."
+    reply = f"💬 Cán bộ {desk.office or 'bộ phận một cửa'} trả lời (mã {handoff['ref']}):\n{parts[2]}"
+    await desk.store.enqueue(handoff["channel"], handoff["user"], "reply", {"text": reply})
+    return f"Đã gửi câu trả lời cho yêu cầu {handoff['ref']}."
 
 
 async def run_staff_command(desk: CaseDesk, text: str, staff: str, attachment: Attachment | None = None) -> str:
+    if text.split(maxsplit=1)[0].lower() == "/traloi":
+        return await answer_handoff(desk, text, staff)
     try:
         words = shlex.split(text)
     except ValueError:

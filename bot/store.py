@@ -579,6 +579,18 @@ class Store:
                 counts[table] = cur.rowcount
         return counts
 
+    async def handoff(self, ref: str) -> aiosqlite.Row | None:
+        async with self.db.execute("SELECT * FROM handoffs WHERE ref = ?", (ref.upper(),)) as cur:
+            return await cur.fetchone()
+
+    async def set_choices(self, channel: str, user: str, actions: list[str]) -> None:
+        """A message sent outside a turn (a notification) offered these buttons: on platforms
+        without buttons, the numbers the citizen types next refer to them."""
+        async with self.transaction():
+            state = await self.get_state(channel, user)
+            state["choices"] = actions
+            await self.save_state(channel, user, state)
+
     # question log
 
     async def log_question(

@@ -178,3 +178,24 @@ async def test_a_failing_turn_apologises_instead_of_raising(app, monkeypatch):
     monkeypatch.setattr(app.store, "get_state", broken)
     [reply] = await Chat(app).say("khai sinh")
     assert "sự cố" in reply.text and app.config.office.hotline in reply.text
+
+
+async def test_staff_answer_a_handoff_by_its_reference(tmp_path):
+    forwarded: list[str] = []
+
+    async def forward(text: str) -> None:
+        forwarded.append(text)
+
+    app = await build_app(make_config(tmp_path / "db.sqlite3", staff={"test": frozenset({"officer"})}), forward)
+    try:
+        [contact] = await Chat(app, "citizen").say("cho tôi gặp cán bộ")
+        ref = contact.text.split("mã ")[1][:7]
+        [done] = await Chat(app, "officer").say(f"/traloi {ref} Chị mang thêm bản sao CCCD nhé")
+        assert "Đã gửi" in done.text
+        [row] = await app.store.outbox_rows()
+        assert row["user"] == "citizen" and "Chị mang thêm bản sao CCCD" in row["payload"]
+        [refused] = await Chat(app, "citizen").say(f"/traloi {ref} giả mạo")
+        assert "Đã gửi" not in refused.text
+        assert len(await app.store.outbox_rows()) == 1
+    finally:
+        await app.close()

@@ -88,6 +88,12 @@ async def test_lookup_and_notification_on_zalo_bot(fake: FakeZaloBot, tmp_path: 
         await service.app.desk.update(CODE, "ready", "")
         [note] = (await fake.wait_for("sendMessage", count=before + 1, chat_id=CHAT))[before:]
         assert "Đã có kết quả" in note.params["text"]
+        before = len(fake.sent(CHAT))
+        await service.app.desk.update(CODE, "returned", "")
+        [prompt] = (await fake.wait_for("sendMessage", count=before + 1, chat_id=CHAT))[before:]
+        assert "1. Rất hài lòng" in prompt.params["text"]
+        assert "(1/3" in await say(fake, "1")          # the number answers the notification's choices
+        assert (await service.app.store.rating(CODE))["level"] == "5"
     finally:
         await service.stop()
 
