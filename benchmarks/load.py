@@ -135,14 +135,16 @@ async def bot_side(conn: Connection, mode: str) -> dict:
 
 
 def run_once(citizens: int, think: float, timeout: float, mode: str) -> dict[str, float]:
+    before = resource.getrusage(resource.RUSAGE_SELF)
     parent, child = mp.Pipe()
     process = mp.get_context("spawn").Process(target=child_main, args=(child, citizens, think, timeout))
     process.start()
     result = run_loop(bot_side(parent, mode))
     process.join()
     latencies = sorted(result["latencies"])
-    cpu = resource.getrusage(resource.RUSAGE_SELF)
-    print(f"  run: {result['elapsed']:.1f} s; CPU bot {cpu.ru_utime + cpu.ru_stime:.1f} s, "
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    bot_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    print(f"  run: {result['elapsed']:.1f} s; CPU bot {bot_cpu:.1f} s, "
           f"fake server and citizens {result['child_cpu_s']:.1f} s")
     return {
         "messages_per_s": len(latencies) / result["elapsed"],
