@@ -102,7 +102,7 @@ class Dialog:
         action = incoming.action
         text = clean(incoming.text or "")
         choices = state.get("choices") or []
-        if action is None and text.isdigit() and 1 <= int(text) <= len(choices):
+        if action is None and text.isascii() and text.isdigit() and 1 <= int(text) <= len(choices):
             action = choices[int(text) - 1]
         if action is None and incoming.attachment is not None and is_staff_command(text) \
                 and self.config.is_staff(incoming.channel, incoming.user):
@@ -134,7 +134,7 @@ class Dialog:
         if kind == "menu":
             turn.state.pop("procedure", None)
             return [self.menu(turn)]
-        if kind == "grp" and rest.isdigit():
+        if kind == "grp" and rest.isascii() and rest.isdigit():
             reply = answers.group_menu(self.catalog, int(rest))
             if reply:
                 return [reply]
@@ -191,7 +191,7 @@ class Dialog:
     async def on_vote(self, turn: Turn, kind: str, rest: str) -> list[Reply]:
         """👍/👎 on an answer this user received, and forwarding a 👎 question to staff."""
         qid_text, _, vote = rest.partition(":")
-        if not qid_text.isdigit() or int(qid_text) not in turn.state.get("answers", []):
+        if not (qid_text.isascii() and qid_text.isdigit()) or int(qid_text) not in turn.state.get("answers", []):
             return [self.menu(turn, "Lựa chọn này không còn hiệu lực. Bạn chọn lại giúp mình nhé.")]
         qid = int(qid_text)
         if kind == "fwd":
