@@ -340,9 +340,6 @@ class Catalog:
     def __getitem__(self, guide_id: str) -> Guide:
         return self.guides[guide_id]
 
-    def __len__(self) -> int:
-        return len(self.guides)
-
     def groups(self) -> dict[str, list[Guide]]:
         """Guides by menu group, the groups citizens ask about most first."""
         out: dict[str, list[Guide]] = {}

@@ -25,8 +25,3 @@ def mask_phone(phone: str) -> str:
     """A phone number as staff and logs may show it: only the last three digits."""
     digits = re.sub(r"\D", "", phone)
     return "*" * max(0, len(digits) - 3) + digits[-3:] if digits else ""
-
-
-def mask_name(name: str) -> str:
-    """A name as a log may show it: initials only ("Nguyễn Văn An" -> "N. V. A.")."""
-    return " ".join(f"{part[0]}." for part in name.split() if part)

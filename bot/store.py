@@ -226,9 +226,7 @@ class Store:
         await self.db.close()
 
     async def migrate(self) -> None:
-        async with self.db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        version = row[0] if row else 0
+        version = await self.schema_version()
         for number, script in enumerate(MIGRATIONS[version:], version + 1):
             await self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -288,15 +286,9 @@ class Store:
         ) as cur:
             return list(await cur.fetchall())
 
-    async def cases(self, *, open_only: bool = False, procedure: str | None = None) -> list[aiosqlite.Row]:
-        sql = "SELECT * FROM cases WHERE 1=1"
-        args: list[Any] = []
-        if open_only:
-            sql += " AND status NOT IN ('returned', 'refused', 'withdrawn', 'stopped')"
-        if procedure:
-            sql += " AND procedure = ?"
-            args.append(procedure)
-        async with self.db.execute(sql + " ORDER BY received", args) as cur:
+    async def cases(self, *, open_only: bool = False) -> list[aiosqlite.Row]:
+        where = " WHERE status NOT IN ('returned', 'refused', 'withdrawn', 'stopped')" if open_only else ""
+        async with self.db.execute(f"SELECT * FROM cases{where} ORDER BY received") as cur:
             return list(await cur.fetchall())
 
     async def insert_case(self, row: dict[str, Any], staff: str, note: str = "") -> None:
