@@ -1,4 +1,4 @@
-"""Personal data kept out of logs and staff views: phone and ID numbers, names.
+"""Personal data kept out of logs and the question log: phone and ID numbers.
 
 The Personal Data Protection Law covers what citizens type; a question log exists to improve
 the guides, not to know who asked, so numbers long enough to be a phone or an ID are masked
