@@ -53,6 +53,8 @@ class Turn:
     incoming: Incoming
     state: dict[str, Any]
     english: bool = False
+    norm: str = ""
+    """The typed text's one spelling, computed once per turn."""
 
 
 class Dialog:
@@ -214,7 +216,7 @@ class Dialog:
 
     async def on_text(self, turn: Turn, text: str) -> list[Reply]:
         channel, user = turn.incoming.channel, turn.incoming.user
-        norm = normalize(text)
+        norm = turn.norm = normalize(text)
         if not norm:
             return [self.menu(turn)]
         if norm.lstrip("/") in _RESET or text.startswith("/start"):
@@ -260,11 +262,11 @@ class Dialog:
             return [answers.procedure_answer(self.catalog[u.procedure], u.aspect, english=u.english)], True
         follow_up = turn.state.get("procedure")
         if u.intent == "unknown" and follow_up in self.catalog:
-            aspect = detect_aspect(normalize(text))
+            aspect = detect_aspect(turn.norm)
             if aspect:
                 return [answers.procedure_answer(self.catalog[follow_up], aspect, english=u.english)], True
         if u.intent == "greeting":
-            if _THANKS.search(normalize(text)):
+            if _THANKS.search(turn.norm):
                 return [answers.goodbye(english=u.english)], True
             return [self.menu(turn)], True
         if u.intent == "help":
@@ -276,7 +278,7 @@ class Dialog:
             channel, user = turn.incoming.channel, turn.incoming.user
             return await self.tracking.start(channel, user, turn.state, u.case_code), True
         if u.intent == "feedback":
-            if _RATE_WORDS.search(normalize(text)):
+            if _RATE_WORDS.search(turn.norm):
                 return [await self.rate_latest(turn)], True
             return [await self.feedback_ack(turn, text)], True
         return [answers.out_of_scope(office, english=u.english)], False
@@ -297,7 +299,7 @@ class Dialog:
 
     async def feedback_ack(self, turn: Turn, text: str) -> Reply:
         """Stored for the staff report; complaints are told how they will be handled."""
-        norm = normalize(text)
+        norm = turn.norm
         kind = "complaint" if _COMPLAINT.search(norm) else "praise" if _PRAISE.search(norm) else "other"
         await self.store.add_feedback(turn.incoming.channel, kind, mask_digits(text[:1000]))
         office = self.config.office

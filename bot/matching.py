@@ -214,6 +214,8 @@ class _Entry:
     guide: Guide
     weights: dict[str, float] = field(default_factory=dict)
     phrases: list[tuple[str, ...]] = field(default_factory=list)
+    spelled: list[str] = field(default_factory=list)
+    """Name and aliases of two words or more, normalised, padded with spaces for lookup."""
 
 
 class Matcher:
@@ -227,6 +229,8 @@ class Matcher:
             entry = _Entry(guide)
             for phrase in (guide.name, *guide.aliases):
                 words = normalize(phrase).split()
+                if len(words) >= 2:
+                    entry.spelled.append(f" {' '.join(words)} ")
                 content = tuple(w for w in words if w not in STOPWORDS)
                 if content:
                     entry.phrases.append(content)
@@ -243,6 +247,7 @@ class Matcher:
                 ids.append(i)
                 ws.append(w)
             self._entries.append(entry)
+        self._by_id = {e.guide.id: e for e in self._entries}
         n = max(1, len(self._entries))
         self._idf = {f: math.log(1 + n / len(ids)) for f, (ids, _) in lists.items()}
         # Per word or pair: the guides that have it and their weights; made into arrays of what
@@ -377,7 +382,7 @@ class Matcher:
             return Understanding("unknown", confidence=0.8, english=english)
         if _OUT_OF_SCOPE_HARD.search(typed) or (
             _OUT_OF_SCOPE_SOFT.search(typed) and best < 2 * _CONFIDENT_SCORE
-            and not self._names_outright(ranked[0][1], words)
+            and not self._names_outright(ranked[0][1].id, words)
         ):
             return Understanding("unknown", confidence=0.7, english=english)
         second = ranked[1][0] if len(ranked) > 1 else 0.0
@@ -387,10 +392,10 @@ class Matcher:
             "procedure", ranked[0][1].id, detect_aspect(typed), confidence, alternatives, english,
         )
 
-    def _names_outright(self, guide: Guide, words: list[str]) -> bool:
+    def _names_outright(self, guide_id: str, words: list[str]) -> bool:
         """Whether the message contains one of the guide's aliases word for word."""
         joined = f" {' '.join(words)} "
-        return any(f" {' '.join(p)} " in joined for p in (normalize(a).split() for a in (guide.name, *guide.aliases)) if len(p) >= 2)
+        return any(alias in joined for alias in self._by_id[guide_id].spelled)
 
 
 def _confidence(best: float, second: float) -> float:

@@ -56,9 +56,10 @@ class Notifier:
         for row in await self.store.due_outbox(list(self.channels), self.clock()):
             channel = self.channels[row["channel"]]
             reply = render(row["kind"], json.loads(row["payload"]))
-            previous = (await self.store.get_state(row["channel"], row["user"])).get("choices", [])
+            previous: list[str] = []
             try:
                 if reply.buttons:
+                    previous = (await self.store.get_state(row["channel"], row["user"])).get("choices", [])
                     # before sending: the citizen may answer the moment the message arrives
                     await self.store.set_choices(row["channel"], row["user"], [b.action for b in reply.buttons])
                 await channel.send(row["user"], [reply], proactive=True)
