@@ -33,6 +33,7 @@ from telegram.ext import (
 )
 
 from bot.channels.base import Attachment, Button, Incoming, Reply, split_text
+from bot.channels.telegram_http import AiohttpRequest
 from bot.dialog import Dialog
 from bot.web import WebServer
 
@@ -79,6 +80,7 @@ class TelegramChannel:
         self.secret = secrets.token_urlsafe(32) if webhook_url else ""
         builder = (
             ApplicationBuilder().token(token).base_url(base_url)
+            .request(AiohttpRequest()).get_updates_request(AiohttpRequest(pool_size=1))
             .base_file_url(base_url.replace("/bot", "/file/bot"))
             .rate_limiter(AIORateLimiter(overall_max_rate=max_rate, max_retries=3))
             # citizens are served side by side; the dialog orders each citizen's own turns
