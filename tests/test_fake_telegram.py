@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import pytest_asyncio
+from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import (
@@ -226,3 +227,28 @@ async def test_application_polling_round_trip(fake: FakeTelegram) -> None:
     final_poll = [c for c in fake.calls if c.method == "getUpdates"][-1]
     assert final_poll.params["offset"] == last + 1
     assert fake.calls[0].method == "getMe"
+
+
+@pytest.mark.asyncio
+async def test_a_method_in_the_webhook_response_is_performed(fake: FakeTelegram) -> None:
+    async def hook(request: web.Request) -> web.Response:
+        update = await request.json()
+        text = update["message"]["text"]
+        return web.json_response({"method": "sendMessage", "chat_id": CHAT, "text": text})
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    try:
+        assert await fake.post_webhook(url, "s", fake.text_update(CHAT, "xin chào")) == 200
+        assert await fake.post_webhook(url, "s", fake.text_update(CHAT, "x" * 5000)) == 200
+    finally:
+        await runner.cleanup()
+    [ok] = fake.sent(CHAT)
+    assert ok.params["text"] == "xin chào"
+    # Telegram performs the call but tells nobody when it fails
+    assert (fake.calls[-1].ok, fake.calls[-1].description) == (False, "Bad Request: message is too long")

@@ -24,16 +24,23 @@ async def fake() -> AsyncIterator[FakeTelegram]:
         yield server
 
 
-class Bot:
-    """A running motcua Telegram bot on the fake server; restartable on the same database."""
+WEBHOOK_URL = "https://bot.example.org/tg-hook"
 
-    def __init__(self, fake: FakeTelegram, db: Path, **config: object):
+
+class Bot:
+    """A running motcua Telegram bot on the fake server; restartable on the same database.
+
+    Updates reach it as Telegram would deliver them: queued for long polling, or, with
+    ``webhook=True``, posted to its webhook (replies in the response body performed)."""
+
+    def __init__(self, fake: FakeTelegram, db: Path, *, webhook: bool = False, **config: object):
         self.fake = fake
+        self.webhook = webhook
         self.config = make_config(db, telegram_base_url=fake.base_url, **config)
         self.service: Service | None = None
 
-    async def start(self, webhook_url: str | None = None) -> None:
-        options = RunOptions(port=0, telegram_webhook_url=webhook_url)
+    async def start(self) -> None:
+        options = RunOptions(port=0, telegram_webhook_url=WEBHOOK_URL if self.webhook else None)
         self.service = Service(self.config, ["telegram"], {"TELEGRAM_BOT_TOKEN": TOKEN}, options)
         await self.service.start()
 
@@ -42,19 +49,31 @@ class Bot:
         assert self.service is not None
         return self.service.channels["telegram"]  # type: ignore[return-value]
 
+    @property
+    def hook(self) -> str:
+        """Where the fake posts updates: the bot's own web server, on the webhook's path."""
+        assert self.service is not None and self.service.web is not None
+        return f"http://127.0.0.1:{self.service.web.port}/tg-hook"
+
     async def stop(self) -> None:
         assert self.service is not None
         await self.service.stop()
 
+    async def deliver(self, update: dict) -> None:
+        if self.webhook:
+            assert await self.fake.post_webhook(self.hook, self.channel.secret, update) == 200
+        else:
+            self.fake.push_update(update)
+
     async def say(self, text: str, chat: int = CHAT) -> list[dict]:
         before = len(self.fake.sent(chat))
-        self.fake.push_text(chat, text)
+        await self.deliver(self.fake.text_update(chat, text))
         return await self._replies(chat, before)
 
     async def tap(self, data: str, chat: int = CHAT) -> list[dict]:
-        before = len(self.fake.sent(chat))
-        self.fake.push_callback(chat, data)
-        await self.fake.wait_for("answerCallbackQuery", count=self._answered() + 1)
+        before, answered = len(self.fake.sent(chat)), self._answered()
+        await self.deliver(self.fake.callback_update(chat, data))
+        await self.fake.wait_for("answerCallbackQuery", count=answered + 1)
         return await self._replies(chat, before)
 
     def _answered(self) -> int:
@@ -76,9 +95,9 @@ def buttons(params: dict) -> list[tuple[str, str]]:
     return [(b["text"], b["callback_data"]) for row in rows for b in row]
 
 
-@pytest_asyncio.fixture
-async def bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[Bot]:
-    b = Bot(fake, tmp_path / "db.sqlite3")
+@pytest_asyncio.fixture(params=["polling", "webhook"])
+async def bot(fake: FakeTelegram, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
+    b = Bot(fake, tmp_path / "db.sqlite3", webhook=request.param == "webhook")
     await b.start()
     yield b
     await b.stop()
@@ -156,7 +175,7 @@ async def test_restart_in_the_middle_of_a_flow_continues_it(fake: FakeTelegram, 
 @pytest.mark.asyncio
 async def test_stickers_get_a_friendly_text_answer(bot: Bot) -> None:
     before = len(bot.fake.sent(CHAT))
-    bot.fake.push_update({"message": {
+    await bot.deliver({"message": {
         "message_id": 900, "date": 0, "chat": {"id": CHAT, "type": "private"},
         "from": {"id": CHAT, "is_bot": False, "first_name": "Dân"},
         "sticker": {"file_id": "x", "file_unique_id": "x", "width": 1, "height": 1, "is_animated": False,
@@ -168,26 +187,23 @@ async def test_stickers_get_a_friendly_text_answer(bot: Bot) -> None:
 
 @pytest.mark.asyncio
 async def test_webhook_without_the_right_secret_is_refused(fake: FakeTelegram, tmp_path: Path) -> None:
-    b = Bot(fake, tmp_path / "db.sqlite3")
-    await b.start(webhook_url="https://bot.example.org/tg-hook")
+    b = Bot(fake, tmp_path / "db.sqlite3", webhook=True)
+    await b.start()
     try:
         [hook] = [c for c in fake.calls if c.method == "setWebhook"]
         secret = b.channel.secret
-        assert hook.params["secret_token"] == secret and hook.params["url"] == "https://bot.example.org/tg-hook"
+        assert hook.params["secret_token"] == secret and hook.params["url"] == WEBHOOK_URL
         assert not any(c.method == "getUpdates" for c in fake.calls)
-        update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": CHAT, "type": "private"},
-                                                "from": {"id": CHAT, "is_bot": False, "first_name": "D"}, "text": "khai sinh"}}
-        assert b.service is not None and b.service.web is not None
-        base = f"http://127.0.0.1:{b.service.web.port}"
+        update = fake.text_update(CHAT, "khai sinh")
+        assert await fake.post_webhook(b.hook, "wrong", update) == 403
+        assert await fake.post_webhook(b.hook, "", update) == 403
+        assert fake.sent(CHAT) == []
+        assert await fake.post_webhook(b.hook, secret, update) == 200
+        [reply] = fake.sent(CHAT)
+        assert "khai sinh" in reply.params["text"].lower()
         async with httpx.AsyncClient() as client:
-            bad = await client.post(f"{base}/tg-hook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
-            missing = await client.post(f"{base}/tg-hook", json=update)
-            good = await client.post(f"{base}/tg-hook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
-            health = await client.get(f"{base}/healthz")
-        assert bad.status_code == 403 and missing.status_code == 403 and good.status_code == 200
+            health = await client.get(b.hook.replace("/tg-hook", "/healthz"))
         assert health.json() == {"status": "ok", "channels": ["telegram"]}
-        await fake.wait_for("sendMessage", chat_id=CHAT)
-        assert len(fake.sent(CHAT)) == 1
     finally:
         await b.stop()
 
@@ -244,15 +260,18 @@ async def test_rating_a_returned_case_end_to_end(fake: FakeTelegram, tmp_path: P
 
 
 @pytest.mark.asyncio
-async def test_staff_weekly_report_arrives_as_summary_and_chart(fake: FakeTelegram, tmp_path: Path) -> None:
-    b = Bot(fake, tmp_path / "db.sqlite3", staff={"telegram": frozenset({str(CHAT)})})
+@pytest.mark.parametrize("webhook", [False, True], ids=["polling", "webhook"])
+async def test_staff_weekly_report_arrives_as_chart_then_summary(fake: FakeTelegram, tmp_path: Path,
+                                                                 webhook: bool) -> None:
+    b = Bot(fake, tmp_path / "db.sqlite3", webhook=webhook, staff={"telegram": frozenset({str(CHAT)})})
     await b.start()
     try:
-        fake.push_text(CHAT, "/baocao tuan")
+        await b.deliver(fake.text_update(CHAT, "/baocao tuan"))
         [photo] = await fake.wait_for("sendPhoto", chat_id=CHAT, timeout=30)
         [summary] = await fake.wait_for("sendMessage", chat_id=CHAT)
         assert photo.params["photo"][:8] == b"\x89PNG\r\n\x1a\n"
         assert summary.params["text"].startswith("Báo cáo")
+        assert fake.sent(CHAT) == [photo, summary]
     finally:
         await b.stop()
 

@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import aiohttp
 from aiohttp import web
 
 from tests.fakes.server import FakeServer
@@ -346,6 +347,7 @@ class FakeTelegram(FakeServer):
         self._file_ids = itertools.count(1)
         self._commands: dict[str, list[JSON]] = {}
         self._webhook_url = ""
+        self._http: aiohttp.ClientSession | None = None
         self._methods: dict[str, Callable[[JSON, _Uploads], Awaitable[Any]]] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
@@ -478,6 +480,30 @@ class FakeTelegram(FakeServer):
             message["caption"] = caption
         return self.push_update({"message": message})
 
+    async def post_webhook(self, url: str, secret: str, update: JSON) -> int:
+        """Deliver an update to a bot's webhook as Telegram does; returns the HTTP status.
+
+        As Telegram does, a method call in the response body (a reply to the webhook) is
+        performed and recorded like an API call, its result going nowhere."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        body = copy.deepcopy(update)
+        body.setdefault("update_id", next(self._update_ids))
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+        async with self._http.post(url, json=body, headers=headers) as response:
+            if response.status == 200 and response.content_type == "application/json":
+                params = await response.json()
+                method = params.pop("method", None) if isinstance(params, dict) else None
+                if isinstance(method, str):
+                    await self._perform(Call(_CANONICAL.get(method.lower(), method), params), {})
+            return response.status
+
+    async def stop(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+        await super().stop()
+
     def push_update(self, update: dict[str, Any]) -> int:
         """Queue a raw update (any type); the fake assigns and returns its update_id."""
         queued = copy.deepcopy(update)
@@ -577,31 +603,40 @@ class FakeTelegram(FakeServer):
         try:
             params, uploads = await self._read_params(request)
         except _ApiError as error:
-            return self._answer_error(Call(method, {}), error)
+            return self._answer_error(self._failed(Call(method, {}), error))
         call = Call(method, params, filenames={key: name for key, (name, _) in uploads.items()})
         if request.match_info["token"] != self.token:
-            return self._answer_error(call, _ApiError(401, "Unauthorized"))
-        failures = self._failures.get(method)
+            return self._answer_error(self._failed(call, _ApiError(401, "Unauthorized")))
+        error = await self._perform(call, uploads)
+        if error is not None:
+            return self._answer_error(error)
+        return web.json_response({"ok": True, "result": call.result})
+
+    async def _perform(self, call: Call, uploads: _Uploads) -> _ApiError | None:
+        """Run a decoded call against the fake's state and record it; the error if it failed."""
+        failures = self._failures.get(call.method)
         if failures:
             failure = failures.popleft()
             extra = None if failure.retry_after is None else {"retry_after": failure.retry_after}
-            failed = _ApiError(failure.error_code, failure.description, extra)
-            return self._answer_error(call, failed)
-        handler = self._methods.get(method)
+            return self._failed(call, _ApiError(failure.error_code, failure.description, extra))
+        handler = self._methods.get(call.method)
         try:
             # close, logOut and unknown methods just succeed, so new bot features degrade gently
-            result = True if handler is None else await handler(params, uploads)
+            call.result = True if handler is None else await handler(call.params, uploads)
         except _ApiError as error:
-            return self._answer_error(call, error)
-        call.result = result
+            return self._failed(call, error)
         self._record(call)
-        return web.json_response({"ok": True, "result": result})
+        return None
 
-    def _answer_error(self, call: Call, error: _ApiError) -> web.Response:
+    def _failed(self, call: Call, error: _ApiError) -> _ApiError:
         call.ok = False
         call.error_code = error.error_code
         call.description = error.description
         self._record(call)
+        return error
+
+    @staticmethod
+    def _answer_error(error: _ApiError) -> web.Response:
         body: JSON = {"ok": False, "error_code": error.error_code, "description": error.description}
         if error.parameters:
             body["parameters"] = error.parameters
