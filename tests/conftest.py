@@ -1,15 +1,20 @@
-"""Shared fixtures: the shipped catalog and a matcher built once per test session."""
+"""Shared fixtures: the shipped catalog and a matcher built once per test session, and the
+fake Telegram server (the Zalo tests define their own ``fake``)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from bot.catalog import Catalog, load_catalog
 from bot.matching import Matcher
+from tests.fakes.telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
+TELEGRAM_TOKEN = "123456:TEST-token"
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +25,9 @@ def catalog() -> Catalog:
 @pytest.fixture(scope="session")
 def matcher(catalog: Catalog) -> Matcher:
     return Matcher(catalog)
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(TELEGRAM_TOKEN) as server:
+        yield server

@@ -22,16 +22,10 @@ from telegram.ext import (
     filters,
 )
 
+from tests.conftest import TELEGRAM_TOKEN as TOKEN
 from tests.fakes.telegram import FakeTelegram
 
-TOKEN = "123456:TEST-token"
 CHAT = 4242
-
-
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN) as server:
-        yield server
 
 
 @pytest_asyncio.fixture

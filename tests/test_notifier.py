@@ -6,27 +6,18 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from bot.app import open_desk
 from bot.channels import telegram
 from bot.notifier import Notifier, backoff
-from tests.fakes.telegram import FakeTelegram
 from tests.test_telegram import CHAT, TOKEN, Bot
 
 pytestmark = pytest.mark.asyncio
 CODE = "000.00.27.H15-251120-0012"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN) as server:
-        yield server
 
 
 async def register_and_follow(db: Path) -> None:

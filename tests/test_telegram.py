@@ -11,17 +11,11 @@ import pytest_asyncio
 
 from bot.channels import telegram
 from bot.service import RunOptions, Service
+from tests.conftest import TELEGRAM_TOKEN as TOKEN
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import make_config
 
-TOKEN = "123456:TEST-token"
 CHAT = 5001
-
-
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN) as server:
-        yield server
 
 
 WEBHOOK_URL = "https://bot.example.org/tg-hook"

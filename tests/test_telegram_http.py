@@ -13,16 +13,10 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.channels.telegram_http import AiohttpRequest
+from tests.conftest import TELEGRAM_TOKEN as TOKEN
 from tests.fakes.telegram import FakeTelegram
 
-TOKEN = "123456:TEST-token"
 CHAT = 4242
-
-
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN) as server:
-        yield server
 
 
 @pytest_asyncio.fixture

@@ -28,7 +28,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-
 from telegram import (
     BotCommand,
     InlineKeyboardButton,

@@ -8,15 +8,15 @@ parameters, decoding results, error mapping, the rate limiter), so only the tran
 
 from __future__ import annotations
 
-import asyncio
+from typing import cast
 
 import aiohttp
-
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-ODVFloat = float | None | DefaultValue[None]
+DefaultValue = type(BaseRequest.DEFAULT_NONE)
+"""PTB's marker for "not passed, use the transport's default" (its class is private)."""
+ODVFloat = float | None | object
 
 
 class AiohttpRequest(BaseRequest):
@@ -47,6 +47,10 @@ class AiohttpRequest(BaseRequest):
             await self._session.close()
             self._session = None
 
+    @staticmethod
+    def _given(value: ODVFloat, default: float | None) -> float | None:
+        return default if isinstance(value, DefaultValue) else cast(float | None, value)
+
     async def do_request(
         self,
         url: str,
@@ -59,9 +63,8 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None:
             raise RuntimeError("AiohttpRequest is not initialized")
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        timeout = aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read)
+        timeout = aiohttp.ClientTimeout(total=None, connect=self._given(connect_timeout, self._connect_timeout),
+                                        sock_read=self._given(read_timeout, self._read_timeout))
         data: aiohttp.FormData | dict[str, str] | None = None
         if request_data is not None:
             files = request_data.multipart_data
@@ -74,7 +77,7 @@ class AiohttpRequest(BaseRequest):
         try:
             async with self._session.request(method, url, data=data, timeout=timeout) as response:
                 return response.status, await response.read()
-        except asyncio.TimeoutError as err:
+        except TimeoutError as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
