@@ -92,6 +92,7 @@ async def citizens_side(conn: Connection, load: Load) -> None:
             status = await fake.post_webhook(*hook, update)
             if status != 200:
                 raise RuntimeError(f"webhook answered {status}")
+
         rng = random.Random(1)
         latencies: list[float] = []
         errors = 0
@@ -100,23 +101,22 @@ async def citizens_side(conn: Connection, load: Load) -> None:
         think = load.think
         steady, end = start + think, start + load.duration
         total = 0
-        answered: list[float] = []
-        """Arrival times of replies to messages sent in the steady part."""
+        answered: list[float] = []  # when replies to messages sent in the steady part arrived
 
         async def citizen(chat: int) -> None:
             nonlocal errors, total
             await asyncio.sleep(rng.uniform(0, think))
             while True:
                 for kind, value in JOURNEY:
-                    future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-                    waiting[chat] = future
                     sent = time.perf_counter()
                     if sent >= end:
                         return
+                    future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+                    waiting[chat] = future
                     try:
                         await push(chat, kind, value)
                         replied = await asyncio.wait_for(future, load.timeout)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         errors += 1
                         return
                     total += 1
