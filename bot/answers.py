@@ -43,7 +43,7 @@ def section_text(guide: Guide, aspect: str) -> str:
         lines.append(guide.fees.text)
         lines += [f"• {i.name}: {_money(i.amount_vnd)}" + (f" ({i.note})" if i.note else "") for i in guide.fees.items]
         if guide.fees.exemptions:
-            lines.append("Miễn, giảm: " + "; ".join(guide.fees.exemptions))
+            lines += ["Miễn, giảm:"] + [f"• {e}" for e in guide.fees.exemptions]
     elif aspect == "processing_time":
         lines.append(guide.processing_time.text)
     elif aspect == "where":
