@@ -22,8 +22,9 @@ ODVFloat = float | None | object
 class AiohttpRequest(BaseRequest):
     """One aiohttp session with a bounded connection pool.
 
-    aiohttp has no write timeout; a stalled upload is bounded by the read timeout instead.
-    Waiting for a free pooled connection counts towards the connect timeout, as aiohttp does."""
+    aiohttp has no write timeout, so PTB's write timeout is not applied; the bot uploads only
+    small report charts. Waiting for a free pooled connection counts towards the connect
+    timeout, as aiohttp does, so PTB's pool timeout is not applied either."""
 
     def __init__(self, pool_size: int = 256, read_timeout: float | None = 5.0,
                  connect_timeout: float | None = 5.0):
