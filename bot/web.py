@@ -36,8 +36,7 @@ class WebServer:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         if self.port == 0:  # tests ask for any free port
-            server = site._server
-            self.port = server.sockets[0].getsockname()[1] if server and server.sockets else 0  # type: ignore[union-attr]
+            self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         if self._runner:

@@ -8,6 +8,8 @@ mapping survives a restart.
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -60,29 +62,61 @@ class Channel(Protocol):
     async def send(self, user: str, replies: list[Reply], *, proactive: bool = False) -> None: ...
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Pieces of at most `limit` characters, cut at paragraph, then line, then word boundaries.
+def utf16_units(char: str) -> int:
+    """Telegram counts message length in UTF-16 code units: an emoji counts twice."""
+    return 2 if ord(char) > 0xFFFF else 1
 
-    Every platform caps a message (Telegram 4,096, Zalo 2,000); a guide section must arrive
-    whole and readable, never cut mid-word.
+
+def _joins_previous(text: str, i: int) -> bool:
+    """Whether text[i] belongs to the character before it on screen: a tone mark of decomposed
+    Vietnamese, a variation selector, a skin tone, either side of an emoji joiner, or the
+    second half of a flag."""
+    char, before = text[i], text[i - 1]
+    if unicodedata.category(char) in ("Mn", "Mc", "Me") or "\U0001F3FB" <= char <= "\U0001F3FF":
+        return True
+    if "\u200d" in (char, before) or "\U000E0020" <= char <= "\U000E007F":
+        return True
+    if "\U0001F1E6" <= char <= "\U0001F1FF":
+        run = 0
+        while i - run - 1 >= 0 and "\U0001F1E6" <= text[i - run - 1] <= "\U0001F1FF":
+            run += 1
+        return run % 2 == 1
+    return False
+
+
+def split_text(text: str, limit: int, units: Callable[[str], int] = lambda char: 1) -> list[str]:
+    """Pieces of at most `limit` units (characters, or what `units` counts per character), cut
+    at paragraph, then line, then word boundaries.
+
+    Every platform caps a message (Telegram 4,096 UTF-16 units, Zalo 2,000); a guide section
+    must arrive whole and readable, never cut mid-word, and text without spaces is never cut
+    inside what shows as one character.
     """
     text = text.strip()
-    if len(text) <= limit:
-        return [text] if text else []
     pieces: list[str] = []
-    while len(text) > limit:
-        window = text[: limit + 1]
+    while text:
+        fits, used = len(text), 0
+        for i, char in enumerate(text):
+            used += units(char)
+            if used > limit:
+                fits = i
+                break
+        if fits == len(text):
+            pieces.append(text)
+            break
+        window = text[: fits + 1]
         cut = -1
         for sep in ("\n\n", "\n", " "):
             cut = window.rfind(sep)
-            if cut > limit // 3:
+            if cut > fits // 3:
                 break
         if cut <= 0:
-            cut = limit
+            cut = fits
+            while cut > 0 and _joins_previous(text, cut):
+                cut -= 1
+            cut = cut or fits  # a pile of marks on one letter: cut it rather than loop
         pieces.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
-    if text:
-        pieces.append(text)
     return pieces
 
 

@@ -43,7 +43,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.base import Attachment, Button, Incoming, Reply, split_text
+from bot.channels.base import Attachment, Button, Incoming, Reply, split_text, utf16_units
 from bot.channels.telegram_http import AiohttpRequest
 from bot.dialog import Dialog
 from bot.web import WebServer
@@ -54,7 +54,7 @@ NAME = "telegram"
 MAX_FILE = 1_000_000
 """Files larger than this (staff CSV imports are far smaller) are not downloaded."""
 LIMIT = 4000
-"""Below Telegram's 4,096 so a split never lands on the edge."""
+"""UTF-16 units, below Telegram's 4,096 so a split never lands on the edge."""
 COMMANDS = [
     BotCommand("start", "Bắt đầu, xem danh mục thủ tục"),
     BotCommand("menu", "Danh mục thủ tục"),
@@ -195,7 +195,7 @@ class TelegramChannel:
         for r, reply in enumerate(replies):
             if reply.attachment:
                 await bot.send_photo(chat, reply.attachment.data, filename=reply.attachment.filename)
-            pieces = split_text(reply.text, LIMIT) or ["…"]
+            pieces = split_text(reply.text, LIMIT, utf16_units) or ["…"]
             for i, piece in enumerate(pieces):
                 markup = keyboard(reply.buttons) if i == len(pieces) - 1 else None
                 final = r == len(replies) - 1 and i == len(pieces) - 1
