@@ -308,16 +308,20 @@ class CaseDesk:
         if missing:
             raise CaseError(f"{path.name}: thiếu cột {', '.join(missing)} (cần: code,procedure,name,phone[,received,channel])")
         rows, problems, seen = [], [], set()
-        for line, row in enumerate(reader, 2):
-            try:
-                code, procedure, name, phone = self.check_new(*(row.get(c) or "" for c in required))
-                received = parse_time(row["received"]) if (row.get("received") or "").strip() else now()
-                if code in seen or await self.store.case(code) is not None:
-                    raise CaseError(f"hồ sơ {code} đã có")
-                seen.add(code)
-                rows.append((code, procedure, name, phone, received, (row.get("channel") or "trực tiếp").strip()))
-            except CaseError as exc:
-                problems.append(f"dòng {line}: {exc}")
+        try:
+            for row in reader:
+                try:
+                    code, procedure, name, phone = self.check_new(*(row.get(c) or "" for c in required))
+                    received = parse_time(row["received"]) if (row.get("received") or "").strip() else now()
+                    if code in seen or await self.store.case(code) is not None:
+                        raise CaseError(f"hồ sơ {code} đã có")
+                    seen.add(code)
+                    rows.append((code, procedure, name, phone, received, (row.get("channel") or "trực tiếp").strip()))
+                except CaseError as exc:
+                    problems.append(f"dòng {reader.line_num}: {exc}")
+        except csv.Error as exc:
+            # a stray quote swallows the rest of the file into one field until the csv module gives up
+            raise CaseError(f"{path.name}: dòng {reader.line_num}: CSV hỏng ({exc}); kiểm tra dấu ngoặc kép") from None
         if problems:
             raise CaseError(f"{path.name}: {len(problems)} dòng lỗi, chưa nhập dòng nào:\n" + "\n".join(problems))
         async with self.store.transaction():

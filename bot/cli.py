@@ -50,7 +50,12 @@ def cmd_match(args: argparse.Namespace, config: Config) -> int:
 def cmd_eval(args: argparse.Namespace, config: Config) -> int:
     from bot.evaluation import format_report, read_labelled, score
 
-    print(format_report(score(_matcher(config), read_labelled(Path(args.file)))))
+    try:
+        items = read_labelled(Path(args.file))
+    except (OSError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(format_report(score(_matcher(config), items)))
     return 0
 
 

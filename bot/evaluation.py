@@ -35,14 +35,18 @@ class Report:
 def read_labelled(path: Path) -> list[Labelled]:
     """Lines of the development-set format; a broken line names its number."""
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            items.append(Labelled(row["text"], row["intent"], row.get("procedure"), row.get("aspect")))
+            item = Labelled(row["text"], row["intent"], row.get("procedure"), row.get("aspect"))
+            if not (isinstance(item.text, str) and isinstance(item.intent, str)
+                    and all(isinstance(v, str | None) for v in (item.procedure, item.aspect))):
+                raise TypeError("text and intent must be strings, procedure and aspect strings or null")
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a labelled message ({exc})") from None
+        items.append(item)
     return items
 
 

@@ -6,8 +6,6 @@ config.yaml for that channel may use them; the dialog gives everyone else the ci
 
 from __future__ import annotations
 
-import shlex
-
 from bot.cases import STATUSES, CaseDesk, CaseError
 from bot.channels.base import Attachment
 from bot.store import now
@@ -24,6 +22,16 @@ USAGE = (
 )
 _VERBS = {"them": "add", "add": "add", "capnhat": "update", "update": "update", "xem": "show",
           "show": "show", "ds": "list", "list": "list", "nhap": "import", "import": "import"}
+
+
+def _rest(text: str, skip: int) -> str:
+    """The free text after `skip` words, as typed: a note's quotes, apostrophes and line breaks
+    reach the citizen unchanged; only quotes wrapping the whole of it are dropped."""
+    parts = text.split(maxsplit=skip)
+    rest = parts[skip].strip() if len(parts) > skip else ""
+    if len(rest) >= 2 and rest[0] == rest[-1] and rest[0] in "\"'":
+        rest = rest[1:-1].strip()
+    return rest
 
 
 def is_staff_command(text: str) -> bool:
@@ -46,18 +54,15 @@ async def answer_handoff(desk: CaseDesk, text: str, staff: str) -> str:
 async def run_staff_command(desk: CaseDesk, text: str, staff: str, attachment: Attachment | None = None) -> str:
     if text.split(maxsplit=1)[0].lower() == "/traloi":
         return await answer_handoff(desk, text, staff)
-    try:
-        words = shlex.split(text)
-    except ValueError:
-        words = text.split()
+    words = text.split()
     verb = _VERBS.get(words[1].lower()) if len(words) > 1 else None
     args = words[2:]
     try:
         if verb == "add" and len(args) >= 4:
-            case = await desk.add(args[0], args[1], " ".join(args[3:]), args[2], staff=staff)
+            case = await desk.add(args[0], args[1], _rest(text, 5), args[2], staff=staff)
             return f"Đã thêm.\n{desk.staff_view(case)}"
         if verb == "update" and len(args) >= 2:
-            case = await desk.update(args[0], args[1], " ".join(args[2:]), staff)
+            case = await desk.update(args[0], args[1], _rest(text, 4), staff)
             return f"Đã cập nhật.\n{desk.staff_view(case)}"
         if verb == "show" and len(args) == 1:
             return desk.staff_view(await desk.require(args[0]))

@@ -46,6 +46,17 @@ def test_eval_reports_accuracy_and_misses(tmp_path):
     assert "procedure cap-gcn-quyen-su-dung-dat-lan-dau (want dang-ky-khai-tu) | sổ đỏ lần đầu" in out.stdout
 
 
+def test_eval_of_a_broken_or_missing_file_says_which_line_without_a_traceback(tmp_path):
+    labelled = tmp_path / "set.jsonl"
+    labelled.write_text('{"text": "khai sinh", "intent": "procedure"}\n{"text": 42, "intent": null}\n',
+                        encoding="utf-8")
+    broken = motcua("eval", str(labelled))
+    missing = motcua("eval", str(tmp_path / "none.jsonl"))
+    assert broken.returncode == 2 and broken.stderr.startswith(f"{labelled}:2: not a labelled message")
+    assert missing.returncode == 2 and "none.jsonl" in missing.stderr
+    assert "Traceback" not in broken.stderr + missing.stderr
+
+
 def test_validate_passes_on_shipped_guides():
     out = motcua("validate")
     assert out.returncode == 0 and "31 guides OK" in out.stdout
