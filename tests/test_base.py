@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.channels.base import Button, Reply, numbered, split_text, utf16_units
+from bot.channels.base import Button, Reply, numbered, split_text, utf16_len
 
 
 def squeezed(text: str) -> str:
@@ -17,10 +17,11 @@ def squeezed(text: str) -> str:
     return "".join(text.split())
 
 
-@given(st.text(alphabet="ab ơ\nđ😀.\t\u00a0", max_size=600), st.integers(min_value=1, max_value=80))
-def test_pieces_never_exceed_the_limit_and_lose_no_text(text: str, limit: int) -> None:
-    pieces = split_text(text, limit)
-    assert all(0 < len(p) <= limit for p in pieces)
+@pytest.mark.parametrize("measure", [len, utf16_len], ids=["characters", "utf16"])
+@given(text=st.text(alphabet="ab ơ\nđ😀.\t\u00a0", max_size=600), limit=st.integers(min_value=2, max_value=80))
+def test_pieces_never_exceed_the_limit_and_lose_no_text(measure, text: str, limit: int) -> None:
+    pieces = split_text(text, limit, measure)
+    assert all(0 < measure(p) <= limit for p in pieces)
     assert all(p == p.strip() for p in pieces)  # no message starts or ends with blank space
     assert squeezed("".join(pieces)) == squeezed(text)
 
@@ -102,9 +103,9 @@ def test_shared_buttons_and_replies_cannot_be_changed_by_one_conversation() -> N
 
 def test_in_utf16_units_a_run_of_flags_fits_telegram_and_no_flag_is_halved() -> None:
     text = "🇻🇳" * 3000  # each flag: two regional indicators, four UTF-16 units
-    pieces = split_text(text, 4000, utf16_units)
+    pieces = split_text(text, 4000, utf16_len)
     assert "".join(pieces) == text
-    assert all(sum(map(utf16_units, p)) <= 4000 and len(p) % 2 == 0 for p in pieces)
+    assert all(utf16_len(p) <= 4000 and len(p) % 2 == 0 for p in pieces)
 
 
 def test_emoji_joined_into_one_picture_stay_together() -> None:

@@ -62,9 +62,22 @@ class Channel(Protocol):
     async def send(self, user: str, replies: list[Reply], *, proactive: bool = False) -> None: ...
 
 
-def utf16_units(char: str) -> int:
+def utf16_len(text: str) -> int:
     """Telegram counts message length in UTF-16 code units: an emoji counts twice."""
-    return 2 if ord(char) > 0xFFFF else 1
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fits(text: str, limit: int, measure: Callable[[str], int]) -> int:
+    """The longest prefix within `limit`, found by bisection: `measure` runs in C, a loop over
+    characters would not, and every reply passes through here."""
+    low, high = 0, min(len(text), limit)  # both measures count every character at least once
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure(text[:middle]) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _joins_previous(text: str, i: int) -> bool:
@@ -84,9 +97,9 @@ def _joins_previous(text: str, i: int) -> bool:
     return False
 
 
-def split_text(text: str, limit: int, units: Callable[[str], int] = lambda char: 1) -> list[str]:
-    """Pieces of at most `limit` units (characters, or what `units` counts per character), cut
-    at paragraph, then line, then word boundaries.
+def split_text(text: str, limit: int, measure: Callable[[str], int] = len) -> list[str]:
+    """Pieces of at most `limit` (characters, or what `measure` counts), cut at paragraph,
+    then line, then word boundaries.
 
     Every platform caps a message (Telegram 4,096 UTF-16 units, Zalo 2,000); a guide section
     must arrive whole and readable, never cut mid-word, and text without spaces is never cut
@@ -95,15 +108,10 @@ def split_text(text: str, limit: int, units: Callable[[str], int] = lambda char:
     text = text.strip()
     pieces: list[str] = []
     while text:
-        fits, used = len(text), 0
-        for i, char in enumerate(text):
-            used += units(char)
-            if used > limit:
-                fits = i
-                break
-        if fits == len(text):
+        if measure(text) <= limit:
             pieces.append(text)
             break
+        fits = max(1, _fits(text, limit, measure))  # a character wider than the limit goes alone
         window = text[: fits + 1]
         cut = -1
         for sep in ("\n\n", "\n", " "):

@@ -43,7 +43,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.base import Attachment, Button, Incoming, Reply, split_text, utf16_units
+from bot.channels.base import Attachment, Button, Incoming, Reply, split_text, utf16_len
 from bot.channels.telegram_http import AiohttpRequest
 from bot.dialog import Dialog
 from bot.web import WebServer
@@ -195,7 +195,7 @@ class TelegramChannel:
         for r, reply in enumerate(replies):
             if reply.attachment:
                 await bot.send_photo(chat, reply.attachment.data, filename=reply.attachment.filename)
-            pieces = split_text(reply.text, LIMIT, utf16_units) or ["…"]
+            pieces = split_text(reply.text, LIMIT, utf16_len) or ["…"]
             for i, piece in enumerate(pieces):
                 markup = keyboard(reply.buttons) if i == len(pieces) - 1 else None
                 final = r == len(replies) - 1 and i == len(pieces) - 1
