@@ -4,9 +4,9 @@ port, `async with` support, and a signal that wakes waiters (tests and long poll
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 from aiohttp import web
 
@@ -95,3 +95,15 @@ class FakeServer:
                 f"{type(self).__name__} is not running; call start() or use `async with`"
             )
         return f"http://127.0.0.1:{self._port}"
+
+
+class Summarised(Protocol):
+    """Any fake's call record, so one helper formats every call log."""
+
+    def summary(self) -> str: ...
+
+
+def recorded(calls: Sequence[Summarised]) -> str:
+    """The tail of the call log, for timeout messages: it usually explains the failure."""
+    lines = "\n".join(f"  {index}. {call.summary()}" for index, call in enumerate(calls[-40:], 1))
+    return f"Recorded calls (last 40 of {len(calls)}):\n{lines or '  (none)'}"

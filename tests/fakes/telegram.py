@@ -34,7 +34,7 @@ from typing import Any, Final
 import aiohttp
 from aiohttp import web
 
-from tests.fakes.server import FakeServer
+from tests.fakes.server import FakeServer, recorded
 
 JSON = dict[str, Any]
 _Uploads = dict[str, tuple[str, str]]
@@ -566,14 +566,10 @@ class FakeTelegram(FakeServer):
             await self._signal.wait_until(lambda: len(matching()) >= count, timeout)
         except TimeoutError:
             target = f" to chat {chat_id}" if chat_id is not None else ""
-            recorded = "\n".join(
-                f"  {index}. {call.summary()}" for index, call in enumerate(self.calls[-40:], 1)
-            )
             raise TimeoutError(
                 f"timed out after {timeout}s waiting for {count} successful {name} call(s)"
                 f"{target}; found {len(matching())}. {self.unanswered_updates()} update(s) "
-                f"never delivered. Recorded calls (last 40 of {len(self.calls)}):\n"
-                f"{recorded or '  (none)'}"
+                f"never delivered. {recorded(self.calls)}"
             ) from None
         return matching()
 

@@ -25,13 +25,13 @@ import itertools
 import json
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final, Protocol
+from typing import Any, ClassVar, Final
 
 from aiohttp import web
 
-from tests.fakes.server import FakeServer
+from tests.fakes.server import FakeServer, recorded
 
 JSON = dict[str, Any]
 
@@ -58,18 +58,6 @@ def _summary(name: str, data: JSON, outcome: str) -> str:
     if len(text) > 160:
         text = text[:157] + "..."
     return f"{name} {text} {outcome}"
-
-
-class _Summarised(Protocol):
-    """Either call type, so one helper formats both call logs."""
-
-    def summary(self) -> str: ...
-
-
-def _recorded(calls: Sequence[_Summarised]) -> str:
-    """The tail of the call log, for timeout messages: it usually explains the failure."""
-    lines = "\n".join(f"  {index}. {call.summary()}" for index, call in enumerate(calls[-40:], 1))
-    return f"Recorded calls (last 40 of {len(calls)}):\n{lines or '  (none)'}"
 
 
 # ====================================================================== Official Account
@@ -222,7 +210,7 @@ class FakeZaloOA(_ZaloServer):
             target = f" to user {user_id}" if user_id is not None else ""
             raise TimeoutError(
                 f"timed out after {timeout}s waiting for {count} successful {wanted} call(s)"
-                f"{target}; found {len(matching())}. {_recorded(self.calls)}"
+                f"{target}; found {len(matching())}. {recorded(self.calls)}"
             ) from None
         return matching()
 
@@ -567,7 +555,7 @@ class FakeZaloBot(_ZaloServer):
             raise TimeoutError(
                 f"timed out after {timeout}s waiting for {count} successful {method} call(s)"
                 f"{target}; found {len(matching())}. {len(self._events)} event(s) never "
-                f"delivered. {_recorded(self.calls)}"
+                f"delivered. {recorded(self.calls)}"
             ) from None
         return matching()
 
