@@ -8,7 +8,7 @@ and which no citizen input can break.
 from __future__ import annotations
 
 from bot.catalog import ASPECTS, Catalog, Guide
-from bot.channels.base import Button, Reply
+from bot.messages import Button, Reply
 from bot.config import Office
 
 SECTION_LABELS = {

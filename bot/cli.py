@@ -69,7 +69,7 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
         app = await build_app(config)
         try:
             codes = await ensure_demo_cases(app.desk)
-            await run_console(app.dialog, ConsoleChannel(), welcome=demo_welcome(codes))
+            await run_console(app.dialog.handle, ConsoleChannel(), welcome=demo_welcome(codes))
         finally:
             await app.close()
 

@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable
 from bot import answers, reports
 from bot.cases import CaseDesk
 from bot.catalog import ASPECTS, Catalog
-from bot.channels.base import Attachment, Button, Incoming, Reply
+from bot.messages import Attachment, Button, Incoming, Reply
 from bot.config import Config
 from bot.matching import Matcher, Understanding, detect_aspect
 from bot.privacy import mask_digits

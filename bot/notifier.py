@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 
-from bot.channels.base import Button, Channel, DeferDelivery, Reply
+from bot.messages import Button, DeferDelivery, Reply, Sender
 from bot.store import Store, now
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def render(kind: str, payload: dict) -> Reply:
 
 
 class Notifier:
-    def __init__(self, store: Store, channels: Mapping[str, Channel], interval: float = 2.0,
+    def __init__(self, store: Store, channels: Mapping[str, Sender], interval: float = 2.0,
                  clock: Callable[[], dt.datetime] = now):
         self.store = store
         self.channels = dict(channels)

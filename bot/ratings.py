@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.answers import MENU_BUTTON
-from bot.channels.base import Button, Reply
+from bot.messages import Button, Reply
 from bot.privacy import mask_digits
 from bot.store import Store
 

@@ -104,17 +104,17 @@ class Service:
         try:
             for name in self.names:
                 if name == "telegram":
-                    channel = telegram.TelegramChannel(env["TELEGRAM_BOT_TOKEN"], config.telegram_base_url, app.dialog,
+                    channel = telegram.TelegramChannel(env["TELEGRAM_BOT_TOKEN"], config.telegram_base_url, app.dialog.handle,
                                                        webhook_url=o.telegram_webhook_url, max_rate=config.telegram_rate)
                 elif name == "zalo-oa":
                     secrets = zalo_oa.OASecrets(env["ZALO_APP_ID"], env["ZALO_APP_SECRET"], env["ZALO_OA_SECRET_KEY"],
                                                 env.get("ZALO_OA_ACCESS_TOKEN", ""), env.get("ZALO_OA_REFRESH_TOKEN", ""))
                     client = zalo_oa.ZaloOAClient(self.http, app.store, secrets, config.zalo_oa)
-                    channel = zalo_oa.ZaloOAChannel(client, app.store, app.dialog)
+                    channel = zalo_oa.ZaloOAChannel(client, app.store, app.dialog.handle)
                 else:
                     client_bot = zalo_bot.ZaloBotClient(self.http, config.zalo_bot_base_url, env["ZALO_BOT_TOKEN"])
                     channel = zalo_bot.ZaloBotChannel(
-                        client_bot, app.store, app.dialog, config.office.hotline,
+                        client_bot, app.store, app.dialog.handle, config.office.hotline,
                         env.get("ZALO_BOT_WEBHOOK_SECRET") if o.zalo_bot_webhook else None, o.public_url)
                 await channel.start(self.web)
                 self.channels[name] = channel

@@ -7,7 +7,7 @@ config.yaml for that channel may use them; the dialog gives everyone else the ci
 from __future__ import annotations
 
 from bot.cases import STATUSES, CaseDesk, CaseError
-from bot.channels.base import Attachment
+from bot.messages import Attachment
 from bot.store import now
 
 USAGE = (

@@ -14,7 +14,7 @@ from typing import Any
 from bot import codes
 from bot.answers import MENU_BUTTON
 from bot.cases import PAUSED, CaseDesk
-from bot.channels.base import Button, Reply
+from bot.messages import Button, Reply
 from bot.config import Office
 from bot.store import Store, now
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.channels.base import Button, Reply, numbered, split_text, utf16_len
+from bot.messages import Button, Reply
+from bot.channels.base import numbered, split_text, utf16_len
 
 
 def squeezed(text: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 
 from bot.app import App, build_app
-from bot.channels.base import Incoming, Reply
+from bot.messages import Incoming, Reply
 from tests.helpers import make_config
 
 pytestmark = pytest.mark.asyncio

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import build_app
-from bot.channels.base import Incoming
+from bot.messages import Incoming
 from bot.store import Store
 from tests.helpers import make_config
 

@@ -90,7 +90,7 @@ async def test_a_failed_send_is_retried_with_backoff_and_delivered_once(fake, tm
     db = tmp_path / "db.sqlite3"
     await register_and_follow(db)
     # the Telegram channel only as a client: not started, so no polling and no notifier of its own
-    channel = telegram.TelegramChannel(TOKEN, fake.base_url, dialog=None)  # type: ignore[arg-type]
+    channel = telegram.TelegramChannel(TOKEN, fake.base_url, handle=None)  # type: ignore[arg-type]
     await channel.application.initialize()
     try:
         clock = [dt.datetime.now()]

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from bot.app import App, build_app
-from bot.channels.base import Attachment, Incoming
+from bot.messages import Attachment, Incoming
 from tests.helpers import make_config
 
 pytestmark = pytest.mark.asyncio

@@ -131,7 +131,7 @@ async def test_out_of_scope_question_gets_the_hotline(bot: Bot) -> None:
 
 @pytest.mark.asyncio
 async def test_long_reply_arrives_as_two_messages(fake: FakeTelegram, tmp_path: Path) -> None:
-    from bot.channels.base import Reply
+    from bot.messages import Reply
     b = Bot(fake, tmp_path / "db.sqlite3")
     await b.start()
     try:

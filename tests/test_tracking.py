@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from bot.app import App, build_app
-from bot.channels.base import Incoming
+from bot.messages import Incoming
 from tests.helpers import make_config
 
 pytestmark = pytest.mark.asyncio

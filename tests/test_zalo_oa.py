@@ -11,7 +11,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bot.channels.base import Reply
+from bot.messages import Reply
 from bot.channels.zalo_oa import NAME, ZaloOAClient, OASecrets
 from bot.config import ZaloOASettings
 from bot.service import RunOptions, Service

@@ -1,7 +1,7 @@
-"""The seam between the conversation and the platforms: what comes in, what goes out.
+"""What every platform adapter shares: the channel protocol, message splitting, numbered choices.
 
-Channels translate platform updates into `Incoming` and render `Reply` back; the core never
-sees a platform object, so a new channel is a small file. Platforms without buttons show them
+Channels translate platform updates into `bot.messages.Incoming` and render `Reply` back; the
+core never sees a platform object, so a new channel is a small file. Platforms without buttons show them
 as numbered choices; the dialog maps a bare number back to the button's action itself, so the
 mapping survives a restart.
 """
@@ -10,56 +10,14 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    action: str
-    """Short ASCII, at most 64 bytes (Telegram's callback_data limit)."""
+from bot.messages import Reply, Sender
 
 
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    data: bytes
-    mime: str = "image/png"
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str
-    buttons: tuple[Button, ...] = ()
-    attachment: Attachment | None = None
-
-
-@dataclass(frozen=True)
-class Incoming:
-    channel: str
-    user: str
-    text: str | None = None
-    action: str | None = None
-    attachment: Attachment | None = None
-    """A file the user sent (staff send case CSV files), with its caption as `text`."""
-
-
-class DeferDelivery(Exception):
-    """The platform cannot deliver this now but will later (Zalo's reply window is closed): the
-    notification waits in the outbox instead of being dropped or retried in a loop."""
-
-
-class Channel(Protocol):
-    """What the notifier needs of a channel: deliver replies to one of its users.
-
-    `proactive` marks a message the citizen did not just ask for (a case notification);
-    platforms that charge for those decide how to deliver it, or raise DeferDelivery.
-    """
-
-    name: str
-
-    async def send(self, user: str, replies: list[Reply], *, proactive: bool = False) -> None: ...
+class Channel(Sender, Protocol):
+    """A platform adapter: it hands each message to the handler it was built with and delivers
+    replies, including notifications sent outside a turn."""
 
 
 def utf16_len(text: str) -> int:

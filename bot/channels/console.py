@@ -6,8 +6,8 @@ import asyncio
 import sys
 from typing import TextIO
 
-from bot.channels.base import Incoming, Reply, numbered
-from bot.dialog import Dialog
+from bot.messages import Handler, Incoming, Reply
+from bot.channels.base import numbered
 
 USER = "console"
 
@@ -24,12 +24,12 @@ class ConsoleChannel:
         self.out.flush()
 
 
-async def run_console(dialog: Dialog, channel: ConsoleChannel, source: TextIO = sys.stdin,
+async def run_console(handle: Handler, channel: ConsoleChannel, source: TextIO = sys.stdin,
                       welcome: str = "") -> None:
     """Read lines until end of input or "thoát"; answer each through the dialog."""
     loop = asyncio.get_running_loop()
     prompt = sys.stdin.isatty() and source is sys.stdin
-    first = await dialog.handle(Incoming(channel.name, USER, text="/start"))
+    first = await handle(Incoming(channel.name, USER, text="/start"))
     if welcome:
         channel.out.write(welcome + "\n\n")
     await channel.send(USER, first)
@@ -44,4 +44,4 @@ async def run_console(dialog: Dialog, channel: ConsoleChannel, source: TextIO = 
         if text.lower() in {"thoát", "thoat", "exit", "quit"}:
             break
         if text:
-            await channel.send(USER, await dialog.handle(Incoming(channel.name, USER, text=text)))
+            await channel.send(USER, await handle(Incoming(channel.name, USER, text=text)))

@@ -43,9 +43,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.base import Attachment, Button, Incoming, Reply, split_text, utf16_len
+from bot.messages import Handler, Attachment, Button, Incoming, Reply
+from bot.channels.base import split_text, utf16_len
 from bot.channels.telegram_http import AiohttpRequest
-from bot.dialog import Dialog
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -94,9 +94,9 @@ class TelegramChannel:
 
     name = NAME
 
-    def __init__(self, token: str, base_url: str, dialog: Dialog, *, webhook_url: str | None = None,
+    def __init__(self, token: str, base_url: str, handle: Handler, *, webhook_url: str | None = None,
                  max_rate: float = 30.0):
-        self.dialog = dialog
+        self.handle = handle
         self.webhook_url = webhook_url
         # a fresh secret per start: Telegram echoes it in every webhook post, strangers cannot
         self.secret = secrets.token_urlsafe(32) if webhook_url else ""
@@ -173,7 +173,7 @@ class TelegramChannel:
         if document is not None and (document.file_size or 0) <= MAX_FILE and text:
             data = bytes(await (await document.get_file()).download_as_bytearray())
             attachment = Attachment(document.file_name or "file", data, document.mime_type or "")
-        replies = await self.dialog.handle(Incoming(NAME, str(chat.id), text=text, attachment=attachment))
+        replies = await self.handle(Incoming(NAME, str(chat.id), text=text, attachment=attachment))
         await self.send(str(chat.id), replies)
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -182,7 +182,7 @@ class TelegramChannel:
         if query is None or chat is None:
             return
         await query.answer()
-        replies = await self.dialog.handle(Incoming(NAME, str(chat.id), action=query.data or ""))
+        replies = await self.handle(Incoming(NAME, str(chat.id), action=query.data or ""))
         await self.send(str(chat.id), replies)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

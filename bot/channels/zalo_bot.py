@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from bot.channels.base import Incoming, Reply, numbered, split_text
-from bot.dialog import Dialog
+from bot.messages import Handler, Incoming, Reply
+from bot.channels.base import numbered, split_text
 from bot.store import Store
 from bot.web import WebServer
 
@@ -76,11 +76,11 @@ class ZaloBotClient:
 class ZaloBotChannel:
     name = NAME
 
-    def __init__(self, client: ZaloBotClient, store: Store, dialog: Dialog, hotline: str,
+    def __init__(self, client: ZaloBotClient, store: Store, handle: Handler, hotline: str,
                  webhook_secret: str | None = None, public_url: str | None = None):
         self.client = client
         self.store = store
-        self.dialog = dialog
+        self.handle = handle
         self.hotline = hotline
         self.webhook_secret = webhook_secret
         self.public_url = public_url
@@ -143,13 +143,13 @@ class ZaloBotChannel:
                 return
             name = event.get("event_name", "")
             if name == "message.text.received":
-                replies = await self.dialog.handle(Incoming(NAME, chat, text=str(message.get("text") or "")))
+                replies = await self.handle(Incoming(NAME, chat, text=str(message.get("text") or "")))
             elif name == "message.unsupported.received":
                 replies = [Reply(
                     "Xin lỗi, mình chưa đọc được tin nhắn này. Bạn vui lòng gõ câu hỏi bằng chữ, ví dụ "
                     f"\"đăng ký khai sinh cần gì\", hoặc gọi {self.hotline} để được hướng dẫn trực tiếp.")]
             else:
-                replies = await self.dialog.handle(Incoming(NAME, chat))
+                replies = await self.handle(Incoming(NAME, chat))
             await self.send(chat, replies)
         except Exception:
             log.exception("zalo-bot: event handling failed")

@@ -36,9 +36,9 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from bot.channels.base import DeferDelivery, Incoming, Reply, numbered, split_text
+from bot.messages import Handler, DeferDelivery, Incoming, Reply
+from bot.channels.base import numbered, split_text
 from bot.config import ZaloOASettings
-from bot.dialog import Dialog
 from bot.store import Store, now
 from bot.web import WebServer
 
@@ -150,10 +150,10 @@ class ZaloOAChannel:
 
     name = NAME
 
-    def __init__(self, client: ZaloOAClient, store: Store, dialog: Dialog, clock: Any = time.time):
+    def __init__(self, client: ZaloOAClient, store: Store, handle: Handler, clock: Any = time.time):
         self.client = client
         self.store = store
-        self.dialog = dialog
+        self.handle = handle
         self.settings = client.settings
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
@@ -208,7 +208,7 @@ class ZaloOAChannel:
                 incoming = Incoming(NAME, user, action=text[1:])
             else:
                 incoming = Incoming(NAME, user, text=text)
-            await self.send(user, await self.dialog.handle(incoming))
+            await self.send(user, await self.handle(incoming))
         except Exception:
             log.exception("zalo-oa: event handling failed")
 
