@@ -33,7 +33,7 @@ async def open_desk(config: Config) -> CaseDesk:
 
 def make_desk(config: Config, store: Store, catalog: Catalog) -> CaseDesk:
     return CaseDesk(store, catalog, Calendar(config.days_off, config.working_days), config.case_code_pattern,
-                    config.rating_scale, config.office.name)
+                    config.office.name)
 
 
 async def build_app(config: Config, forward: Forward | None = None) -> App:

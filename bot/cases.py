@@ -17,37 +17,21 @@ from typing import Any
 
 import aiosqlite
 
-from bot import codes, ratings
+from bot import codes
 from bot.catalog import Catalog
 from bot.privacy import mask_phone
 from bot.store import Store, now
 from bot.workdays import Calendar
 
-# status: (label, what it means, what happens next) in the citizen's words
-STATUS_INFO: dict[str, tuple[str, str, str]] = {
-    "submitted": ("Đã nộp trực tuyến, chờ tiếp nhận",
-                  "Hồ sơ bạn nộp trực tuyến đã đến Bộ phận Một cửa, đang chờ cán bộ kiểm tra.",
-                  "Cán bộ sẽ tiếp nhận, hoặc báo bạn bổ sung trong tối đa 03 ngày làm việc."),
-    "received": ("Đã tiếp nhận", "Hồ sơ đã được tiếp nhận đầy đủ.",
-                 "Hồ sơ được chuyển tới bộ phận chuyên môn để giải quyết."),
-    "processing": ("Đang xử lý", "Cán bộ chuyên môn đang giải quyết hồ sơ của bạn.",
-                   "Khi có kết quả, bạn sẽ được báo để đến nhận."),
-    "needs_supplement": ("Cần bổ sung hồ sơ", "Hồ sơ còn thiếu hoặc chưa đúng nên chưa giải quyết tiếp được.",
-                         "Bạn bổ sung giấy tờ còn thiếu tại Bộ phận Một cửa hoặc trực tuyến; thời hạn giải quyết"
-                         " được tính lại từ khi hồ sơ đủ."),
-    "awaiting_fees": ("Chờ nộp phí, lệ phí", "Hồ sơ đang chờ bạn nộp phí, lệ phí hoặc nghĩa vụ tài chính.",
-                      "Bạn nộp theo thông báo đã nhận; sau đó hồ sơ được giải quyết tiếp."),
-    "transferred": ("Đã chuyển cơ quan có thẩm quyền", "Hồ sơ đã được chuyển tới cơ quan có thẩm quyền giải quyết.",
-                    "Kết quả sẽ được trả về Bộ phận Một cửa nơi bạn nộp."),
-    "ready": ("Đã có kết quả, chờ trả", "Hồ sơ đã giải quyết xong.",
-              "Bạn mang Giấy tiếp nhận và giấy tờ tùy thân đến Bộ phận Một cửa để nhận kết quả."),
-    "returned": ("Đã trả kết quả", "Bạn đã nhận kết quả.", "Không cần làm gì thêm."),
-    "refused": ("Từ chối giải quyết", "Hồ sơ không đủ điều kiện để giải quyết.",
-                "Bạn xem lý do; nếu chưa rõ, liên hệ Bộ phận Một cửa."),
-    "withdrawn": ("Đã rút hồ sơ", "Hồ sơ đã được rút theo đề nghị của bạn.", "Không cần làm gì thêm."),
-    "stopped": ("Dừng xử lý", "Hồ sơ đã dừng xử lý.", "Bạn xem lý do; nếu chưa rõ, liên hệ Bộ phận Một cửa."),
+STATUS_NAMES: dict[str, str] = {
+    "submitted": "Đã nộp trực tuyến, chờ tiếp nhận", "received": "Đã tiếp nhận", "processing": "Đang xử lý",
+    "needs_supplement": "Cần bổ sung hồ sơ", "awaiting_fees": "Chờ nộp phí, lệ phí",
+    "transferred": "Đã chuyển cơ quan có thẩm quyền", "ready": "Đã có kết quả, chờ trả",
+    "returned": "Đã trả kết quả", "refused": "Từ chối giải quyết", "withdrawn": "Đã rút hồ sơ",
+    "stopped": "Dừng xử lý",
 }
-STATUSES = tuple(STATUS_INFO)
+"""Each status by the name the one-stop process gives it; what it means to a citizen is in wording.py."""
+STATUSES = tuple(STATUS_NAMES)
 CLOSED = frozenset({"returned", "refused", "withdrawn", "stopped"})
 RESULT = frozenset({"ready", "returned"})
 PAUSED = frozenset({"needs_supplement"})
@@ -135,15 +119,14 @@ def parse_time(raw: str) -> dt.datetime:
 
 
 class CaseDesk:
-    """Staff operations on cases and the texts citizens read about them."""
+    """Staff operations on cases: the rules, never the words (those are in wording.py)."""
 
     def __init__(self, store: Store, catalog: Catalog, calendar: Calendar, code_pattern: str = codes.DEFAULT_PATTERN,
-                 rating_scale: int = 5, office: str = ""):
+                 office: str = ""):
         self.store = store
         self.catalog = catalog
         self.calendar = calendar
         self.code_pattern = code_pattern
-        self.rating_scale = rating_scale
         self.office = office
 
     def canonical_code(self, raw: str) -> str:
@@ -188,11 +171,11 @@ class CaseDesk:
 
     async def update(self, raw_code: str, status: str, note: str = "", staff: str = "",
                      at: dt.datetime | None = None) -> Case:
-        if status not in STATUS_INFO:
+        if status not in STATUS_NAMES:
             raise CaseError(f"trạng thái {status!r} không hợp lệ; dùng một trong: {', '.join(STATUSES)}")
         case = await self.require(raw_code)
         if case.closed:
-            raise CaseError(f"hồ sơ {case.code} đã kết thúc ({STATUS_INFO[case.status][0]}), không cập nhật được")
+            raise CaseError(f"hồ sơ {case.code} đã kết thúc ({STATUS_NAMES[case.status]}), không cập nhật được")
         if status == case.status and status not in PAUSED:
             # a repeated command (double tap, or a chat update delivered again after a restart)
             # must not add a step or notify followers twice
@@ -209,10 +192,11 @@ class CaseDesk:
             working_days = self.catalog[case.procedure].processing_time.working_days
             due = self.calendar.due_date(at, working_days).isoformat()
         followers = await self.store.followers(case.code)
-        payload = self.notification(case, status, note)
+        # facts, not words: the notifier puts them into words when it delivers
+        facts = {"code": case.code, "status": status, "note": note.strip(), "procedure": case.procedure}
         await self.store.change_status(
             case.code, status, note.strip(), staff, due=due, supplement_by=supplement_by, at=at,
-            notify=[(channel, user, "status", payload) for channel, user in followers],
+            notify=[(channel, user, "status", facts) for channel, user in followers],
         )
         return await self.require(case.code)
 
@@ -222,71 +206,9 @@ class CaseDesk:
         today = now().date()
         return [c for c in out if not overdue or c.timeliness(today) == "overdue"]
 
-    def notification(self, case: Case, status: str, note: str) -> dict[str, Any]:
-        """What a follower is sent when the case moves (stored in the outbox as is)."""
-        label, meaning, nxt = STATUS_INFO[status]
-        guide = self.catalog[case.procedure] if case.procedure in self.catalog else None
-        lines = [f"🔔 Hồ sơ {case.code}" + (f" ({guide.name})" if guide else ""), f"Trạng thái mới: {label}.", meaning]
-        if note.strip():
-            lines.append(("Cần bổ sung: " if status == "needs_supplement" else "Ghi chú: ") + note.strip())
-        if nxt:
-            lines.append(f"Tiếp theo: {nxt}")
-        payload: dict[str, Any] = {"text": "\n".join(lines), "code": case.code, "status": status}
-        if status == "returned":
-            prompt = ratings.prompt(case.code, self.rating_scale)
-            payload["text"] += f"\n\n{prompt.text}"
-            payload["buttons"] = [{"label": b.label, "action": b.action} for b in prompt.buttons]
-        return payload
-
-    def view(self, case: Case, hotline: str, today: dt.date | None = None) -> str:
-        """The look-up answer for the citizen who proved the case is theirs."""
-        today = today or now().date()
-        label, meaning, nxt = STATUS_INFO[case.status]
-        guide = self.catalog[case.procedure] if case.procedure in self.catalog else None
-        lines = [
-            f"Hồ sơ {case.code}",
-            f"Thủ tục: {guide.name if guide else case.procedure}",
-            f"Trạng thái: {label}. {meaning}",
-            f"Nhận hồ sơ: {case.received:%H:%M %d/%m/%Y}",
-        ]
-        timeliness = case.timeliness(today)
-        if case.status in PAUSED:
-            lines.append("Thời hạn giải quyết tạm dừng trong khi chờ bổ sung.")
-        elif not case.closed and case.status not in RESULT:
-            left = self.calendar.working_days_between(today, case.due)
-            if timeliness == "overdue":
-                lines.append(f"Hẹn trả: {case.due:%d/%m/%Y}, đã quá hạn {-left} ngày làm việc.")
-            elif left == 0:
-                lines.append(f"Hẹn trả: hôm nay, {case.due:%d/%m/%Y}.")
-            else:
-                lines.append(f"Hẹn trả: {case.due:%d/%m/%Y} (còn {left} ngày làm việc, đúng hạn).")
-        else:
-            verdict = {"early": "trước hạn", "on_time": "đúng hạn", "late": "quá hạn"}[timeliness]
-            lines.append(f"Hẹn trả: {case.due:%d/%m/%Y}; giải quyết {verdict}.")
-        if case.status in PAUSED:
-            lines.append(f"Cần bổ sung: {case.last_note() or 'liên hệ Bộ phận Một cửa để biết chi tiết'}")
-            if case.supplement_by:
-                lines.append(f"Hạn bổ sung: {case.supplement_by:%d/%m/%Y}; quá hạn này hồ sơ có thể bị đóng.")
-        elif case.status in {"refused", "stopped"} and case.last_note():
-            lines.append(f"Lý do: {case.last_note()}")
-        if timeliness == "overdue":
-            reason = case.last_note()
-            lines.append("Chúng tôi thành thật xin lỗi vì hồ sơ của bạn đã quá hạn."
-                         + (f" Lý do: {reason}." if reason else "")
-                         + f" Bạn có thể gọi {hotline} để được lãnh đạo bộ phận một cửa hỗ trợ.")
-        if nxt:
-            lines.append(f"Tiếp theo: {nxt}")
-        return "\n".join(lines)
-
-    def staff_view(self, case: Case, today: dt.date | None = None) -> str:
-        today = today or now().date()
-        steps = [f"  {s.at:%d/%m %H:%M} {s.status}" + (f": {s.note}" if s.note else "") + (f" ({s.staff})" if s.staff else "")
-                 for s in case.history]
-        return "\n".join([
-            f"{case.code} · {case.procedure} · {case.status} · hẹn {case.due:%d/%m/%Y} · {case.timeliness(today)}",
-            f"Người nộp: {case.name} · ĐT {mask_phone(case.phone)} · kênh {case.channel}",
-            *steps,
-        ])
+    def days_left(self, case: Case, today: dt.date) -> int:
+        """Working days from today to the due date; negative once it has passed."""
+        return self.calendar.working_days_between(today, case.due)
 
     async def import_csv(self, path: Path, staff: str = "") -> int:
         try:

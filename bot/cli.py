@@ -120,6 +120,7 @@ def cmd_questions(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_cases(args: argparse.Namespace, config: Config) -> int:
+    from bot import wording
     from bot.app import open_desk
     from bot.cases import CaseError, parse_time
     from bot.store import now
@@ -131,12 +132,12 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
                 received = parse_time(args.received) if args.received else None
                 case = await desk.add(args.code, args.procedure, args.name, args.phone, received=received,
                                       staff=args.staff, channel=args.channel)
-                print(desk.staff_view(case))
+                print(wording.staff_case_view(case, now().date()))
             elif args.action == "update":
-                print(desk.staff_view(await desk.update(args.code, args.status, args.note, args.staff)))
+                print(wording.staff_case_view(await desk.update(args.code, args.status, args.note, args.staff), now().date()))
             elif args.action == "show":
                 case = await desk.require(args.code)
-                print(json.dumps(case.as_json(now().date()), ensure_ascii=False) if args.json else desk.staff_view(case))
+                print(json.dumps(case.as_json(now().date()), ensure_ascii=False) if args.json else wording.staff_case_view(case, now().date()))
             elif args.action == "list":
                 cases = await desk.list(overdue=args.overdue)
                 today = now().date()

@@ -25,6 +25,19 @@ INTENTS = ("procedure", "case_status", "feedback", "greeting", "help", "human", 
 
 
 @dataclass(frozen=True)
+class Reading:
+    """A message read once per turn: every rule, of the dialog and of matching, sees this spelling."""
+
+    text: str
+    norm: str
+    """The normalised spelling (English glossary applied, Telex undone for Vietnamese)."""
+    english: bool
+    case_code: str | None
+    command: str | None
+    """"reset", "forget" or "track" when the message is one of those requests, else None."""
+
+
+@dataclass(frozen=True)
 class Understanding:
     intent: str
     procedure: str | None = None
@@ -33,10 +46,10 @@ class Understanding:
     alternatives: tuple[str, ...] = ()
     english: bool = False
     case_code: str | None = None
+    kind: str | None = None
+    """Within an intent: "thanks" for a greeting; "complaint", "praise", "rate" or "other" for feedback."""
 
 
-# Words that carry no procedure: pronouns, particles, and the vocabulary of asking itself
-# (which aspect is asked is detected separately).
 # Words that carry no procedure: pronouns, particles, and the vocabulary of asking itself (which
 # aspect is asked is detected separately). Folding merges words, so a word that is a particle in
 # one reading and a procedure word in another stays out: "bao" (bao/báo), "sao" (sao/bản sao),
@@ -137,6 +150,19 @@ _HELP = re.compile(r"\b(" + "|".join([
     r"giup (gi|duoc gi)", r"lam duoc gi", r"ho tro (gi|nhung gi)", r"(nhung|cac) thu tuc (nao|gi)",
     r"hoi (duoc )?(nhung )?(gi|thu tuc nao)", r"co nhung thu tuc", r"help",
 ]) + r")\b")
+
+# Requests about the conversation itself, read before anything else.
+_RESET = {"start", "menu", "huy", "huy bo", "bat dau", "help", "tro giup", "quay lai", "thoat", "cancel"}
+_TRACK = {"tracuu", "tra cuu"}
+_FORGET = re.compile(r"\b(xoa|huy) (het |toan bo )?(du lieu|thong tin) (cua (toi|em|minh)|ca nhan)\b|\bdelete my data\b")
+# Kinds of greeting and feedback, for the answer that fits.
+_THANKS = re.compile(r"\b(cam on|tam biet|bye|thanks?|hieu roi)\b")
+_COMPLAINT = re.compile(
+    r"\b(phan anh|khieu nai|to cao|buc|chan|te qua|qua te|kem|kho chiu|hach dich|nhung nhieu|voi tien|cham|sai|khong hieu"
+    r"|lam an kieu gi|thai do|tra ve|khong co (can bo|ai)|poor|rude|complain|bad)\b"
+)
+_PRAISE = re.compile(r"\b(khen|tot|nhanh|nhiet tinh|tan tinh|de hieu|tuyet voi|on ap|hai long|\d sao|helpful|great)\b")
+_RATE_WORDS = re.compile(r"\b(danh gia|cham diem)\b")
 
 _GREETING = re.compile(r"\b(" + "|".join([
     r"xin chao", r"chao", r"hi", r"hello", r"helo", r"hey", r"alo", r"cam on", r"tam biet", r"bye",
@@ -351,24 +377,40 @@ class Matcher:
             pos = nxt + 1
         return _ALIAS_BONUS * total * (1 + 0.15 * len(phrase))
 
-    def understand(self, text: str) -> Understanding:
-        """Everything the dialog needs to know about one message."""
+    def read(self, text: str) -> Reading:
+        """The one normalisation of a turn, and the requests that bypass understanding."""
         english = looks_english(text)
         code = codes.find(text, self.code_pattern)
-        if code:
-            return Understanding("case_status", confidence=0.98, english=english, case_code=code)
         raw = text.lower()
         if english:
             for en, vi in _GLOSSARY:
                 raw = raw.replace(en, f" {vi} ")
-        typed = normalize(raw, telex=not english)
+        norm = normalize(raw, telex=not english)
+        command = None
+        if norm.lstrip("/") in _RESET or text.startswith("/start"):
+            command = "reset"
+        elif _FORGET.search(norm):
+            command = "forget"
+        elif norm in _TRACK:
+            command = "track"
+        return Reading(text, norm, english, code, command)
+
+    def understand(self, message: str | Reading) -> Understanding:
+        """Everything the dialog needs to know about one message."""
+        reading = message if isinstance(message, Reading) else self.read(message)
+        english, typed = reading.english, reading.norm
+        if reading.case_code:
+            return Understanding("case_status", confidence=0.98, english=english, case_code=reading.case_code)
         if not typed:
             return Understanding("unknown", english=english)
         # Rules read what was typed; only ranking sees spelling corrections, which know the
         # catalog's words but not the words of greetings or complaints.
-        for intent, pattern in (("human", _HUMAN), ("feedback", _FEEDBACK), ("help", _MENU)):
-            if pattern.search(typed):
-                return Understanding(intent, confidence=0.9, english=english)
+        if _HUMAN.search(typed):
+            return Understanding("human", confidence=0.9, english=english)
+        if _FEEDBACK.search(typed):
+            return Understanding("feedback", confidence=0.9, english=english, kind=feedback_kind(typed))
+        if _MENU.search(typed):
+            return Understanding("help", confidence=0.9, english=english)
         if _CASE_STRONG.search(typed) or len(_CASE_WEAK.findall(typed)) >= 2:
             return Understanding("case_status", confidence=0.85, english=english)
         words = [self._correct(w) for w in typed.split()]
@@ -378,7 +420,8 @@ class Matcher:
             if _HELP.search(typed):
                 return Understanding("help", confidence=0.85, english=english)
             if _GREETING.search(typed) and len(words) <= 12:
-                return Understanding("greeting", confidence=0.9, english=english)
+                return Understanding("greeting", confidence=0.9, english=english,
+                                     kind="thanks" if _THANKS.search(typed) else None)
             return Understanding("unknown", confidence=0.8, english=english)
         if _OUT_OF_SCOPE_HARD.search(typed) or (
             _OUT_OF_SCOPE_SOFT.search(typed) and best < 2 * _CONFIDENT_SCORE
@@ -396,6 +439,13 @@ class Matcher:
         """Whether the message contains one of the guide's aliases word for word."""
         joined = f" {' '.join(words)} "
         return any(alias in joined for alias in self._by_id[guide_id].spelled)
+
+
+def feedback_kind(norm: str) -> str:
+    """What feedback is about: asking to rate a case, a complaint (handled as one), praise, or other."""
+    if _RATE_WORDS.search(norm):
+        return "rate"
+    return "complaint" if _COMPLAINT.search(norm) else "praise" if _PRAISE.search(norm) else "other"
 
 
 def _confidence(best: float, second: float) -> float:

@@ -10,12 +10,17 @@ back-off. It wakes at once for changes made in this process and polls for the ot
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Mapping
+from typing import Any
 
+from bot import wording
+from bot.catalog import Catalog
 from bot.messages import Button, DeferDelivery, Reply, Sender
+from bot.ratings import level_buttons
 from bot.store import Store, now
 
 log = logging.getLogger(__name__)
@@ -28,19 +33,25 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(MAX_BACKOFF, dt.timedelta(seconds=2 ** min(attempts, 12)))
 
 
-def render(kind: str, payload: dict) -> Reply:
-    """An outbox row as the reply the follower sees."""
-    buttons = tuple(Button(b["label"], b["action"]) for b in payload.get("buttons", []))
-    if kind == "status" and not buttons and payload.get("code"):
-        buttons = (Button("Xem chi tiết", f"case:{payload['code']}"),)
-    return Reply(payload["text"], buttons)
+def render(kind: str, facts: dict[str, Any], catalog: Catalog, rating_scale: int) -> Reply:
+    """An outbox row as the reply the follower sees, worded now rather than when it was queued."""
+    if kind == "status" and "text" not in facts:
+        guide = catalog.guides.get(str(facts.get("procedure", "")))
+        return wording.status_notification(facts, guide, level_buttons(str(facts["code"]), rating_scale))
+    if kind == "reply" and "answer" in facts:
+        return wording.staff_answer(facts)
+    # a row queued by a version that stored finished words: it is delivered as it was written
+    buttons = tuple(Button(b["label"], b["action"]) for b in facts.get("buttons", []))
+    return Reply(str(facts["text"]), buttons)
 
 
 class Notifier:
-    def __init__(self, store: Store, channels: Mapping[str, Sender], interval: float = 2.0,
-                 clock: Callable[[], dt.datetime] = now):
+    def __init__(self, store: Store, channels: Mapping[str, Sender], catalog: Catalog, rating_scale: int = 5,
+                 interval: float = 2.0, clock: Callable[[], dt.datetime] = now):
         self.store = store
         self.channels = dict(channels)
+        self.catalog = catalog
+        self.rating_scale = rating_scale
         self.interval = interval
         self.clock = clock
         self._wake = asyncio.Event()
@@ -55,7 +66,7 @@ class Notifier:
         delivered = 0
         for row in await self.store.due_outbox(list(self.channels), self.clock()):
             channel = self.channels[row["channel"]]
-            reply = render(row["kind"], json.loads(row["payload"]))
+            reply = render(row["kind"], json.loads(row["payload"]), self.catalog, self.rating_scale)
             previous: list[str] = []
             try:
                 if reply.buttons:
@@ -92,7 +103,5 @@ class Notifier:
             if self._stopping:
                 break
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
-            except asyncio.TimeoutError:
-                pass

@@ -9,11 +9,12 @@ confidential: no user identifier is stored with them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from bot.answers import MENU_BUTTON
+from bot import actions, wording
+from bot.actions import button
 from bot.messages import Button, Reply
 from bot.privacy import mask_digits
+from bot.state import ConversationState, RatingProgress
 from bot.store import Store
 
 LEVELS: dict[str, str] = {
@@ -45,90 +46,80 @@ DEFAULT_QUESTIONS = ("visits", "attitude", "extra_fee")
 
 
 def level_buttons(code: str, scale: int) -> tuple[Button, ...]:
-    return tuple(Button(LEVELS[v], f"rate:{code}:{v}") for v in SCALES[scale])
+    return tuple(button(LEVELS[v], actions.Rate(code, v)) for v in SCALES[scale])
 
 
 def prompt(code: str, scale: int) -> Reply:
-    return Reply(f"Bạn hài lòng thế nào với việc giải quyết hồ sơ {code}?", level_buttons(code, scale))
+    return Reply(wording.rating_prompt_text(code), level_buttons(code, scale))
 
 
 class RatingFlow:
-    """The conversation steps of one rating; state lives in the conversation."""
+    """The conversation steps of one rating; its progress lives in the conversation state."""
 
     def __init__(self, store: Store, scale: int = 5, questions: tuple[str, ...] = DEFAULT_QUESTIONS):
         self.store = store
         self.scale = scale
         self.questions = [QUESTIONS[k] for k in questions]
 
-    async def start(self, state: dict[str, Any], code: str) -> Reply:
+    async def start(self, code: str) -> Reply:
         if await self.store.rating(code) is not None:
-            return self.already(code)
+            return wording.rated_already(code)
         return prompt(code, self.scale)
 
-    def already(self, code: str) -> Reply:
-        return Reply(f"Đánh giá cho hồ sơ {code} đã được ghi nhận trước đó. Cảm ơn bạn!", (MENU_BUTTON,))
-
-    async def rate(self, state: dict[str, Any], channel: str, code: str, level: str, procedure: str,
+    async def rate(self, state: ConversationState, channel: str, code: str, level: str, procedure: str,
                    office: str) -> Reply:
         if level not in SCALES[self.scale]:
             return prompt(code, self.scale)
         if not await self.store.add_rating(code, channel, procedure, office, self.scale, level):
-            return self.already(code)
-        state["rating"] = {"code": code, "step": 0, "level": level}
-        return self.next_step(state)
+            return wording.rated_already(code)
+        state.rating = RatingProgress(code, level)
+        return self.next_step(state.rating)
 
-    async def answer(self, state: dict[str, Any], code: str, key: str, value: str | None) -> Reply:
+    async def answer(self, state: ConversationState, code: str, key: str, value: str | None) -> Reply:
         """A criterion answered (or skipped, value None); then the next step."""
-        rating = state.get("rating")
-        if not rating or rating["code"] != code:
-            return self.already(code)
-        step = rating["step"]
+        rating = state.rating
+        if rating is None or rating.code != code:
+            return wording.rated_already(code)
+        step = rating.step
         if step < len(self.questions) and self.questions[step].key == key:
             question = self.questions[step]
             if value is not None and value in dict(question.options):
                 await self.store.set_rating_field(code, key, value)
-            rating["step"] = step + 1
+            rating.step = step + 1
         elif key == "contact":
             if value == "yes":
                 await self.store.set_rating_field(code, "contact_ok", 1)
             return self.finish(state)
         elif key == "comment":
-            rating["step"] = len(self.questions) + 1
+            rating.step = len(self.questions) + 1
             return self.after_comment(state)
-        return self.next_step(state)
+        return self.next_step(rating)
 
-    def next_step(self, state: dict[str, Any]) -> Reply:
-        rating = state["rating"]
-        code, step = rating["code"], rating["step"]
+    def next_step(self, rating: RatingProgress) -> Reply:
+        code, step = rating.code, rating.step
         if step < len(self.questions):
             q = self.questions[step]
-            buttons = tuple(Button(label, f"rq:{code}:{q.key}:{value}") for value, label in q.options)
-            lead = "Cảm ơn bạn! " if step == 0 else ""
-            return Reply(f"{lead}({step + 1}/{len(self.questions)}, có thể bỏ qua) {q.text}",
-                         buttons + (Button("Bỏ qua", f"rq:{code}:{q.key}:"),))
-        rating["step"] = len(self.questions)
-        return Reply("Bạn có góp ý gì thêm không? Gõ góp ý của bạn, hoặc bấm Bỏ qua.",
-                     (Button("Bỏ qua", f"rq:{code}:comment:"),))
+            buttons = tuple(button(label, actions.RatingAnswer(code, q.key, value)) for value, label in q.options)
+            skip = button(wording.SKIP_LABEL, actions.RatingAnswer(code, q.key))
+            return wording.rating_question(step, len(self.questions), q.text, (*buttons, skip))
+        rating.step = len(self.questions)
+        return wording.ask_comment(code)
 
-    def wants_comment(self, state: dict[str, Any]) -> bool:
-        rating = state.get("rating")
-        return bool(rating) and rating["step"] == len(self.questions)
+    def wants_comment(self, state: ConversationState) -> bool:
+        return state.rating is not None and state.rating.step == len(self.questions)
 
-    async def comment(self, state: dict[str, Any], text: str) -> Reply:
-        rating = state["rating"]
-        await self.store.set_rating_field(rating["code"], "comment", mask_digits(text[:1000]))
-        rating["step"] = len(self.questions) + 1
+    async def comment(self, state: ConversationState, text: str) -> Reply:
+        if state.rating is None:
+            return self.finish(state)
+        await self.store.set_rating_field(state.rating.code, "comment", mask_digits(text[:1000]))
+        state.rating.step = len(self.questions) + 1
         return self.after_comment(state)
 
-    def after_comment(self, state: dict[str, Any]) -> Reply:
-        rating = state["rating"]
-        if rating["level"] in NEGATIVE:
-            code = rating["code"]
-            return Reply("Chúng tôi rất tiếc vì bạn chưa hài lòng. Bạn có đồng ý để lãnh đạo bộ phận một cửa "
-                         "liên hệ lại với bạn về hồ sơ này không?",
-                         (Button("Đồng ý", f"rq:{code}:contact:yes"), Button("Không", f"rq:{code}:contact:no")))
+    def after_comment(self, state: ConversationState) -> Reply:
+        if state.rating is not None and state.rating.level in NEGATIVE:
+            return wording.ask_contact(state.rating.code)
         return self.finish(state)
 
-    def finish(self, state: dict[str, Any]) -> Reply:
-        state.pop("rating", None)
-        return Reply("Cảm ơn bạn đã đánh giá! Ý kiến của bạn giúp bộ phận một cửa phục vụ tốt hơn.", (MENU_BUTTON,))
+    def finish(self, state: ConversationState) -> Reply:
+        state.rating = None
+        return wording.RATING_DONE

@@ -126,7 +126,7 @@ class Service:
         except Exception:
             await self.stop()
             raise
-        self.notifier = Notifier(app.store, self.channels, config.notifier_interval)
+        self.notifier = Notifier(app.store, self.channels, app.catalog, config.rating_scale, config.notifier_interval)
         self._notifier_task = asyncio.create_task(self.notifier.run(), name="notifier")
 
     async def stop(self) -> None:

@@ -6,6 +6,7 @@ config.yaml for that channel may use them; the dialog gives everyone else the ci
 
 from __future__ import annotations
 
+from bot import wording
 from bot.cases import STATUSES, CaseDesk, CaseError
 from bot.messages import Attachment
 from bot.store import now
@@ -46,8 +47,8 @@ async def answer_handoff(desk: CaseDesk, text: str, staff: str) -> str:
     handoff = await desk.store.handoff(parts[1])
     if handoff is None:
         return f"Không có yêu cầu gặp cán bộ mã {parts[1]}."
-    reply = f"💬 Cán bộ {desk.office or 'bộ phận một cửa'} trả lời (mã {handoff['ref']}):\n{parts[2]}"
-    await desk.store.enqueue(handoff["channel"], handoff["user"], "reply", {"text": reply})
+    facts = {"ref": handoff["ref"], "answer": parts[2], "office": desk.office}
+    await desk.store.enqueue(handoff["channel"], handoff["user"], "reply", facts)
     return f"Đã gửi câu trả lời cho yêu cầu {handoff['ref']}."
 
 
@@ -60,12 +61,12 @@ async def run_staff_command(desk: CaseDesk, text: str, staff: str, attachment: A
     try:
         if verb == "add" and len(args) >= 4:
             case = await desk.add(args[0], args[1], _rest(text, 5), args[2], staff=staff)
-            return f"Đã thêm.\n{desk.staff_view(case)}"
+            return f"Đã thêm.\n{wording.staff_case_view(case, now().date())}"
         if verb == "update" and len(args) >= 2:
             case = await desk.update(args[0], args[1], _rest(text, 4), staff)
-            return f"Đã cập nhật.\n{desk.staff_view(case)}"
+            return f"Đã cập nhật.\n{wording.staff_case_view(case, now().date())}"
         if verb == "show" and len(args) == 1:
-            return desk.staff_view(await desk.require(args[0]))
+            return wording.staff_case_view(await desk.require(args[0]), now().date())
         if verb == "import":
             if attachment is None:
                 return "Gửi file CSV kèm chú thích /hoso nhap để nhập hồ sơ."

@@ -19,9 +19,11 @@ import pytest
 import yaml
 
 from bot.app import open_desk
+from bot.catalog import load_catalog
 from bot.config import load_config
 from bot.store import Store
 from tests.fakes.telegram import Call, FakeTelegram
+from tests.helpers import delivered as rendered
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:CRASH-token"
@@ -155,8 +157,8 @@ async def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path: Pa
             assert all(r["delivered_at"] for r in rows)
             delivered = Counter((c.params["chat_id"], c.params["text"]) for c in fake.sent()
                                 if str(c.params.get("text", "")).startswith("🔔"))
-            import json
-            per_row = [delivered[(int(r["user"]), json.loads(r["payload"])["text"])] for r in rows]
+            catalog = load_catalog(ROOT / "procedures")
+            per_row = [delivered[(int(r["user"]), rendered(r, catalog).text)] for r in rows]
             assert all(n >= 1 for n in per_row), "a notification was lost"
             assert sum(n - 1 for n in per_row) <= kills, "more duplicates than kills"
             for chat, code in zip(CITIZENS, CODES):

@@ -10,7 +10,7 @@ import pytest_asyncio
 
 from bot.app import App, build_app
 from bot.messages import Incoming, Reply
-from tests.helpers import make_config
+from tests.helpers import delivered, make_config
 
 pytestmark = pytest.mark.asyncio
 
@@ -196,7 +196,7 @@ async def test_staff_answer_a_handoff_by_its_reference(tmp_path):
         [done] = await Chat(app, "officer").say(f"/traloi {ref} Chị mang thêm bản sao CCCD nhé")
         assert "Đã gửi" in done.text
         [row] = await app.store.outbox_rows()
-        assert row["user"] == "citizen" and "Chị mang thêm bản sao CCCD" in row["payload"]
+        assert row["user"] == "citizen" and "Chị mang thêm bản sao CCCD" in delivered(row, app.catalog).text
         [refused] = await Chat(app, "citizen").say(f"/traloi {ref} giả mạo")
         assert "Đã gửi" not in refused.text
         assert len(await app.store.outbox_rows()) == 1

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import open_desk
+from bot.catalog import load_catalog
+from tests.helpers import make_config
 from bot.channels import telegram
 from bot.notifier import Notifier, backoff
 from tests.test_telegram import CHAT, TOKEN, Bot
@@ -95,7 +97,8 @@ async def test_a_failed_send_is_retried_with_backoff_and_delivered_once(fake, tm
     try:
         clock = [dt.datetime.now()]
         store = await Store.open(db)
-        notifier = Notifier(store, {telegram.NAME: channel}, clock=lambda: clock[0])
+        catalog = load_catalog(make_config(db).procedures)
+        notifier = Notifier(store, {telegram.NAME: channel}, catalog, clock=lambda: clock[0])
         fake.fail_next("sendMessage", times=1)
         await update_case(db, "processing")
         clock[0] = dt.datetime.now()  # after the row was written, whichever second that fell in

@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from bot.app import App, build_app
 from bot.messages import Incoming, Reply
-from tests.helpers import make_config
+from tests.helpers import delivered, make_config
 
 pytestmark = pytest.mark.asyncio
 CODE = "000.00.27.H15-251120-0012"
@@ -48,9 +48,7 @@ def action_of(reply: Reply, label: str) -> str:
 async def test_returned_case_notifies_followers_with_the_five_levels(app):
     await app.desk.update(CODE, "returned", "")
     [row] = await app.store.outbox_rows()
-    import json
-    payload = json.loads(row["payload"])
-    assert [b["label"] for b in payload["buttons"]] == [
+    assert [b.label for b in delivered(row, app.catalog).buttons] == [
         "Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"]
 
 

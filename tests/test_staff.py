@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from bot.app import App, build_app
 from bot.messages import Attachment, Incoming
-from tests.helpers import make_config
+from tests.helpers import delivered, make_config
 
 pytestmark = pytest.mark.asyncio
 CODE = "000.00.27.H15-251120-0012"
@@ -178,7 +178,8 @@ async def test_an_answer_reaches_the_citizen_on_their_own_channel_quoting_the_re
     [row] = await app.store.outbox_rows()
     assert (row["channel"], row["user"], row["kind"]) == ("zalo", "citizen-7", "reply")
     office = app.config.office.name
-    assert f"Cán bộ {office} trả lời (mã {ref}):\\nChị mang thêm bản sao CCCD.\\nBộ phận mở cửa 7:30." in row["payload"]
+    assert f"Cán bộ {office} trả lời (mã {ref}):\nChị mang thêm bản sao CCCD.\nBộ phận mở cửa 7:30." in delivered(
+        row, app.catalog).text
 
 
 @pytest.mark.parametrize("command", ["/traloi", "/traloi H1A2B3C"])

@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from bot.app import App, build_app
 from bot.messages import Incoming
-from tests.helpers import make_config
+from tests.helpers import delivered, make_config
 
 pytestmark = pytest.mark.asyncio
 CODE = "000.00.27.H15-251120-0012"
@@ -109,7 +109,7 @@ async def test_a_status_change_writes_one_outbox_row_per_follower(app):
     await app.desk.update(CODE, "ready", "")
     rows = await app.store.outbox_rows()
     assert sorted(r["user"] for r in rows) == ["a", "b"]
-    assert all("Đã có kết quả" in r["payload"] for r in rows)
+    assert all("Đã có kết quả" in delivered(r, app.catalog).text for r in rows)
 
 
 async def test_staff_commands_only_for_staff(app):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot import answers
+from bot import wording as answers
 from bot.catalog import ASPECTS, Catalog
 from bot.config import Office
 

@@ -1,0 +1,404 @@
+"""Every sentence a citizen or an officer reads, in one place: short, concrete, Vietnamese first.
+
+Everything a citizen reads about a procedure comes from its guide, so correcting a guide
+corrects every answer; everything else the bot says is written here, so a wording change is one
+edit and a reviewer reads the bot's whole voice in one file. Replies are plain text (no markup),
+which every platform shows as typed and which no citizen input can break. Notifications are
+stored as facts and put into words here when they are delivered, so a change of wording reaches
+notifications still waiting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bot import actions
+from bot.actions import button
+from bot.cases import PAUSED, RESULT, STATUS_NAMES, Case
+from bot.catalog import ASPECTS, Catalog, Guide
+from bot.config import Office
+from bot.messages import Button, Reply
+from bot.privacy import mask_phone
+
+SECTION_LABELS = {
+    "documents": "Giấy tờ", "fees": "Lệ phí", "processing_time": "Thời gian", "where": "Nơi nộp",
+    "online": "Nộp trực tuyến", "forms": "Mẫu đơn", "eligibility": "Điều kiện", "steps": "Các bước",
+}
+SECTION_TITLES = {
+    "documents": "📄 Giấy tờ cần chuẩn bị", "fees": "💰 Lệ phí", "processing_time": "⏱ Thời gian giải quyết",
+    "where": "📍 Nơi nộp hồ sơ", "online": "🌐 Nộp trực tuyến", "forms": "📝 Mẫu đơn, tờ khai",
+    "eligibility": "✅ Điều kiện và thời hạn", "steps": "🔢 Các bước thực hiện",
+}
+MENU_BUTTON = button("☰ Menu", actions.Menu())
+TRACK_BUTTON = button("🔎 Tra cứu hồ sơ", actions.Track())
+
+
+def _money(amount: int | None) -> str:
+    if amount is None:
+        return "theo mức của tỉnh"
+    return "miễn phí" if amount == 0 else f"{amount:,}".replace(",", ".") + " đồng"
+
+
+def section_text(guide: Guide, aspect: str) -> str:
+    """The body of one section of a guide."""
+    lines: list[str] = []
+    if aspect == "documents":
+        for d in guide.documents:
+            detail = ", ".join(x for x in (d.original_or_copy, f"{d.count} bản" if d.count > 1 else "") if x)
+            line = f"• {d.name}" + (f" ({detail})" if detail else "")
+            lines.append(line + (f": {d.note}" if d.note else ""))
+        if guide.documents_note:
+            lines.append(guide.documents_note)
+    elif aspect == "fees":
+        lines.append(guide.fees.text)
+        lines += [f"• {i.name}: {_money(i.amount_vnd)}" + (f" ({i.note})" if i.note else "") for i in guide.fees.items]
+        if guide.fees.exemptions:
+            lines += ["Miễn, giảm:"] + [f"• {e}" for e in guide.fees.exemptions]
+    elif aspect == "processing_time":
+        lines.append(guide.processing_time.text)
+    elif aspect == "where":
+        lines += [guide.where, f"Cơ quan giải quyết: {guide.authority}"]
+    elif aspect == "online":
+        lines.append(guide.online.text)
+        if guide.online.available and guide.online.channels:
+            lines.append("Kênh: " + ", ".join(guide.online.channels))
+    elif aspect == "forms":
+        if guide.forms:
+            lines += [f"• {f.code}: {f.name}" + (f" ({f.note})" if f.note else "") for f in guide.forms]
+        else:
+            lines.append("Thủ tục này không có mẫu riêng phải tự in; cán bộ một cửa sẽ hướng dẫn khi bạn nộp.")
+    elif aspect == "eligibility":
+        if guide.citizen_deadline:
+            lines.append(f"⏰ {guide.citizen_deadline.text}")
+        lines += [f"• {e}" for e in guide.eligibility]
+    elif aspect == "steps":
+        lines += [f"{i}. {s}" for i, s in enumerate(guide.steps, 1)]
+    return "\n".join(lines)
+
+
+def _footer(guide: Guide) -> str:
+    basis = "; ".join(guide.legal_basis[:2]) + ("; …" if len(guide.legal_basis) > 2 else "")
+    return f"Căn cứ: {basis.rstrip('.')} · Cập nhật {guide.reviewed:%d/%m/%Y}"
+
+
+def section_buttons(guide: Guide, current: str | None) -> tuple[Button, ...]:
+    return tuple(
+        button(SECTION_LABELS[a], actions.Procedure(guide.id, a)) for a in ASPECTS if a != current
+    ) + (MENU_BUTTON,)
+
+
+def procedure_answer(guide: Guide, aspect: str | None, *, english: bool = False) -> Reply:
+    """The part the citizen asked for first, then buttons for the other parts."""
+    parts: list[str] = []
+    if english:
+        parts.append(f"Here is what you need to know about {guide.name_en} (in Vietnamese, as the office uses it):")
+    if aspect:
+        parts.append(f"{guide.name} · {SECTION_TITLES[aspect]}\n{section_text(guide, aspect)}")
+    else:
+        parts.append(
+            f"{guide.name}\n"
+            f"Kết quả: {guide.result}\n"
+            f"⏱ {guide.processing_time.text}\n"
+            f"💰 {guide.fees.text}\n"
+            f"📍 {guide.where}"
+        )
+        if guide.caveats:
+            parts.append(f"⚠️ Lưu ý: {guide.caveats[0]}")
+        parts.append("Bạn muốn xem phần nào?")
+    parts.append(_footer(guide))
+    return Reply("\n\n".join(parts), section_buttons(guide, aspect))
+
+
+def greeting(office: Office, catalog: Catalog, *, english: bool = False, extra: str = "") -> Reply:
+    lead = ("Hello! I answer questions about public-service procedures (in Vietnamese). " if english else "")
+    text = (
+        f"{lead}Xin chào! Mình là trợ lý ảo của {office.name}.\n"
+        "Bạn có thể gõ câu hỏi, ví dụ \"làm giấy khai sinh cho con cần gì\", \"tra cứu hồ sơ\", "
+        "hoặc chọn lĩnh vực bên dưới."
+    )
+    return Reply(text + (f"\n\n{extra}" if extra else ""), group_buttons(catalog))
+
+
+def group_buttons(catalog: Catalog) -> tuple[Button, ...]:
+    return tuple(button(g, actions.Group(i)) for i, g in enumerate(catalog.groups())) + (
+        TRACK_BUTTON, button("⭐ Đánh giá", actions.Rate()))
+
+
+def group_menu(catalog: Catalog, index: int) -> Reply | None:
+    groups = catalog.groups()
+    names = list(groups)
+    if not 0 <= index < len(names):
+        return None
+    guides = groups[names[index]]
+    return Reply(
+        f"Lĩnh vực {names[index]}: bạn chọn thủ tục.",
+        tuple(button(g.name, actions.Procedure(g.id)) for g in guides) + (MENU_BUTTON,),
+    )
+
+
+def clarification(catalog: Catalog, ids: list[str], aspect: str | None, *, english: bool = False) -> Reply:
+    lead = "I am not sure which procedure you mean. " if english else ""
+    buttons = tuple(
+        button(catalog[gid].name, actions.Procedure(gid, aspect)) for gid in ids
+    )
+    return Reply(
+        f"{lead}Có phải bạn hỏi về một trong các thủ tục sau? Bạn chọn giúp mình, hoặc gõ lại câu hỏi rõ hơn.",
+        buttons + (MENU_BUTTON,),
+    )
+
+
+def out_of_scope(office: Office, *, english: bool = False) -> Reply:
+    lead = "Sorry, I cannot help with that. " if english else ""
+    return Reply(
+        f"{lead}Xin lỗi, nội dung này mình chưa hỗ trợ nên không dám hướng dẫn sai. "
+        f"Bạn vui lòng gọi đường dây nóng {office.hotline} ({office.hours}) "
+        f"hoặc đến {office.name}, {office.address} để được giúp.",
+        (MENU_BUTTON,),
+    )
+
+
+def contact(office: Office, *, forwarded_ref: str | None = None, english: bool = False) -> Reply:
+    lead = "Here is how to reach a staff member. " if english else ""
+    text = (
+        f"{lead}Bạn có thể liên hệ cán bộ {office.name}:\n"
+        f"☎️ {office.hotline}\n🕘 {office.hours}\n📍 {office.address}"
+    )
+    if forwarded_ref:
+        text += f"\n\nMình đã chuyển câu hỏi của bạn cho cán bộ (mã {forwarded_ref}); cán bộ sẽ trả lời trong giờ làm việc."
+    return Reply(text, (MENU_BUTTON,))
+
+
+def goodbye(*, english: bool = False) -> Reply:
+    lead = "You're welcome! " if english else ""
+    return Reply(f"{lead}Cảm ơn bạn! Khi cần, bạn cứ nhắn cho mình nhé. 😊", (MENU_BUTTON,))
+
+
+# the conversation
+
+def apology(office: Office) -> Reply:
+    """A turn that failed: the citizen learns how to reach a person, never what broke."""
+    return Reply(f"Xin lỗi, hệ thống đang gặp sự cố nên chưa trả lời được. Bạn thử lại sau ít phút, "
+                 f"hoặc gọi {office.hotline} ({office.hours}).", (MENU_BUTTON,))
+
+
+TEXT_ONLY = Reply("Mình chỉ đọc được tin nhắn dạng chữ. Bạn gõ câu hỏi giúp mình nhé, "
+                  "ví dụ \"đăng ký tạm trú cần gì\".", (MENU_BUTTON,))
+STALE_CHOICE = "Lựa chọn này không còn hiệu lực. Bạn chọn lại giúp mình nhé."
+FORGET_CONFIRM = Reply(
+    "Bạn muốn xóa dữ liệu trò chuyện và các hồ sơ đang theo dõi của mình? Việc này không "
+    "hoàn tác được. (Hồ sơ tại cơ quan và đánh giá ẩn danh vẫn được giữ theo quy định.)",
+    (button("🗑 Xác nhận xóa", actions.Forget()), button("Không xóa", actions.Menu())))
+FORGOTTEN = Reply("Đã xóa dữ liệu trò chuyện, các hồ sơ bạn theo dõi và tin nhắn chờ gửi của bạn. "
+                  "Các đánh giá bạn đã gửi được giữ lại dưới dạng ẩn danh.", (MENU_BUTTON,))
+VOTED_ALREADY = Reply("Bạn đã đánh giá câu trả lời này rồi. Cảm ơn bạn!", (MENU_BUTTON,))
+VOTE_THANKS = Reply("Cảm ơn bạn! 😊", (MENU_BUTTON,))
+
+
+def vote_buttons(question: int) -> tuple[Button, ...]:
+    return (button("👍 Hữu ích", actions.Vote(question, up=True)),
+            button("👎 Chưa hữu ích", actions.Vote(question, up=False)))
+
+
+def offer_forward(question: int) -> Reply:
+    return Reply("Cảm ơn bạn đã cho biết. Bạn có muốn chuyển câu hỏi này cho cán bộ trả lời không?",
+                 (button("📨 Chuyển cho cán bộ", actions.ForwardQuestion(question)), MENU_BUTTON))
+
+
+def handoff_note(ref: str, channel: str, text: str) -> str:
+    """What the staff chat reads when a citizen asks for a person."""
+    return f"Công dân cần gặp cán bộ (mã {ref}, kênh {channel}):\n{text}"
+
+
+def feedback_ack(kind: str, office: Office) -> Reply:
+    """Complaints are told how they will be handled; praise and other remarks are thanked."""
+    if kind == "complaint":
+        return Reply(
+            "Chúng tôi xin lỗi vì trải nghiệm chưa tốt của bạn. Phản ánh của bạn đã được ghi nhận và chuyển "
+            "lãnh đạo Bộ phận Một cửa xem xét, trả lời trong giờ làm việc. Nếu cần gấp, bạn gọi "
+            f"{office.hotline} ({office.hours}).",
+            (MENU_BUTTON,),
+        )
+    if kind == "praise":
+        return Reply("Cảm ơn bạn rất nhiều! Lời khen của bạn đã được ghi nhận và gửi tới các cán bộ. 😊",
+                     (MENU_BUTTON,))
+    return Reply("Cảm ơn bạn đã góp ý. Ý kiến của bạn đã được ghi nhận và gửi tới lãnh đạo Bộ phận Một cửa.",
+                 (MENU_BUTTON,))
+
+
+# looking up a case
+
+ASK_CODE = ("Bạn gửi mã hồ sơ in trên Giấy tiếp nhận và hẹn trả kết quả "
+            "(ví dụ 000.00.27.H15-251120-0012).")
+ASK_PHONE = ("Để bảo vệ thông tin của bạn, vui lòng nhập 4 số cuối của số điện thoại "
+             "đã đăng ký khi nộp hồ sơ.")
+REFUSED = ("Không tìm thấy hồ sơ khớp với mã và số điện thoại bạn nhập. Bạn kiểm tra lại "
+           "mã trên Giấy tiếp nhận và thử lại.")
+CANCEL = (button("Hủy", actions.Menu()),)
+NOT_A_CODE = "Mã này chưa đúng dạng mã hồ sơ. "
+
+
+def lookups_overloaded(office: Office) -> Reply:
+    return Reply("Hệ thống tra cứu đang quá tải. Bạn vui lòng thử lại sau ít phút, hoặc gọi "
+                 f"{office.hotline}.", (MENU_BUTTON,))
+
+
+def too_many_failures(office: Office) -> Reply:
+    return Reply("Bạn đã nhập sai quá nhiều lần nên tạm thời chưa tra cứu được. Bạn thử lại sau 1 giờ, "
+                 f"hoặc gọi {office.hotline} ({office.hours}).", (MENU_BUTTON,))
+
+
+REFUSED_REPLY = Reply(REFUSED, (button("🔎 Tra cứu lại", actions.Track()), MENU_BUTTON))
+PROVE_FIRST = Reply("Bạn cần tra cứu lại hồ sơ (mã và 4 số cuối điện thoại) trước khi thực hiện thao tác này.",
+                    (TRACK_BUTTON, MENU_BUTTON))
+
+
+def following(code: str) -> Reply:
+    return Reply(f"Đã bật theo dõi hồ sơ {code}. Mình sẽ nhắn cho bạn mỗi khi hồ sơ chuyển trạng thái.",
+                 (button("🔕 Bỏ theo dõi", actions.Unfollow(code)), MENU_BUTTON))
+
+
+def unfollowed(code: str) -> Reply:
+    return Reply(f"Đã tắt theo dõi hồ sơ {code}.", (MENU_BUTTON,))
+
+
+FOLLOW_LABEL = "🔔 Theo dõi, báo khi có thay đổi"
+UNFOLLOW_LABEL = "🔕 Bỏ theo dõi"
+DOCUMENTS_LABEL = "📄 Xem danh sách giấy tờ"
+RATE_LABEL = "⭐ Đánh giá"
+
+# status: (what it means, what happens next) in the citizen's words; the status's name is in cases.py
+STATUS_TEXTS: dict[str, tuple[str, str]] = {
+    "submitted": ("Hồ sơ bạn nộp trực tuyến đã đến Bộ phận Một cửa, đang chờ cán bộ kiểm tra.",
+                  "Cán bộ sẽ tiếp nhận, hoặc báo bạn bổ sung trong tối đa 03 ngày làm việc."),
+    "received": ("Hồ sơ đã được tiếp nhận đầy đủ.", "Hồ sơ được chuyển tới bộ phận chuyên môn để giải quyết."),
+    "processing": ("Cán bộ chuyên môn đang giải quyết hồ sơ của bạn.", "Khi có kết quả, bạn sẽ được báo để đến nhận."),
+    "needs_supplement": ("Hồ sơ còn thiếu hoặc chưa đúng nên chưa giải quyết tiếp được.",
+                         "Bạn bổ sung giấy tờ còn thiếu tại Bộ phận Một cửa hoặc trực tuyến; thời hạn giải quyết"
+                         " được tính lại từ khi hồ sơ đủ."),
+    "awaiting_fees": ("Hồ sơ đang chờ bạn nộp phí, lệ phí hoặc nghĩa vụ tài chính.",
+                      "Bạn nộp theo thông báo đã nhận; sau đó hồ sơ được giải quyết tiếp."),
+    "transferred": ("Hồ sơ đã được chuyển tới cơ quan có thẩm quyền giải quyết.",
+                    "Kết quả sẽ được trả về Bộ phận Một cửa nơi bạn nộp."),
+    "ready": ("Hồ sơ đã giải quyết xong.",
+              "Bạn mang Giấy tiếp nhận và giấy tờ tùy thân đến Bộ phận Một cửa để nhận kết quả."),
+    "returned": ("Bạn đã nhận kết quả.", "Không cần làm gì thêm."),
+    "refused": ("Hồ sơ không đủ điều kiện để giải quyết.", "Bạn xem lý do; nếu chưa rõ, liên hệ Bộ phận Một cửa."),
+    "withdrawn": ("Hồ sơ đã được rút theo đề nghị của bạn.", "Không cần làm gì thêm."),
+    "stopped": ("Hồ sơ đã dừng xử lý.", "Bạn xem lý do; nếu chưa rõ, liên hệ Bộ phận Một cửa."),
+}
+
+
+# ratings
+
+RATE_AFTER_LOOKUP = Reply("Bạn cần tra cứu hồ sơ (mã và 4 số cuối điện thoại) trước khi đánh giá.",
+                          (TRACK_BUTTON, MENU_BUTTON))
+RATE_AFTER_RESULT = Reply("Bạn có thể đánh giá sau khi đã nhận kết quả hồ sơ. Cảm ơn bạn!", (MENU_BUTTON,))
+RATE_HOW = Reply("Để đánh giá, bạn tra cứu hồ sơ đã nhận kết quả (mã hồ sơ và 4 số cuối điện thoại), "
+                 "sau đó bấm ⭐ Đánh giá.", (TRACK_BUTTON, MENU_BUTTON))
+
+
+def rating_prompt_text(code: str) -> str:
+    return f"Bạn hài lòng thế nào với việc giải quyết hồ sơ {code}?"
+
+
+def rated_already(code: str) -> Reply:
+    return Reply(f"Đánh giá cho hồ sơ {code} đã được ghi nhận trước đó. Cảm ơn bạn!", (MENU_BUTTON,))
+
+
+def rating_question(step: int, total: int, text: str, buttons: tuple[Button, ...]) -> Reply:
+    lead = "Cảm ơn bạn! " if step == 0 else ""
+    return Reply(f"{lead}({step + 1}/{total}, có thể bỏ qua) {text}", buttons)
+
+
+SKIP_LABEL = "Bỏ qua"
+
+
+def ask_comment(code: str) -> Reply:
+    return Reply("Bạn có góp ý gì thêm không? Gõ góp ý của bạn, hoặc bấm Bỏ qua.",
+                 (button(SKIP_LABEL, actions.RatingAnswer(code, "comment")),))
+
+
+def ask_contact(code: str) -> Reply:
+    return Reply("Chúng tôi rất tiếc vì bạn chưa hài lòng. Bạn có đồng ý để lãnh đạo bộ phận một cửa "
+                 "liên hệ lại với bạn về hồ sơ này không?",
+                 (button("Đồng ý", actions.RatingAnswer(code, "contact", "yes")),
+                  button("Không", actions.RatingAnswer(code, "contact", "no"))))
+
+
+RATING_DONE = Reply("Cảm ơn bạn đã đánh giá! Ý kiến của bạn giúp bộ phận một cửa phục vụ tốt hơn.", (MENU_BUTTON,))
+
+
+
+# a case, as its owner and as staff see it
+
+def case_view(case: Case, guide: Guide | None, hotline: str, today: dt.date, days_left: int) -> str:
+    """The look-up answer for the citizen who proved the case is theirs."""
+    meaning, nxt = STATUS_TEXTS[case.status]
+    lines = [
+        f"Hồ sơ {case.code}",
+        f"Thủ tục: {guide.name if guide else case.procedure}",
+        f"Trạng thái: {STATUS_NAMES[case.status]}. {meaning}",
+        f"Nhận hồ sơ: {case.received:%H:%M %d/%m/%Y}",
+    ]
+    timeliness = case.timeliness(today)
+    if case.status in PAUSED:
+        lines.append("Thời hạn giải quyết tạm dừng trong khi chờ bổ sung.")
+    elif not case.closed and case.status not in RESULT:
+        if timeliness == "overdue":
+            lines.append(f"Hẹn trả: {case.due:%d/%m/%Y}, đã quá hạn {-days_left} ngày làm việc.")
+        elif days_left == 0:
+            lines.append(f"Hẹn trả: hôm nay, {case.due:%d/%m/%Y}.")
+        else:
+            lines.append(f"Hẹn trả: {case.due:%d/%m/%Y} (còn {days_left} ngày làm việc, đúng hạn).")
+    else:
+        verdict = {"early": "trước hạn", "on_time": "đúng hạn", "late": "quá hạn"}[timeliness]
+        lines.append(f"Hẹn trả: {case.due:%d/%m/%Y}; giải quyết {verdict}.")
+    if case.status in PAUSED:
+        lines.append(f"Cần bổ sung: {case.last_note() or 'liên hệ Bộ phận Một cửa để biết chi tiết'}")
+        if case.supplement_by:
+            lines.append(f"Hạn bổ sung: {case.supplement_by:%d/%m/%Y}; quá hạn này hồ sơ có thể bị đóng.")
+    elif case.status in {"refused", "stopped"} and case.last_note():
+        lines.append(f"Lý do: {case.last_note()}")
+    if timeliness == "overdue":
+        reason = case.last_note()
+        lines.append("Chúng tôi thành thật xin lỗi vì hồ sơ của bạn đã quá hạn."
+                     + (f" Lý do: {reason}." if reason else "")
+                     + f" Bạn có thể gọi {hotline} để được lãnh đạo bộ phận một cửa hỗ trợ.")
+    if nxt:
+        lines.append(f"Tiếp theo: {nxt}")
+    return "\n".join(lines)
+
+
+def staff_case_view(case: Case, today: dt.date) -> str:
+    steps = [f"  {s.at:%d/%m %H:%M} {s.status}" + (f": {s.note}" if s.note else "") + (f" ({s.staff})" if s.staff else "")
+             for s in case.history]
+    return "\n".join([
+        f"{case.code} · {case.procedure} · {case.status} · hẹn {case.due:%d/%m/%Y} · {case.timeliness(today)}",
+        f"Người nộp: {case.name} · ĐT {mask_phone(case.phone)} · kênh {case.channel}",
+        *steps,
+    ])
+
+
+# notifications: outbox rows hold facts; these are their words
+
+def status_notification(facts: dict[str, Any], guide: Guide | None, rating_levels: tuple[Button, ...]) -> Reply:
+    """What a follower is sent when their case moves; a returned case asks for a rating at once."""
+    code, status, note = str(facts["code"]), str(facts["status"]), str(facts.get("note") or "").strip()
+    meaning, nxt = STATUS_TEXTS[status]
+    lines = [f"🔔 Hồ sơ {code}" + (f" ({guide.name})" if guide else ""), f"Trạng thái mới: {STATUS_NAMES[status]}.",
+             meaning]
+    if note:
+        lines.append(("Cần bổ sung: " if status == "needs_supplement" else "Ghi chú: ") + note)
+    if nxt:
+        lines.append(f"Tiếp theo: {nxt}")
+    text = "\n".join(lines)
+    if status == "returned":
+        return Reply(f"{text}\n\n{rating_prompt_text(code)}", rating_levels)
+    return Reply(text, (button("Xem chi tiết", actions.ShowCase(code)),))
+
+
+def staff_answer(facts: dict[str, Any]) -> Reply:
+    """An officer's answer to a citizen who asked for a person (/traloi)."""
+    office = facts.get("office") or "bộ phận một cửa"
+    return Reply(f"💬 Cán bộ {office} trả lời (mã {facts['ref']}):\n{facts['answer']}")
