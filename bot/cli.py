@@ -10,10 +10,14 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.catalog import CatalogError, check_dir, load_catalog
 from bot.config import Config, ConfigError, load_config
-from bot.matching import Matcher
+from bot.matching import Matcher, Understanding
+
+if TYPE_CHECKING:
+    from bot.evaluation import Conversation
 
 
 def _matcher(config: Config) -> Matcher:
@@ -32,26 +36,70 @@ def cmd_validate(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _understanding_json(u: Understanding) -> dict[str, object]:
+    return {"intent": u.intent, "procedure": u.procedure, "aspect": u.aspect, "confidence": u.confidence,
+            "alternatives": list(u.alternatives)}
+
+
+def _in_conversations(config: Config, conversations: list[Conversation]) -> list[list[Understanding]]:
+    """Each conversation through the real dialog, on a throw-away database: context is the dialog's."""
+    import tempfile
+
+    from bot.app import build_app
+    from bot.evaluation import understand_conversations
+
+    async def run(database: Path) -> list[list[Understanding]]:
+        app = await build_app(dataclasses.replace(config, database=database))
+        try:
+            return await understand_conversations(app.dialog, conversations)
+        finally:
+            await app.close()
+
+    with tempfile.TemporaryDirectory(prefix="motcua-eval-") as scratch:
+        return asyncio.run(run(Path(scratch) / "eval.sqlite3"))
+
+
 def cmd_match(args: argparse.Namespace, config: Config) -> int:
+    if args.conversations:
+        from bot.evaluation import read_conversations
+        try:
+            conversations = read_conversations(Path(args.conversations))
+        except (OSError, ValueError) as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        for understood in _in_conversations(config, conversations):
+            print(json.dumps({"turns": [_understanding_json(u) for u in understood]}, ensure_ascii=False))
+        return 0
     matcher = _matcher(config)
     source = open(args.file, encoding="utf-8") if args.file else sys.stdin
     with source:
         for line in source:
             text = line.rstrip("\n")
-            u = matcher.understand(text)
-            print(json.dumps({
-                "text": text, "intent": u.intent, "procedure": u.procedure, "aspect": u.aspect,
-                "confidence": u.confidence, "alternatives": list(u.alternatives),
-            }, ensure_ascii=False), flush=False)
+            print(json.dumps({"text": text, **_understanding_json(matcher.understand(text))}, ensure_ascii=False),
+                  flush=False)
     sys.stdout.flush()
     return 0
 
 
 def cmd_eval(args: argparse.Namespace, config: Config) -> int:
-    from bot.evaluation import format_report, read_labelled, score
+    from bot.evaluation import (
+        format_conversation_report,
+        format_report,
+        is_conversation_file,
+        read_conversations,
+        read_labelled,
+        score,
+        score_conversations,
+    )
 
+    path = Path(args.file)
     try:
-        items = read_labelled(Path(args.file))
+        if is_conversation_file(path):
+            conversations = read_conversations(path)
+            report = score_conversations(conversations, _in_conversations(config, conversations))
+            print(format_conversation_report(report))
+            return 0
+        items = read_labelled(path)
     except (OSError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -339,9 +387,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("match", help="understand messages, one per line, as JSON lines")
     p.add_argument("--file", help="read messages from this file instead of standard input")
+    p.add_argument("--conversations", metavar="FILE",
+                   help="understand labelled conversations turn by turn, each as a new citizen; one JSON line each")
     p.set_defaults(func=cmd_match)
 
-    p = sub.add_parser("eval", help="score understanding on a labelled JSONL file")
+    p = sub.add_parser("eval", help="score understanding on a labelled JSONL file of messages or conversations")
     p.add_argument("file")
     p.set_defaults(func=cmd_eval)
     return parser

@@ -35,6 +35,13 @@ log = logging.getLogger(__name__)
 CLARIFY_BELOW = 0.4
 """Understanding less sure than this offers the closest procedures instead of answering."""
 
+COMMANDS = {
+    "reset": Understanding("help", confidence=1.0),
+    "forget": Understanding("unknown", confidence=1.0),
+    "track": Understanding("case_status", confidence=1.0),
+}
+"""How the requests about the conversation itself count when a conversation is scored."""
+
 Forward = Callable[[str], Awaitable[None]]
 """Sends a note to the staff chat; the app wires it to a channel, tests to a list."""
 
@@ -46,10 +53,18 @@ class Turn:
     incoming: Incoming
     state: ConversationState
     english: bool = False
+    understood: Understanding | None = None
+    """What the dialog took the typed message to mean: what `motcua eval` scores in conversations."""
 
     @property
     def who(self) -> tuple[str, str]:
         return self.incoming.channel, self.incoming.user
+
+
+@dataclass(frozen=True)
+class Outcome:
+    replies: list[Reply]
+    understood: Understanding | None
 
 
 class Dialog:
@@ -66,18 +81,23 @@ class Dialog:
         self._turns = KeyedLock()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
+        return (await self.converse(incoming)).replies
+
+    async def converse(self, incoming: Incoming) -> Outcome:
         """Turns of one citizen run one at a time (each reads and writes their state); turns of
         different citizens run concurrently."""
         async with self._turns.hold((incoming.channel, incoming.user)):
+            state = ConversationState()
+            turn = Turn(incoming, state)
             try:
-                return await self._handle(incoming)
+                turn.state = ConversationState.from_json(await self.store.get_state(incoming.channel, incoming.user))
+                return Outcome(await self._handle(turn), turn.understood)
             except Exception:
                 log.exception("turn failed on channel %s", incoming.channel)
-                return [wording.apology(self.config.office)]
+                return Outcome([wording.apology(self.config.office)], turn.understood)
 
-    async def _handle(self, incoming: Incoming) -> list[Reply]:
-        state = ConversationState.from_json(await self.store.get_state(incoming.channel, incoming.user))
-        turn = Turn(incoming, state)
+    async def _handle(self, turn: Turn) -> list[Reply]:
+        incoming, state = turn.incoming, turn.state
         wire = incoming.action
         text = clean(incoming.text or "")
         if wire is None and text.isascii() and text.isdigit() and 1 <= int(text) <= len(state.choices):
@@ -175,6 +195,7 @@ class Dialog:
     async def on_text(self, turn: Turn, text: str) -> list[Reply]:
         channel, user = turn.who
         reading = self.matcher.read(text)
+        turn.understood = COMMANDS.get(reading.command or "")
         if not reading.norm:
             return [self.menu(turn)]
         if reading.command == "reset":
@@ -185,6 +206,7 @@ class Dialog:
         if reading.norm.startswith("baocao") and text.startswith("/") and self.config.is_staff(channel, user):
             return [await self.staff_report(reading.norm)]
         if self.ratings.wants_comment(turn.state):
+            turn.understood = Understanding("feedback", confidence=1.0, kind="rate")
             return [await self.ratings.comment(turn.state, text)]
         if reading.command == "forget":
             return [wording.FORGET_CONFIRM]
@@ -192,8 +214,9 @@ class Dialog:
             return await self.tracking.start(channel, user, turn.state, None)
         stepped = await self.tracking.step(channel, user, turn.state, reading)
         if stepped is not None:
+            turn.understood = Understanding("case_status", confidence=1.0, case_code=reading.case_code)
             return stepped
-        u = self.matcher.understand(reading)
+        u = turn.understood = self.matcher.understand(reading)
         turn.english = u.english
         replies, answered = await self.respond(turn, u, reading)
         qid = await self.store.log_question(

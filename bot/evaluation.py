@@ -1,25 +1,38 @@
 """Scoring understanding against a labelled set, like a test suite for the guides' content.
 
 An officer who edits aliases or sample questions runs `motcua eval` and sees at once which
-questions the edit made the bot misunderstand.
+questions the edit made the bot misunderstand. Conversations are scored the way the evaluation
+sets' own scorer (shared/eval/score_conv.py) scores them, by feeding each one to the real dialog
+as one citizen, so what is measured is what a citizen gets, context included.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.dialog import Dialog
 from bot.matching import Matcher, Understanding
+from bot.messages import Incoming
 
 
 @dataclass(frozen=True)
 class Labelled:
     text: str
-    intent: str
+    intent: str | None
+    """None for a conversation turn that cannot be labelled with confidence: kept as context, not scored."""
     procedure: str | None
     aspect: str | None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    turns: tuple[Labelled, ...]
 
 
 @dataclass
@@ -32,29 +45,63 @@ class Report:
     misses: list[str] = field(default_factory=list)
 
 
+def _labelled(row: object, *, intent_optional: bool = False) -> Labelled:
+    if not isinstance(row, dict):
+        raise TypeError("not a JSON object")
+    item = Labelled(row["text"], row.get("intent") if intent_optional else row["intent"], row.get("procedure"),
+                    row.get("aspect"))
+    if not (isinstance(item.text, str) and (isinstance(item.intent, str) or (intent_optional and item.intent is None))
+            and all(isinstance(v, str | None) for v in (item.procedure, item.aspect))):
+        raise TypeError("text and intent must be strings, procedure and aspect strings or null")
+    return item
+
+
+def _lines(path: Path) -> list[tuple[int, str]]:
+    return [(n, line) for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1) if line.strip()]
+
+
+def is_conversation_file(path: Path) -> bool:
+    """Whether a labelled file holds conversations (a "turns" list per line) rather than messages."""
+    for _, line in _lines(path)[:1]:
+        try:
+            return isinstance(json.loads(line), dict) and "turns" in json.loads(line)
+        except ValueError:
+            return False
+    return False
+
+
 def read_labelled(path: Path) -> list[Labelled]:
     """Lines of the development-set format; a broken line names its number."""
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
-        if not line.strip():
-            continue
+    for number, line in _lines(path):
         try:
-            row = json.loads(line)
-            item = Labelled(row["text"], row["intent"], row.get("procedure"), row.get("aspect"))
-            if not (isinstance(item.text, str) and isinstance(item.intent, str)
-                    and all(isinstance(v, str | None) for v in (item.procedure, item.aspect))):
-                raise TypeError("text and intent must be strings, procedure and aspect strings or null")
+            items.append(_labelled(json.loads(line)))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a labelled message ({exc})") from None
-        items.append(item)
     return items
+
+
+def read_conversations(path: Path) -> list[Conversation]:
+    """Lines of the conversation format ({"id", "turns": [...]}); a broken line names its number."""
+    conversations = []
+    for number, line in _lines(path):
+        try:
+            row = json.loads(line)
+            turns = row["turns"]
+            if not isinstance(turns, list) or not turns:
+                raise TypeError("turns must be a non-empty list")
+            conversations.append(Conversation(str(row.get("id", number)),
+                                              tuple(_labelled(t, intent_optional=True) for t in turns)))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{number}: not a labelled conversation ({exc})") from None
+    return conversations
 
 
 def score(matcher: Matcher, items: list[Labelled]) -> Report:
     report = Report(total=len(items))
     for item in items:
         got: Understanding = matcher.understand(item.text)
-        tally = report.by_intent[item.intent]
+        tally = report.by_intent[str(item.intent)]
         tally[1] += 1
         tally[0] += got.intent == item.intent
         if got.procedure and got.procedure != item.procedure:
@@ -101,5 +148,116 @@ def format_report(report: Report) -> str:
                          ("aspect", report.by_aspect)):
         lines += ["", f"by {title}:"]
         lines += [f"  {key:<36} {_ratio(value)}" for key, value in sorted(table.items())]
+    lines += ["", f"misses ({len(report.misses)}):"] + [f"  {m}" for m in report.misses]
+    return "\n".join(lines)
+
+
+async def understand_conversations(dialog: Dialog, conversations: list[Conversation]) -> list[list[Understanding]]:
+    """What the dialog understood at each turn, each conversation as a new citizen."""
+    out = []
+    for number, conversation in enumerate(conversations):
+        user = f"eval-{number}"
+        understood = []
+        for turn in conversation.turns:
+            outcome = await dialog.converse(Incoming("eval", user, text=turn.text))
+            understood.append(outcome.understood or Understanding("unknown"))
+        out.append(understood)
+    return out
+
+
+# The evaluation sets' scorer counts a procedure turn as a follow-up when its own words name no
+# procedure; these are its naming terms (shared/eval/score_conv.py), so the figures agree with it.
+NAMING_TERMS = [
+    "khai sinh", "gks", "dkks", "dang ky lai", "khai tu", "chung tu", "ket hon", "dkkh",
+    "tinh trang hon nhan", "doc than", "nhan cha", "nhan me", "nhan con", "cai chinh", "doi ten",
+    "doi ho", "ho tich", "trich luc", "ban sao", "giam ho", "lien thong",
+    "thuong tru", "ho khau", "nhap khau", "chuyen khau", "cat khau", "hk", "tam tru", "tam vang",
+    "cu tru", "ct01", "ct07", "tach ho", "tach khau", "xoa thuong tru", "xoa dang ky thuong tru",
+    "xoa ho khau", "can cuoc", "cccd", "cmnd", "chung minh thu",
+    "chung thuc", "cong chung", "chu ky", "hop dong", "di chuc", "di san",
+    "so do", "so hong", "quyen su dung dat", "dat dai", "manh dat", "mieng dat", "thua dat",
+    "lo dat", "sang ten", "thua ke", "tang cho", "chuyen nhuong", "tach thua", "hop thua",
+    "chuyen muc dich", "len tho cu", "giay phep xay dung", "gpxd",
+    "xin phep", "cap phep", "xay nha", "xay moi", "xay dung", "ho kinh doanh", "dang ky kinh doanh",
+    "hkd", "tam ngung kinh doanh",
+    "tro cap", "huu tri xa hoi", "bao tro xa hoi", "mai tang", "khuyet tat", "ho ngheo",
+    "can ngheo", "bhyt", "bao hiem y te", "the bao hiem",
+    "dang ky xe", "xe may", "xe ga", "xe may dien", "bien so", "ca vet", "ly lich tu phap", "lltp",
+    "birth", "death", "marriage", "married", "marrying", "marital", "residence", "criminal record",
+    "household business", "id card", "guardian", "land", "building permit", "motorbike",
+]
+_NAMING = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in NAMING_TERMS) + r")\b")
+
+
+def names_procedure(text: str) -> bool:
+    folded = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
+    folded = " ".join(re.sub(r"[^a-z0-9]+", " ", "".join(c for c in folded if not unicodedata.combining(c))).split())
+    return bool(_NAMING.search(folded)) or "đất" in unicodedata.normalize("NFC", text.lower())
+
+
+@dataclass
+class ConversationReport:
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    misses: list[str] = field(default_factory=list)
+
+
+def score_conversations(conversations: list[Conversation], predicted: list[list[Understanding]]) -> ConversationReport:
+    report = ConversationReport()
+    c = report.counts
+    for conversation, understood in zip(conversations, predicted, strict=True):
+        whole_right, scored = True, 0
+        for i, (gold, got) in enumerate(zip(conversation.turns, understood, strict=True)):
+            if gold.intent is None:
+                continue
+            scored += 1
+            c["scored"] += 1
+            wrong: list[str] = []
+            c["intent_ok"] += got.intent == gold.intent
+            if got.intent != gold.intent:
+                wrong.append(f"intent {got.intent} (want {gold.intent})")
+            if got.procedure and got.procedure != gold.procedure:
+                c["wrong"] += 1
+            if gold.intent == "procedure":
+                right = got.procedure == gold.procedure
+                c["proc"] += 1
+                c["proc_ok"] += right
+                if not right:
+                    wrong.append(f"procedure {got.procedure} (want {gold.procedure})")
+                if i > 0 and not names_procedure(gold.text):
+                    c["fu"] += 1
+                    c["fu_ok"] += right
+                if right and gold.aspect:
+                    c["asp"] += 1
+                    c["asp_ok"] += got.aspect == gold.aspect
+                    if got.aspect != gold.aspect:
+                        wrong.append(f"aspect {got.aspect} (want {gold.aspect})")
+            elif got.procedure:
+                wrong.append(f"procedure {got.procedure} (want none)")
+            c["cs"] += gold.intent == "case_status"
+            c["cs_ok"] += gold.intent == "case_status" and got.intent == "case_status"
+            c["unk"] += gold.intent == "unknown"
+            c["unk_ok"] += gold.intent == "unknown" and not got.procedure
+            if got.intent != gold.intent or (gold.intent == "procedure" and got.procedure != gold.procedure):
+                whole_right = False
+            if wrong:
+                before = [f"    {j + 1}  {t.text}" for j, t in enumerate(conversation.turns[:i])]
+                report.misses.append("\n".join([f"{conversation.id} turn {i + 1}: {'; '.join(wrong)}", *before,
+                                                 f"    {i + 1}* {gold.text}"]))
+        if scored:
+            c["conv"] += 1
+            c["conv_ok"] += whole_right
+    return report
+
+
+def format_conversation_report(report: ConversationReport) -> str:
+    c = report.counts
+    rows = [
+        ("turn_intent_accuracy", "intent_ok", "scored"), ("procedure_top1", "proc_ok", "proc"),
+        ("aspect_given_procedure", "asp_ok", "asp"), ("followup_procedure_top1", "fu_ok", "fu"),
+        ("wrong_procedure_answers", "wrong", "scored"), ("case_status_recall", "cs_ok", "cs"),
+        ("unknown_rejected", "unk_ok", "unk"), ("conversation_success", "conv_ok", "conv"),
+    ]
+    lines = [f"conversations: {c['conv']}, scored turns: {c['scored']}", ""]
+    lines += [f"{name:<26} {_ratio([c[right], c[total]])}" for name, right, total in rows]
     lines += ["", f"misses ({len(report.misses)}):"] + [f"  {m}" for m in report.misses]
     return "\n".join(lines)

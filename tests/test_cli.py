@@ -132,3 +132,29 @@ def test_run_zalo_channels_without_secrets_explain_and_exit_2():
     assert out.returncode == 2 and "ZALO_BOT_TOKEN" in out.stderr
     out = motcua("run", "viber")
     assert out.returncode == 2 and "unknown channel" in out.stderr
+
+
+def test_match_conversations_prints_one_line_per_conversation_with_every_turn(tmp_path):
+    """The contract of the held-out conversation checks: one JSON object per conversation."""
+    turns = [{"text": t} for t in ("làm giấy khai sinh cho con cần gì", "ok", "mất bao lâu")]
+    path = tmp_path / "conv.jsonl"
+    path.write_text(json.dumps({"id": "a", "turns": turns}, ensure_ascii=False) + "\n" + json.dumps(
+        {"id": "b", "turns": turns[:1]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = motcua("match", "--conversations", str(path))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [len(line["turns"]) for line in lines] == [3, 1]
+    first = lines[0]["turns"][0]
+    assert set(first) == {"intent", "procedure", "aspect", "confidence", "alternatives"}
+    assert (first["intent"], first["procedure"], first["aspect"]) == ("procedure", "dang-ky-khai-sinh", "documents")
+
+
+def test_eval_scores_a_conversation_file(tmp_path):
+    path = tmp_path / "conv.jsonl"
+    path.write_text(json.dumps({"id": "a", "turns": [
+        {"text": "làm giấy khai sinh cho con cần gì", "intent": "procedure", "procedure": "dang-ky-khai-sinh",
+         "aspect": "documents"}]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = motcua("eval", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "procedure_top1             1/1 = 100.0 %" in result.stdout
+    assert "conversation_success       1/1 = 100.0 %" in result.stdout

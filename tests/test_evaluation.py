@@ -138,3 +138,45 @@ def test_a_file_saved_with_a_byte_order_mark_reads_like_any_other(tmp_path):
     path = write(tmp_path, SET[:2])
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     assert [item.text for item in read_labelled(path)] == [SET[0]["text"], SET[1]["text"]]
+
+
+CONVERSATION = {"id": "c1", "turns": [
+    {"text": "lam giay khai sinh cho con can gi", "intent": "procedure", "procedure": "dang-ky-khai-sinh",
+     "aspect": "documents"},
+    {"text": "vâng ạ", "intent": None, "procedure": None, "aspect": None},
+    {"text": "hồ sơ 000.00.27.H15-251120-0012 đến đâu rồi", "intent": "case_status", "procedure": None, "aspect": None},
+]}
+
+
+def test_a_conversation_file_is_recognised_and_read_with_its_unscored_turns(tmp_path: Path) -> None:
+    from bot.evaluation import is_conversation_file, read_conversations
+
+    path = write(tmp_path, [CONVERSATION])
+    assert is_conversation_file(path) and not is_conversation_file(write(tmp_path, SET))
+    [conversation] = read_conversations(write(tmp_path, [CONVERSATION]))
+    assert conversation.id == "c1" and [t.intent for t in conversation.turns] == ["procedure", None, "case_status"]
+
+
+@pytest.mark.parametrize("line", ['{"id": "x", "turns": []}', '{"id": "x"}', '{"turns": [{"intent": "help"}]}', "[1]"])
+def test_a_broken_conversation_names_its_line(tmp_path: Path, line: str) -> None:
+    from bot.evaluation import read_conversations
+
+    with pytest.raises(ValueError, match=r"set.jsonl:2: not a labelled conversation"):
+        read_conversations(write(tmp_path, [CONVERSATION, line]))
+
+
+def test_conversation_scores_follow_the_evaluation_sets_scorer() -> None:
+    """Unscored turns count nowhere, a wrong procedure counts as a wrong answer, and one wrong
+    turn spoils its conversation."""
+    from bot.evaluation import Conversation, score_conversations
+    from bot.matching import Understanding
+
+    turns = tuple(Labelled(t["text"], t["intent"], t["procedure"], t["aspect"]) for t in CONVERSATION["turns"])
+    conversation = Conversation("c1", turns)
+    right = [Understanding("procedure", "dang-ky-khai-sinh", "documents"), Understanding("greeting"),
+             Understanding("case_status")]
+    wrong = [Understanding("procedure", "dang-ky-khai-tu", "documents"), Understanding("greeting"),
+             Understanding("case_status")]
+    counts = score_conversations([conversation, conversation], [right, wrong]).counts
+    assert (counts["scored"], counts["proc"], counts["proc_ok"], counts["wrong"]) == (4, 2, 1, 1)
+    assert (counts["conv"], counts["conv_ok"], counts["cs"], counts["cs_ok"]) == (2, 1, 2, 2)
