@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from bot.catalog import CatalogError, check_dir, load_catalog
+from bot.channels.registry import REGISTRY
 from bot.config import Config, ConfigError, load_config
 from bot.matching import Matcher
 
@@ -34,8 +35,7 @@ def cmd_validate(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_match(args: argparse.Namespace, config: Config) -> int:
     matcher = _matcher(config)
-    source = open(args.file, encoding="utf-8") if args.file else sys.stdin
-    with source:
+    with open(args.file, encoding="utf-8") if args.file else sys.stdin as source:
         for line in source:
             text = line.rstrip("\n")
             u = matcher.understand(text)
@@ -78,16 +78,14 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    from bot.service import RunOptions, Service, run_loop
+    from bot.channels.registry import RunOptions, secret_values
+    from bot.logs import setup_logging
+    from bot.service import Service, run_loop
 
     options = RunOptions(host=args.host, port=args.port, telegram_webhook_url=args.webhook_url,
                          zalo_bot_webhook=args.webhook, public_url=args.public_url)
-    from bot.logs import setup_logging
-
     service = Service(config, args.channels, os.environ, options)   # ConfigError (missing secret) -> exit 2
-    secret_names = ("TELEGRAM_BOT_TOKEN", "ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_OA_ACCESS_TOKEN",
-                    "ZALO_OA_REFRESH_TOKEN", "ZALO_BOT_TOKEN", "ZALO_BOT_WEBHOOK_SECRET")
-    setup_logging(os.environ.get(n, "") for n in secret_names)
+    setup_logging(secret_values(os.environ))
     run_loop(service.run())
     return 0
 
@@ -115,7 +113,7 @@ def cmd_questions(args: argparse.Namespace, config: Config) -> int:
         print("Không có câu hỏi nào chưa trả lời được trong khoảng thời gian này.")
     for row in rows:
         guess = f" (gần nhất: {row['procedure']}, tin cậy {row['confidence']})" if row["procedure"] else ""
-        print(f"{row['n']:>4} × [{row['intent']}] {row['text']}{guess}")
+        print(f"{row['n']:>4} × [{row['intent']}] {row['text']}{guess}")  # noqa: RUF001 (the times sign)
     return 0
 
 
@@ -136,7 +134,8 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
                 print(desk.staff_view(await desk.update(args.code, args.status, args.note, args.staff)))
             elif args.action == "show":
                 case = await desk.require(args.code)
-                print(json.dumps(case.as_json(now().date()), ensure_ascii=False) if args.json else desk.staff_view(case))
+                print(json.dumps(case.as_json(now().date()), ensure_ascii=False) if args.json
+                      else desk.staff_view(case))
             elif args.action == "list":
                 cases = await desk.list(overdue=args.overdue)
                 today = now().date()
@@ -262,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("run", help="run the bot on one or more channels in one process")
-    p.add_argument("channels", nargs="+", help="telegram, zalo-oa, zalo-bot")
+    p.add_argument("channels", nargs="+", help=", ".join(REGISTRY))
     p.add_argument("--webhook-url", help="Telegram webhook mode: the public HTTPS URL Telegram posts to")
     p.add_argument("--webhook", action="store_true", help="Zalo Bot webhook mode (instead of polling)")
     p.add_argument("--public-url", help="Zalo Bot webhook: base URL to register with setWebhook")
