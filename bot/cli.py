@@ -13,8 +13,10 @@ from pathlib import Path
 
 from bot.catalog import CatalogError, check_dir, load_catalog
 from bot.channels.registry import REGISTRY
-from bot.config import Config, ConfigError, load_config
+from bot.config import ENV_CONFIG, ENV_DATABASE, Config, ConfigError, load_config
 from bot.matching import Matcher
+
+DB_HELP = f"database file (default: from config or {ENV_DATABASE})"
 
 
 def _matcher(config: Config) -> Matcher:
@@ -253,11 +255,11 @@ def cmd_purge(args: argparse.Namespace, config: Config) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="Chatbot for one-stop public-service desks")
-    parser.add_argument("--config", help="config file (default: ./config.yaml or MOTCUA_CONFIG)")
+    parser.add_argument("--config", help=f"config file (default: {ENV_CONFIG}, ./config.yaml, the shipped one)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("chat", help="talk to the bot in this terminal")
-    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("run", help="run the bot on one or more channels in one process")
@@ -267,14 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--public-url", help="Zalo Bot webhook: base URL to register with setWebhook")
     p.add_argument("--host", default="127.0.0.1", help="web server address for webhooks and /healthz")
     p.add_argument("--port", type=int, default=8080, help="web server port")
-    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("questions", help="questions the bot could not answer, most frequent first")
     p.add_argument("--unanswered", action="store_true", required=True,
                    help="list unanswered or low-confidence questions")
     p.add_argument("--since", type=_since, default=dt.timedelta(days=7), help="how far back, e.g. 7d")
-    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_questions)
 
     cases = sub.add_parser("cases", help="register, update and list cases (staff)")
@@ -301,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     for p in csub.choices.values():
         p.add_argument("--staff", default="", help="who makes the change (recorded in the history)")
-        p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+        p.add_argument("--db", help=DB_HELP)
     cases.set_defaults(func=cmd_cases)
 
     p = sub.add_parser("report", help="satisfaction and timeliness report for a period")
@@ -312,23 +314,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--channel", help="only ratings, votes and feedback from this chat channel (telegram, zalo…)")
     p.add_argument("--format", choices=["text", "csv", "xlsx", "png"], default="text")
     p.add_argument("--output", help="file to write (csv, xlsx, png default to baocao-FROM-TO.EXT)")
-    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="demo data for newcomers")
     dsub = demo.add_subparsers(dest="action", required=True)
     p = dsub.add_parser("seed", help="fill an empty database with a month of cases and ratings")
-    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.add_argument("--db", help=DB_HELP)
     demo.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("backup", help="copy the database while the bot runs (SQLite online backup)")
     p.add_argument("file")
-    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("purge", help="remove personal data older than a span, keep anonymous statistics")
     p.add_argument("--older-than", type=_since, required=True, help="e.g. 730d")
-    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("validate", help="check procedure guides and list every problem")
