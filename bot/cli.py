@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.catalog import CatalogError, check_dir, load_catalog
-from bot.config import Config, ConfigError, load_config
+from bot.channels.registry import REGISTRY
+from bot.config import ENV_CONFIG, ENV_DATABASE, Config, ConfigError, load_config
 from bot.matching import Matcher, Understanding
 
 if TYPE_CHECKING:
     from bot.evaluation import Conversation
+
+DB_HELP = f"database file (default: from config or {ENV_DATABASE})"
 
 
 def _matcher(config: Config) -> Matcher:
@@ -71,8 +74,7 @@ def cmd_match(args: argparse.Namespace, config: Config) -> int:
             print(json.dumps({"turns": [_understanding_json(u) for u in understood]}, ensure_ascii=False))
         return 0
     matcher = _matcher(config)
-    source = open(args.file, encoding="utf-8") if args.file else sys.stdin
-    with source:
+    with open(args.file, encoding="utf-8") if args.file else sys.stdin as source:
         for line in source:
             text = line.rstrip("\n")
             print(json.dumps({"text": text, **_understanding_json(matcher.understand(text))}, ensure_ascii=False),
@@ -126,16 +128,14 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    from bot.service import RunOptions, Service, run_loop
+    from bot.channels.registry import RunOptions, secret_values
+    from bot.logs import setup_logging
+    from bot.service import Service, run_loop
 
     options = RunOptions(host=args.host, port=args.port, telegram_webhook_url=args.webhook_url,
                          zalo_bot_webhook=args.webhook, public_url=args.public_url)
-    from bot.logs import setup_logging
-
     service = Service(config, args.channels, os.environ, options)   # ConfigError (missing secret) -> exit 2
-    secret_names = ("TELEGRAM_BOT_TOKEN", "ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_OA_ACCESS_TOKEN",
-                    "ZALO_OA_REFRESH_TOKEN", "ZALO_BOT_TOKEN", "ZALO_BOT_WEBHOOK_SECRET")
-    setup_logging(os.environ.get(n, "") for n in secret_names)
+    setup_logging(secret_values(os.environ))
     run_loop(service.run())
     return 0
 
@@ -163,7 +163,7 @@ def cmd_questions(args: argparse.Namespace, config: Config) -> int:
         print("Không có câu hỏi nào chưa trả lời được trong khoảng thời gian này.")
     for row in rows:
         guess = f" (gần nhất: {row['procedure']}, tin cậy {row['confidence']})" if row["procedure"] else ""
-        print(f"{row['n']:>4} × [{row['intent']}] {row['text']}{guess}")
+        print(f"{row['n']:>4} × [{row['intent']}] {row['text']}{guess}")  # noqa: RUF001 (the times sign)
     return 0
 
 
@@ -185,7 +185,8 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
                 print(wording.staff_case_view(await desk.update(args.code, args.status, args.note, args.staff), now().date()))
             elif args.action == "show":
                 case = await desk.require(args.code)
-                print(json.dumps(case.as_json(now().date()), ensure_ascii=False) if args.json else wording.staff_case_view(case, now().date()))
+                print(json.dumps(case.as_json(now().date()), ensure_ascii=False) if args.json
+                      else wording.staff_case_view(case, now().date()))
             elif args.action == "list":
                 cases = await desk.list(overdue=args.overdue)
                 today = now().date()
@@ -303,28 +304,28 @@ def cmd_purge(args: argparse.Namespace, config: Config) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="Chatbot for one-stop public-service desks")
-    parser.add_argument("--config", help="config file (default: ./config.yaml or MOTCUA_CONFIG)")
+    parser.add_argument("--config", help=f"config file (default: {ENV_CONFIG}, ./config.yaml, the shipped one)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("chat", help="talk to the bot in this terminal")
-    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("run", help="run the bot on one or more channels in one process")
-    p.add_argument("channels", nargs="+", help="telegram, zalo-oa, zalo-bot")
+    p.add_argument("channels", nargs="+", help=", ".join(REGISTRY))
     p.add_argument("--webhook-url", help="Telegram webhook mode: the public HTTPS URL Telegram posts to")
     p.add_argument("--webhook", action="store_true", help="Zalo Bot webhook mode (instead of polling)")
     p.add_argument("--public-url", help="Zalo Bot webhook: base URL to register with setWebhook")
     p.add_argument("--host", default="127.0.0.1", help="web server address for webhooks and /healthz")
     p.add_argument("--port", type=int, default=8080, help="web server port")
-    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("questions", help="questions the bot could not answer, most frequent first")
     p.add_argument("--unanswered", action="store_true", required=True,
                    help="list unanswered or low-confidence questions")
     p.add_argument("--since", type=_since, default=dt.timedelta(days=7), help="how far back, e.g. 7d")
-    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_questions)
 
     cases = sub.add_parser("cases", help="register, update and list cases (staff)")
@@ -351,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     for p in csub.choices.values():
         p.add_argument("--staff", default="", help="who makes the change (recorded in the history)")
-        p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+        p.add_argument("--db", help=DB_HELP)
     cases.set_defaults(func=cmd_cases)
 
     p = sub.add_parser("report", help="satisfaction and timeliness report for a period")
@@ -362,23 +363,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--channel", help="only ratings, votes and feedback from this chat channel (telegram, zalo…)")
     p.add_argument("--format", choices=["text", "csv", "xlsx", "png"], default="text")
     p.add_argument("--output", help="file to write (csv, xlsx, png default to baocao-FROM-TO.EXT)")
-    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="demo data for newcomers")
     dsub = demo.add_subparsers(dest="action", required=True)
     p = dsub.add_parser("seed", help="fill an empty database with a month of cases and ratings")
-    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.add_argument("--db", help=DB_HELP)
     demo.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("backup", help="copy the database while the bot runs (SQLite online backup)")
     p.add_argument("file")
-    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("purge", help="remove personal data older than a span, keep anonymous statistics")
     p.add_argument("--older-than", type=_since, required=True, help="e.g. 730d")
-    p.add_argument("--db", help="database file (default: from config or MOTCUA_DB)")
+    p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("validate", help="check procedure guides and list every problem")

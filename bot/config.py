@@ -1,7 +1,11 @@
-"""Configuration: config.yaml for what an operator sets, the environment for secrets.
+"""Configuration: config.yaml for what an operator sets, the environment for secrets and overrides.
 
 Validated at start-up so a typo in the file stops the bot with the name of the key, instead of
-surfacing weeks later as a wrong hotline in a citizen's reply.
+surfacing weeks later as a wrong hotline in a citizen's reply. The file's shape is a pydantic
+schema: every problem is reported at once with its key path, and an unknown key (a misspelt
+one) is an error rather than silently ignored. The rest of the bot reads the frozen dataclasses
+below, never the schema. Secrets are not here: each channel declares its own in
+`bot.channels.registry`.
 """
 
 from __future__ import annotations
@@ -9,15 +13,27 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from bot import codes
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = ROOT / "config.yaml"
+CONFIG_FILE = "config.yaml"
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+"""The checkout's top level, where config.yaml and procedures/ live when running from source."""
+PACKAGE = Path(str(resources.files("bot")))
+"""In an installed wheel the shipped config.yaml is bot/defaults/config.yaml and the guides bot/procedures/."""
+
+ENV_CONFIG = "MOTCUA_CONFIG"
+ENV_DATABASE = "MOTCUA_DB"
+ENV_TELEGRAM_URL = "TELEGRAM_BASE_URL"
+ENV_ZALO_OA_URL = "ZALO_OA_BASE_URL"
+ENV_ZALO_OAUTH_URL = "ZALO_OAUTH_BASE_URL"
+ENV_ZALO_BOT_URL = "ZALO_BOT_BASE_URL"
 
 
 class ConfigError(Exception):
@@ -66,103 +82,165 @@ class Config:
         return user in self.staff.get(channel, frozenset())
 
 
-def _section(data: dict, key: str) -> dict:
-    value = data.get(key) or {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"config: {key} must be a mapping")
-    return value
+def _number_as_text(value: Any) -> Any:
+    """YAML reads an unquoted hotline or user id as a number; it is text all the same."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _text(data: dict, key: str, where: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, (str, int)) or not str(value).strip():
-        raise ConfigError(f"config: {where}.{key} must be set to a text")
-    return str(value).strip()
+def _set(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must be set to a text")
+    return value.strip()
 
 
-def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
-    """Read and check the config file; environment variables override what they name."""
-    env = dict(os.environ if env is None else env)
-    if path is None:
-        local = Path("config.yaml")
-        path = Path(env["MOTCUA_CONFIG"]) if env.get("MOTCUA_CONFIG") else local if local.is_file() else DEFAULT_CONFIG
+Text = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_set)]
+Id = Annotated[str, BeforeValidator(_number_as_text)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class _Section(BaseModel):
+    # strict: "30" is not a number and 2026-08-22 must be a date, as YAML reads them
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class _Office(_Section):
+    name: Text
+    address: Text
+    hours: Text
+    hotline: Text
+
+
+class _Telegram(_Section):
+    base_url: str | None = None
+    staff_chat_id: int | None = None
+    max_messages_per_second: Positive = 30.0
+
+
+class _Lookup(_Section):
+    max_per_minute: Annotated[int, Field(gt=0)] = 300
+
+
+class _Calendar(_Section):
+    days_off: list[dt.date] | None = None
+    working_days: list[dt.date] | None = None
+
+
+class _Notifier(_Section):
+    interval_seconds: Positive = 2.0
+
+
+class _Ratings(_Section):
+    scale: Literal[3, 5] = 5
+    questions: Annotated[list[Literal["visits", "info", "attitude", "extra_fee"]], Field(max_length=3)] = [
+        "visits", "attitude", "extra_fee"]
+
+
+class _Zalo(_Section):
+    oa_base_url: str | None = None
+    oauth_base_url: str | None = None
+    bot_base_url: str | None = None
+    oa_buttons: Literal["template", "numbered"] = "template"
+    oa_notify_template: Literal["transaction"] | None = None
+    signature_max_age_seconds: Positive = 300.0
+
+
+class _File(_Section):
+    office: _Office
+    database: str | None = None
+    procedures: str | None = None
+    telegram: _Telegram = _Telegram()
+    staff: dict[str, list[Id]] = {}
+    case_code_pattern: str | None = None
+    lookup: _Lookup = _Lookup()
+    calendar: _Calendar = _Calendar()
+    notifier: _Notifier = _Notifier()
+    ratings: _Ratings = _Ratings()
+    zalo: _Zalo = _Zalo()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_default(cls, data: Any) -> Any:
+        """A key left empty (`staff:`) takes its default, as if it were not written."""
+        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+
+
+def _key(loc: tuple[int | str, ...]) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+
+
+def _problems(error: ValidationError) -> list[str]:
+    wording = {"extra_forbidden": "unknown key", "missing": "missing"}
+    return [f"{_key(e['loc'])}: {wording.get(e['type']) or e.get('ctx', {}).get('error') or e['msg']}"
+            for e in error.errors()]
+
+
+def find_config(env: dict[str, str]) -> Path:
+    """The config file to read when none is named: the environment's, then the current
+    directory's, then the one shipped with the package (or the checkout's, running from source)."""
+    if env.get(ENV_CONFIG):
+        return Path(env[ENV_CONFIG])
+    local = Path(CONFIG_FILE)
+    if local.is_file():
+        return local
+    packaged = PACKAGE / "defaults" / CONFIG_FILE
+    return packaged if packaged.is_file() else SOURCE_ROOT / CONFIG_FILE
+
+
+def _read(path: Path) -> _File:
     try:
         raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise ConfigError(f"config: file {path} not found") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config: {path} is not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"config: {path}{where} is not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"config: {path} must hold a mapping")
-    base = path.resolve().parent
-    office = _section(raw, "office")
-    telegram = _section(raw, "telegram")
-    staff_raw = _section(raw, "staff")
-    staff: dict[str, frozenset[str]] = {}
-    for channel, ids in staff_raw.items():
-        if not isinstance(ids, list):
-            raise ConfigError(f"config: staff.{channel} must be a list of user ids")
-        staff[str(channel)] = frozenset(str(i) for i in ids)
-    rate = telegram.get("max_messages_per_second", 30)
-    if not isinstance(rate, (int, float)) or rate <= 0:
-        raise ConfigError("config: telegram.max_messages_per_second must be a positive number")
-    staff_chat = telegram.get("staff_chat_id")
-    if staff_chat is not None and not isinstance(staff_chat, int):
-        raise ConfigError("config: telegram.staff_chat_id must be a number")
-    calendar = _section(raw, "calendar")
-    dates: dict[str, tuple[dt.date, ...]] = {}
-    for key in ("days_off", "working_days"):
-        values = calendar.get(key) or []
-        if not isinstance(values, list) or not all(isinstance(v, dt.date) for v in values):
-            raise ConfigError(f"config: calendar.{key} must be a list of dates like 2026-08-22")
-        dates[key] = tuple(values)
-    interval = _section(raw, "notifier").get("interval_seconds", 2.0)
-    if not isinstance(interval, (int, float)) or interval <= 0:
-        raise ConfigError("config: notifier.interval_seconds must be a positive number")
-    ratings = _section(raw, "ratings")
-    scale = ratings.get("scale", 5)
-    if scale not in (3, 5):
-        raise ConfigError("config: ratings.scale must be 3 or 5")
-    questions = ratings.get("questions", ["visits", "attitude", "extra_fee"])
-    known = {"visits", "info", "attitude", "extra_fee"}
-    if not isinstance(questions, list) or len(questions) > 3 or not set(questions) <= known:
-        raise ConfigError(f"config: ratings.questions must list up to three of {', '.join(sorted(known))}")
-    lookups_per_minute = _section(raw, "lookup").get("max_per_minute", 300)
-    if not isinstance(lookups_per_minute, int) or lookups_per_minute <= 0:
-        raise ConfigError("config: lookup.max_per_minute must be a positive whole number")
-    zalo = _section(raw, "zalo")
-    buttons = zalo.get("oa_buttons", "template")
-    notify_template = zalo.get("oa_notify_template")
-    if buttons not in ("template", "numbered"):
-        raise ConfigError("config: zalo.oa_buttons must be template or numbered")
-    if notify_template not in (None, "transaction"):
-        raise ConfigError("config: zalo.oa_notify_template must be empty or transaction")
-    max_age = zalo.get("signature_max_age_seconds", 300)
-    if not isinstance(max_age, (int, float)) or max_age <= 0:
-        raise ConfigError("config: zalo.signature_max_age_seconds must be a positive number")
+    try:
+        return _File.model_validate(raw)
+    except ValidationError as exc:
+        problems = _problems(exc)
+        raise ConfigError(f"config: {len(problems)} problem(s) in {path}:\n" + "\n".join(
+            f"  {p}" for p in problems)) from None
+
+
+def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read and check the config file; environment variables override what they name.
+
+    Relative paths are relative to the config file, except in the config shipped inside an
+    installed package: its guides are the shipped ones and its database is in the current
+    directory, never inside site-packages."""
+    env = dict(os.environ if env is None else env)
+    path = path or find_config(env)
+    data = _read(path)
+    packaged = path.resolve().parent == (PACKAGE / "defaults").resolve()
+    guides_base = PACKAGE if packaged else path.resolve().parent
+    data_base = Path.cwd() if packaged else path.resolve().parent
+    database = Path(env.get(ENV_DATABASE) or data.database or "data/motcua.sqlite3")
+    procedures = Path(data.procedures or "procedures")
+    zalo, telegram, ratings = data.zalo, data.telegram, data.ratings
     zalo_oa = ZaloOASettings(
-        base_url=(env.get("ZALO_OA_BASE_URL") or zalo.get("oa_base_url") or ZaloOASettings.base_url).rstrip("/"),
-        oauth_url=(env.get("ZALO_OAUTH_BASE_URL") or zalo.get("oauth_base_url") or ZaloOASettings.oauth_url).rstrip("/"),
-        buttons=buttons, notify_template=notify_template, signature_max_age=float(max_age),
+        base_url=(env.get(ENV_ZALO_OA_URL) or zalo.oa_base_url or ZaloOASettings.base_url).rstrip("/"),
+        oauth_url=(env.get(ENV_ZALO_OAUTH_URL) or zalo.oauth_base_url or ZaloOASettings.oauth_url).rstrip("/"),
+        buttons=zalo.oa_buttons, notify_template=zalo.oa_notify_template,
+        signature_max_age=zalo.signature_max_age_seconds,
     )
-    zalo_bot_base_url = (env.get("ZALO_BOT_BASE_URL") or zalo.get("bot_base_url") or Config.zalo_bot_base_url).rstrip("/")
-    database = Path(env.get("MOTCUA_DB") or raw.get("database") or "data/motcua.sqlite3")
-    procedures = Path(raw.get("procedures") or "procedures")
     return Config(
-        office=Office(*(_text(office, k, "office") for k in ("name", "address", "hours", "hotline"))),
-        database=database if database.is_absolute() else base / database,
-        procedures=procedures if procedures.is_absolute() else base / procedures,
-        telegram_base_url=env.get("TELEGRAM_BASE_URL") or telegram.get("base_url") or "https://api.telegram.org/bot",
-        telegram_staff_chat=staff_chat,
-        telegram_rate=float(rate),
-        staff=staff,
-        case_code_pattern=str(raw.get("case_code_pattern") or codes.DEFAULT_PATTERN),
-        days_off=dates["days_off"],
-        working_days=dates["working_days"],
-        notifier_interval=float(interval),
-        rating_scale=scale,
-        rating_questions=tuple(questions),
-        lookups_per_minute=lookups_per_minute,
+        office=Office(data.office.name, data.office.address, data.office.hours, data.office.hotline),
+        database=database if database.is_absolute() else data_base / database,
+        procedures=procedures if procedures.is_absolute() else guides_base / procedures,
+        telegram_base_url=env.get(ENV_TELEGRAM_URL) or telegram.base_url or Config.telegram_base_url,
+        telegram_staff_chat=telegram.staff_chat_id,
+        telegram_rate=float(telegram.max_messages_per_second),
+        staff={channel: frozenset(ids) for channel, ids in data.staff.items()},
+        case_code_pattern=data.case_code_pattern or codes.DEFAULT_PATTERN,
+        days_off=tuple(data.calendar.days_off or ()),
+        working_days=tuple(data.calendar.working_days or ()),
+        notifier_interval=float(data.notifier.interval_seconds),
+        rating_scale=ratings.scale,
+        rating_questions=tuple(ratings.questions),
+        lookups_per_minute=data.lookup.max_per_minute,
         zalo_oa=zalo_oa,
-        zalo_bot_base_url=zalo_bot_base_url,
+        zalo_bot_base_url=(env.get(ENV_ZALO_BOT_URL) or zalo.bot_base_url or Config.zalo_bot_base_url).rstrip("/"),
     )

@@ -29,13 +29,15 @@ class PrivacyFormatter(logging.Formatter):
         return mask_digits(text)
 
 
-def setup_logging(secrets: Iterable[str] = (), level: int = logging.INFO, stream: TextIO | None = None) -> logging.Handler:
+def setup_logging(secrets: Iterable[str] = (), level: int = logging.INFO,
+                  stream: TextIO | None = None) -> logging.Handler:
     """Route all logging through one masking handler; returns it (tests read what it wrote)."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(PrivacyFormatter(secrets))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    # httpx logs every request URL at INFO, and Telegram's URLs carry the bot token
+    # httpx (installed for python-telegram-bot, unused by our transports) would log every request
+    # URL at INFO, and Telegram's URLs carry the bot token: quiet even if a transport falls back to it
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return handler

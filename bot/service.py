@@ -12,51 +12,23 @@ import asyncio
 import logging
 import signal
 from collections.abc import Coroutine, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import httpx
+import aiohttp
 
 from bot.app import App, build_app
-from bot.channels import telegram, zalo_bot, zalo_oa
-from bot.config import Config, ConfigError
+from bot.channels import http, telegram
+from bot.channels.base import Channel
+from bot.channels.registry import REGISTRY, Parts, RunOptions, check_secrets
+from bot.config import Config
 from bot.notifier import Notifier
 from bot.web import WebServer
 
+__all__ = ["RunOptions", "Service", "check_secrets", "run_loop"]
+
 log = logging.getLogger(__name__)
 
-CHANNELS = ("telegram", "zalo-oa", "zalo-bot")
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    host: str = "127.0.0.1"
-    port: int = 8080
-    telegram_webhook_url: str | None = None
-    zalo_bot_webhook: bool = False
-    public_url: str | None = None
-    """Base URL the Zalo Bot platform should post to (setWebhook is called when given)."""
-
-
-def _secrets(env: Mapping[str, str], names: Sequence[str]) -> dict[str, str]:
-    missing = [n for n in names if not env.get(n, "").strip()]
-    if missing:
-        raise ConfigError(f"missing secret(s) in the environment: {', '.join(missing)} (never put them in config.yaml)")
-    return {n: env[n].strip() for n in names}
-
-
-def check_secrets(channels: Sequence[str], env: Mapping[str, str], options: RunOptions) -> None:
-    """Fail before starting anything when a channel's secret is missing."""
-    unknown = [c for c in channels if c not in CHANNELS]
-    if unknown:
-        raise ConfigError(f"unknown channel(s): {', '.join(unknown)}; available: {', '.join(CHANNELS)}")
-    if "telegram" in channels:
-        _secrets(env, ["TELEGRAM_BOT_TOKEN"])
-    if "zalo-oa" in channels:
-        _secrets(env, ["ZALO_APP_ID", "ZALO_APP_SECRET", "ZALO_OA_SECRET_KEY"])
-    if "zalo-bot" in channels:
-        _secrets(env, ["ZALO_BOT_TOKEN"] + (["ZALO_BOT_WEBHOOK_SECRET"] if options.zalo_bot_webhook else []))
 
 
 def run_loop(main: Coroutine[Any, Any, T]) -> T:
@@ -71,23 +43,24 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
 
 class Service:
     def __init__(self, config: Config, channels: Sequence[str], env: Mapping[str, str],
-                 options: RunOptions = RunOptions()):
+                 options: RunOptions | None = None) -> None:
+        options = options or RunOptions()
         check_secrets(channels, env, options)
         self.config = config
         self.names = list(dict.fromkeys(channels))
         self.env = env
         self.options = options
         self.app: App | None = None
-        self.channels: dict[str, telegram.TelegramChannel | zalo_oa.ZaloOAChannel | zalo_bot.ZaloBotChannel] = {}
+        self.specs = [REGISTRY[name] for name in self.names]
+        self.channels: dict[str, Channel] = {}
         self.web: WebServer | None = None
-        self.http: httpx.AsyncClient | None = None
+        self.http: aiohttp.ClientSession | None = None
         self.notifier: Notifier | None = None
         self._notifier_task: asyncio.Task[None] | None = None
 
     @property
     def needs_web(self) -> bool:
-        o = self.options
-        return "zalo-oa" in self.names or bool(o.telegram_webhook_url) or ("zalo-bot" in self.names and o.zalo_bot_webhook)
+        return any(spec.needs_web(self.options) for spec in self.specs)
 
     async def _forward(self, text: str) -> None:
         """Questions for a person go to the staff chat on Telegram, when one is configured."""
@@ -96,29 +69,18 @@ class Service:
             await channel.application.bot.send_message(self.config.telegram_staff_chat, text)
 
     async def start(self) -> None:
-        config, env, o = self.config, self.env, self.options
-        forward = self._forward if ("telegram" in self.names and config.telegram_staff_chat) else None
+        config, o = self.config, self.options
+        forward = self._forward if (telegram.NAME in self.names and config.telegram_staff_chat) else None
         self.app = app = await build_app(config, forward)
-        self.http = httpx.AsyncClient(timeout=30)
+        self.http = session = http.open_session()
         self.web = WebServer(o.host, o.port) if self.needs_web else None
         try:
-            for name in self.names:
-                if name == "telegram":
-                    channel = telegram.TelegramChannel(env["TELEGRAM_BOT_TOKEN"], config.telegram_base_url, app.dialog.handle,
-                                                       webhook_url=o.telegram_webhook_url, max_rate=config.telegram_rate)
-                elif name == "zalo-oa":
-                    secrets = zalo_oa.OASecrets(env["ZALO_APP_ID"], env["ZALO_APP_SECRET"], env["ZALO_OA_SECRET_KEY"],
-                                                env.get("ZALO_OA_ACCESS_TOKEN", ""), env.get("ZALO_OA_REFRESH_TOKEN", ""))
-                    client = zalo_oa.ZaloOAClient(self.http, app.store, secrets, config.zalo_oa)
-                    channel = zalo_oa.ZaloOAChannel(client, app.store, app.dialog.handle)
-                else:
-                    client_bot = zalo_bot.ZaloBotClient(self.http, config.zalo_bot_base_url, env["ZALO_BOT_TOKEN"])
-                    channel = zalo_bot.ZaloBotChannel(
-                        client_bot, app.store, app.dialog.handle, config.office.hotline,
-                        env.get("ZALO_BOT_WEBHOOK_SECRET") if o.zalo_bot_webhook else None, o.public_url)
+            for spec in self.specs:
+                parts = Parts(config, spec.values(self.env), o, app.dialog.handle, app.store, session)
+                channel = spec.factory(parts)
                 await channel.start(self.web)
-                self.channels[name] = channel
-                log.info("%s: started", name)
+                self.channels[spec.name] = channel
+                log.info("%s: started", spec.name)
             if self.web:
                 self.web.channels = list(self.channels)
                 await self.web.start()
@@ -132,7 +94,7 @@ class Service:
     async def stop(self) -> None:
         if self.notifier and self._notifier_task:
             self.notifier.stop()
-            done, pending = await asyncio.wait({self._notifier_task}, timeout=10)
+            _, pending = await asyncio.wait({self._notifier_task}, timeout=10)
             for task in pending:
                 task.cancel()
         self.notifier = self._notifier_task = None
@@ -146,7 +108,7 @@ class Service:
                 log.exception("%s: stop failed", name)
         self.channels.clear()
         if self.http:
-            await self.http.aclose()
+            await self.http.close()
             self.http = None
         if self.app:
             await self.app.close()

@@ -27,5 +27,80 @@ def test_wrong_staff_list_is_named(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text((ROOT / "config.yaml").read_text(encoding="utf-8").replace("telegram: []", "telegram: 12"),
                     encoding="utf-8")
-    with pytest.raises(ConfigError, match="staff.telegram"):
+    with pytest.raises(ConfigError, match=r"staff.telegram"):
         load_config(path, env={})
+
+
+def test_every_problem_is_reported_at_once_with_its_key_path_and_the_file(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("office: {name: X, hotline: 19000000, hours: ' '}\n"
+                    "telegram: {max_messages_per_second: '30'}\n"
+                    "calendar: {days_off: [2026-01-01, tomorrow]}\n"
+                    "ratings: {scale: 4}\n"
+                    "zalo: {oa_butons: numbered, signature_max_age_seconds: 0}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    message = str(info.value)
+    assert str(path) in message and "7 problem(s)" in message
+    for line in ("office.address: missing", "office.hours: must be set to a text",
+                 "telegram.max_messages_per_second:", "calendar.days_off[1]:", "ratings.scale: Input should be 3 or 5",
+                 "zalo.oa_butons: unknown key", "zalo.signature_max_age_seconds:"):
+        assert line in message
+
+
+def test_an_unquoted_number_is_text_where_text_is_expected(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("office: {name: X, address: Y, hours: Z, hotline: 19000000}\nstaff: {telegram: [12345]}\n"
+                    "lookup:\n", encoding="utf-8")
+    config = load_config(path, env={})
+    assert config.office.hotline == "19000000" and config.is_staff("telegram", "12345")
+    assert config.lookups_per_minute == 300
+
+
+def test_malformed_yaml_names_the_file_and_line(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("office:\n  name: X\n  address: [oops\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"c\.yaml, line 4 is not valid YAML"):
+        load_config(path, env={})
+
+
+def test_config_is_found_named_then_in_the_environment_then_here_then_shipped(tmp_path, monkeypatch):
+    here, named, env_file = tmp_path / "here", tmp_path / "named.yaml", tmp_path / "env.yaml"
+    here.mkdir()
+    shipped = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    for path, hotline in ((here / "config.yaml", "111"), (named, "222"), (env_file, "333")):
+        path.write_text(shipped.replace('"1900 0000"', f'"{hotline}"'), encoding="utf-8")
+    monkeypatch.chdir(here)
+    env = {"MOTCUA_CONFIG": str(env_file)}
+    assert load_config(named, env=env).office.hotline == "222"
+    assert load_config(env=env).office.hotline == "333"
+    assert load_config(env={}).office.hotline == "111"
+    assert load_config(env={}).procedures == here / "procedures"   # ./procedures beside ./config.yaml
+
+
+def test_without_a_local_config_the_shipped_one_and_its_guides_are_used(tmp_path, monkeypatch):
+    from bot.catalog import load_catalog
+
+    monkeypatch.chdir(tmp_path)
+    config = load_config(env={})
+    assert config.office.hotline == "1900 0000"
+    assert "dang-ky-khai-sinh" in load_catalog(config.procedures)
+
+
+def test_the_config_inside_an_installed_package_uses_its_guides_and_a_database_here(tmp_path, monkeypatch):
+    """An installed wheel holds bot/defaults/config.yaml and bot/procedures/; the database must not
+    land in site-packages."""
+    from bot import config as config_module
+
+    package = tmp_path / "site-packages" / "bot"
+    (package / "defaults").mkdir(parents=True)
+    (package / "procedures").mkdir()
+    (package / "defaults" / "config.yaml").write_text((ROOT / "config.yaml").read_text(encoding="utf-8"),
+                                                      encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setattr(config_module, "PACKAGE", package)
+    monkeypatch.chdir(work)
+    config = load_config(env={})
+    assert config.procedures == package / "procedures"
+    assert config.database == work / "data" / "motcua.sqlite3"

@@ -11,9 +11,10 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bot.messages import Reply
-from bot.channels.zalo_oa import NAME, ZaloOAClient, OASecrets
+from bot.channels.http import open_session
+from bot.channels.zalo_oa import NAME, OASecrets, ZaloOAClient
 from bot.config import ZaloOASettings
+from bot.messages import Reply
 from bot.service import RunOptions, Service
 from bot.store import Store
 from tests.fakes.zalo import FakeZaloOA
@@ -113,7 +114,8 @@ async def test_bad_missing_or_stale_signatures_are_refused_without_side_effects(
     forged = {**headers, "X-ZEvent-Signature": "mac=" + "0" * 64}
     assert (await bot.post(body, forged)).status_code == 401
     assert (await bot.post(body, {"Content-Type": "application/json"})).status_code == 401
-    old_body, old_headers = fake.text_event(USER, "khai sinh", msg_id="x2", timestamp_ms=int((time.time() - 3600) * 1000))
+    an_hour_ago = int((time.time() - 3600) * 1000)
+    old_body, old_headers = fake.text_event(USER, "khai sinh", msg_id="x2", timestamp_ms=an_hour_ago)
     assert (await bot.post(old_body, old_headers)).status_code == 401
     tampered = body.replace(b"khai sinh", b"khai tu!!")
     assert (await bot.post(tampered, headers)).status_code == 401
@@ -164,7 +166,8 @@ async def test_lookup_follow_notification_and_rating(bot: OABot, fake: FakeZaloO
     assert "Đã bật theo dõi" in followed["text"]
     before = len(fake.sent(USER))
     await desk.update(CODE, "returned", "")
-    [note] = [c.body["message"] for c in (await fake.wait_for("/v3.0/oa/message/cs", count=before + 1, user_id=USER))[before:]]
+    calls = await fake.wait_for("/v3.0/oa/message/cs", count=before + 1, user_id=USER)
+    [note] = [c.body["message"] for c in calls[before:]]
     assert "Đã trả kết quả" in note["text"] and "Bạn hài lòng thế nào" in note["text"]
     [question] = await bot.say(buttons(note)["Rất hài lòng"])
     assert "(1/3" in question["text"]
@@ -177,8 +180,8 @@ async def test_notification_outside_the_48h_window_waits_until_the_citizen_write
     await app.desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
     await app.store.follow(NAME, USER, CODE)
     old = (dt.datetime.now() - dt.timedelta(hours=49)).isoformat()
-    await app.store.db.execute("INSERT INTO reply_windows (channel, user, last_inbound, sent_since) VALUES (?, ?, ?, 0)",
-                               (NAME, USER, old))
+    await app.store.db.execute(
+        "INSERT INTO reply_windows (channel, user, last_inbound, sent_since) VALUES (?, ?, ?, 0)", (NAME, USER, old))
     await app.desk.update(CODE, "processing", "")
     assert bot.service.notifier is not None
     await bot.service.notifier.deliver_due()
@@ -228,11 +231,12 @@ async def test_token_refresh_across_expiry_and_a_crash_right_after_refresh(fake:
     db = tmp_path / "db.sqlite3"
     settings = ZaloOASettings(base_url=fake.base_url, oauth_url=fake.oauth_url)
     secrets = OASecrets("app-123", "app-secret", "oa-secret", "at-0", "rt-0")
-    async with httpx.AsyncClient() as http:
+    async with open_session() as http:
         store = await Store.open(db)
         client = ZaloOAClient(http, store, secrets, settings)
         await client.ensure_tokens()
-        await store.db.execute("UPDATE channel_tokens SET expires_at = ?", ((dt.datetime.now() + dt.timedelta(hours=20)).isoformat(),))
+        in_20_hours = (dt.datetime.now() + dt.timedelta(hours=20)).isoformat()
+        await store.db.execute("UPDATE channel_tokens SET expires_at = ?", (in_20_hours,))
         await client.send_text(USER, "một")
         fake.expire_access_tokens()                       # 25 hours later: Zalo refuses the old token
         await client.send_text(USER, "hai")               # refreshed once and retried

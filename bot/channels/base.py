@@ -10,14 +10,25 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.messages import Reply, Sender
+
+if TYPE_CHECKING:
+    from bot.web import WebServer
 
 
 class Channel(Sender, Protocol):
     """A platform adapter: it hands each message to the handler it was built with and delivers
-    replies, including notifications sent outside a turn."""
+    replies, including notifications sent outside a turn.
+
+    The service starts every channel before the shared web server opens (a webhook channel adds
+    its route to it; `None` when no running channel asked for the server) and stops them after
+    the notifier's last pass, so a channel can still send while it is being stopped."""
+
+    async def start(self, web_server: WebServer | None) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 def utf16_len(text: str) -> int:

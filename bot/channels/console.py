@@ -6,8 +6,8 @@ import asyncio
 import sys
 from typing import TextIO
 
-from bot.messages import Handler, Incoming, Reply
 from bot.channels.base import numbered
+from bot.messages import Handler, Incoming, Reply
 
 USER = "console"
 

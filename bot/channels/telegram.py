@@ -43,9 +43,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.messages import Handler, Attachment, Button, Incoming, Reply
 from bot.channels.base import split_text, utf16_len
+from bot.channels.registry import Parts
 from bot.channels.telegram_http import AiohttpRequest
+from bot.messages import Attachment, Button, Handler, Incoming, Reply
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,8 @@ class TelegramChannel:
             builder = builder.updater(None)
         self.application = builder.build()
         self.application.add_handler(CallbackQueryHandler(self.on_callback))
-        self.application.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, self.on_message))
+        private = filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
+        self.application.add_handler(MessageHandler(private, self.on_message))
         self.application.add_error_handler(self.on_error)
 
     @property
@@ -205,3 +207,8 @@ class TelegramChannel:
                         webhook.call["reply_markup"] = markup.to_dict()
                 else:
                     await bot.send_message(chat, piece, reply_markup=markup)
+
+
+def build(parts: Parts) -> TelegramChannel:
+    return TelegramChannel(parts.secrets["TELEGRAM_BOT_TOKEN"], parts.config.telegram_base_url, parts.handle,
+                           webhook_url=parts.options.telegram_webhook_url, max_rate=parts.config.telegram_rate)

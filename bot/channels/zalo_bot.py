@@ -1,6 +1,7 @@
 """Zalo Bot Platform (the Telegram-like bot API): polling or webhook in, text out.
 
-A small async client over httpx. What the documentation leaves open, decided here:
+A small async client over the bot's shared aiohttp session (`bot.channels.http`). What the
+documentation leaves open, decided here:
 
 - `getUpdates` takes no offset and returns one event (some deployments a list; both are
   accepted); consumed events can come back, so every message id is remembered in the database
@@ -21,11 +22,13 @@ import json
 import logging
 from typing import Any
 
-import httpx
+import aiohttp
 from aiohttp import web
 
-from bot.messages import Handler, Incoming, Reply
+from bot.channels import http
 from bot.channels.base import numbered, split_text
+from bot.channels.registry import Parts
+from bot.messages import Handler, Incoming, Reply
 from bot.store import Store
 from bot.web import WebServer
 
@@ -44,18 +47,18 @@ class ZaloBotError(Exception):
 
 
 class ZaloBotClient:
-    def __init__(self, http: httpx.AsyncClient, base_url: str, token: str):
-        self.http = http
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str):
+        self.session = session
         self.url = f"{base_url.rstrip('/')}/bot{token}"
 
     async def call(self, method: str, *, http_timeout: float = 30.0, **params: Any) -> Any:
-        response = await self.http.post(f"{self.url}/{method}", json=params, timeout=http_timeout)
+        response = await http.post(self.session, f"{self.url}/{method}", json_body=params, timeout=http_timeout)
         try:
             data = response.json()
         except ValueError:
-            raise ZaloBotError(response.status_code, "not JSON") from None
+            raise ZaloBotError(response.status, "not JSON") from None
         if not data.get("ok"):
-            raise ZaloBotError(int(data.get("error_code") or response.status_code), str(data.get("description")))
+            raise ZaloBotError(int(data.get("error_code") or response.status), str(data.get("description")))
         return data.get("result")
 
     async def get_updates(self, timeout: int = POLL_TIMEOUT) -> list[dict[str, Any]]:
@@ -158,3 +161,10 @@ class ZaloBotChannel:
         for reply in replies:
             for piece in split_text(numbered(reply), LIMIT) or ["…"]:
                 await self.client.send_message(user, piece)
+
+
+def build(parts: Parts) -> ZaloBotChannel:
+    client = ZaloBotClient(parts.http, parts.config.zalo_bot_base_url, parts.secrets["ZALO_BOT_TOKEN"])
+    webhook_secret = parts.secrets["ZALO_BOT_WEBHOOK_SECRET"] if parts.options.zalo_bot_webhook else None
+    return ZaloBotChannel(client, parts.store, parts.handle, parts.config.office.hotline, webhook_secret,
+                          parts.options.public_url)

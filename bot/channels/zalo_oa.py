@@ -1,8 +1,9 @@
 """Zalo Official Account (Open API v3): webhook events in, customer-service messages out.
 
-A small async client over httpx; no maintained Python library exists (see the project's
-channel reference). What Zalo's public documentation leaves open is decided here, written
-down, and configurable where it may differ in practice:
+A small async client over the bot's shared aiohttp session (`bot.channels.http`); no
+maintained Python library exists (see the project's channel reference). What Zalo's public
+documentation leaves open is decided here, written down, and configurable where it may differ
+in practice:
 
 - Signature: `X-ZEvent-Signature: mac=<sha256 hex of app_id + raw body + timestamp + OA secret
   key>` (plain SHA-256, not HMAC; the body's `timestamp` field, in milliseconds). Events older
@@ -31,14 +32,16 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-import httpx
+import aiohttp
 from aiohttp import web
 
-from bot.messages import Handler, DeferDelivery, Incoming, Reply
+from bot.channels import http
 from bot.channels.base import numbered, split_text
+from bot.channels.registry import Parts
 from bot.config import ZaloOASettings
+from bot.messages import DeferDelivery, Handler, Incoming, Reply
 from bot.store import Store, now
 from bot.web import WebServer
 
@@ -76,8 +79,8 @@ def signature(app_id: str, raw_body: bytes, timestamp: str, oa_secret_key: str) 
 class ZaloOAClient:
     """Sends OA messages, refreshing the access token before it expires or when Zalo refuses it."""
 
-    def __init__(self, http: httpx.AsyncClient, store: Store, secrets: OASecrets, settings: ZaloOASettings):
-        self.http = http
+    def __init__(self, session: aiohttp.ClientSession, store: Store, secrets: OASecrets, settings: ZaloOASettings):
+        self.session = session
         self.store = store
         self.secrets = secrets
         self.settings = settings
@@ -87,7 +90,8 @@ class ZaloOAClient:
         """First start: take the pair from the environment; later: the stored pair wins."""
         if await self.store.tokens(NAME) is None:
             if not (self.secrets.access_token and self.secrets.refresh_token):
-                raise ZaloError(0, "no OA tokens: set ZALO_OA_ACCESS_TOKEN and ZALO_OA_REFRESH_TOKEN for the first start")
+                raise ZaloError(0, "no OA tokens: set ZALO_OA_ACCESS_TOKEN and ZALO_OA_REFRESH_TOKEN "
+                                   "for the first start")
             # unknown age: refresh within the hour rather than trust it for 25
             await self.store.save_tokens(NAME, self.secrets.access_token, self.secrets.refresh_token,
                                          now() + REFRESH_BEFORE)
@@ -108,10 +112,10 @@ class ZaloOAClient:
                 raise ZaloError(0, "no OA tokens")
             if row["access_token"] != stale and dt.datetime.fromisoformat(row["expires_at"]) - now() > REFRESH_BEFORE:
                 return str(row["access_token"])
-            response = await self.http.post(
-                f"{self.settings.oauth_url}/v4/oa/access_token",
+            response = await http.post(
+                self.session, f"{self.settings.oauth_url}/v4/oa/access_token",
                 headers={"secret_key": self.secrets.app_secret},
-                data={"grant_type": "refresh_token", "refresh_token": row["refresh_token"],
+                form={"grant_type": "refresh_token", "refresh_token": row["refresh_token"],
                       "app_id": self.secrets.app_id},
             )
             data = response.json()
@@ -125,8 +129,8 @@ class ZaloOAClient:
     async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         token = await self.access_token()
         for attempt in (1, 2):
-            response = await self.http.post(f"{self.settings.base_url}{path}", json=body,
-                                            headers={"access_token": token})
+            response = await http.post(self.session, f"{self.settings.base_url}{path}", json_body=body,
+                                       headers={"access_token": token})
             data = response.json()
             code = int(data.get("error", 0))
             if code == INVALID_TOKEN and attempt == 1:
@@ -134,7 +138,7 @@ class ZaloOAClient:
                 continue
             if code != 0:
                 raise ZaloError(code, str(data.get("message")))
-            return data
+            return cast(dict[str, Any], data)
         raise ZaloError(INVALID_TOKEN, "access token refused after refresh")
 
     async def send_text(self, user_id: str, text: str, buttons: list[dict[str, str]] | None = None,
@@ -158,7 +162,9 @@ class ZaloOAChannel:
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def start(self, web_server: WebServer) -> None:
+    async def start(self, web_server: WebServer | None) -> None:
+        if web_server is None:
+            raise RuntimeError("the OA receives messages only by webhook: it needs the web server")
         await self.client.ensure_tokens()
         web_server.route("/webhooks/zalo-oa", self.webhook)
 
@@ -180,7 +186,7 @@ class ZaloOAChannel:
             return None
         if str(event.get("app_id", self.client.secrets.app_id)) != self.client.secrets.app_id:
             return None
-        return event
+        return cast(dict[str, Any], event)
 
     async def webhook(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -241,3 +247,11 @@ class ZaloOAChannel:
                 for fallback in split_text(numbered(Reply(piece, reply.buttons)), LIMIT):
                     await self.client.send_text(user, fallback, None, path)
             await self.store.note_sent(NAME, user)
+
+
+def build(parts: Parts) -> ZaloOAChannel:
+    env = parts.secrets
+    secrets = OASecrets(env["ZALO_APP_ID"], env["ZALO_APP_SECRET"], env["ZALO_OA_SECRET_KEY"],
+                        env.get("ZALO_OA_ACCESS_TOKEN", ""), env.get("ZALO_OA_REFRESH_TOKEN", ""))
+    client = ZaloOAClient(parts.http, parts.store, secrets, parts.config.zalo_oa)
+    return ZaloOAChannel(client, parts.store, parts.handle)
