@@ -17,13 +17,14 @@ from typing import Any, Awaitable, Callable
 from bot import answers, reports
 from bot.cases import CaseDesk
 from bot.catalog import ASPECTS, Catalog
-from bot.messages import Attachment, Button, Incoming, Reply
+from bot.clock import now
 from bot.config import Config
 from bot.matching import Matcher, Understanding, detect_aspect
+from bot.messages import Attachment, Button, Incoming, Reply
 from bot.privacy import mask_digits
 from bot.ratings import RatingFlow
 from bot.staff import is_staff_command, run_staff_command
-from bot.store import Store, now
+from bot.storage import Store
 from bot.text import clean, normalize
 from bot.tracking import Tracking
 
@@ -198,7 +199,7 @@ class Dialog:
         qid = int(qid_text)
         if kind == "fwd":
             row = await self.store.question(qid)
-            ref = await self.forward_to_staff(turn, row["text"] if row else "")
+            ref = await self.forward_to_staff(turn, row.text if row else "")
             return [answers.contact(self.config.office, forwarded_ref=ref)]
         if vote not in {"up", "down"}:
             return [self.menu(turn)]

@@ -14,7 +14,7 @@ from typing import Any
 from bot.answers import MENU_BUTTON
 from bot.messages import Button, Reply
 from bot.privacy import mask_digits
-from bot.store import Store
+from bot.storage import Store
 
 LEVELS: dict[str, str] = {
     "5": "Rất hài lòng", "4": "Hài lòng", "3": "Bình thường", "2": "Không hài lòng", "1": "Rất không hài lòng",

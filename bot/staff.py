@@ -7,8 +7,8 @@ config.yaml for that channel may use them; the dialog gives everyone else the ci
 from __future__ import annotations
 
 from bot.cases import STATUSES, CaseDesk, CaseError
+from bot.clock import now
 from bot.messages import Attachment
-from bot.store import now
 
 USAGE = (
     "Lệnh cán bộ:\n"
@@ -46,9 +46,9 @@ async def answer_handoff(desk: CaseDesk, text: str, staff: str) -> str:
     handoff = await desk.store.handoff(parts[1])
     if handoff is None:
         return f"Không có yêu cầu gặp cán bộ mã {parts[1]}."
-    reply = f"💬 Cán bộ {desk.office or 'bộ phận một cửa'} trả lời (mã {handoff['ref']}):\n{parts[2]}"
-    await desk.store.enqueue(handoff["channel"], handoff["user"], "reply", {"text": reply})
-    return f"Đã gửi câu trả lời cho yêu cầu {handoff['ref']}."
+    reply = f"💬 Cán bộ {desk.office or 'bộ phận một cửa'} trả lời (mã {handoff.ref}):\n{parts[2]}"
+    await desk.store.enqueue(handoff.channel, handoff.user, "reply", {"text": reply})
+    return f"Đã gửi câu trả lời cho yêu cầu {handoff.ref}."
 
 
 async def run_staff_command(desk: CaseDesk, text: str, staff: str, attachment: Attachment | None = None) -> str:

@@ -14,9 +14,10 @@ from typing import Any
 from bot import codes
 from bot.answers import MENU_BUTTON
 from bot.cases import PAUSED, CaseDesk
-from bot.messages import Button, Reply
+from bot.clock import now
 from bot.config import Office
-from bot.store import Store, now
+from bot.messages import Button, Reply
+from bot.storage import Store
 
 MAX_FAILURES = 5
 BLOCK = dt.timedelta(hours=1)

@@ -24,9 +24,9 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from bot.messages import Handler, Incoming, Reply
 from bot.channels.base import numbered, split_text
-from bot.store import Store
+from bot.messages import Handler, Incoming, Reply
+from bot.storage import Store
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)

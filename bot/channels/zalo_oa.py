@@ -36,10 +36,11 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from bot.messages import Handler, DeferDelivery, Incoming, Reply
 from bot.channels.base import numbered, split_text
+from bot.clock import now
 from bot.config import ZaloOASettings
-from bot.store import Store, now
+from bot.messages import DeferDelivery, Handler, Incoming, Reply
+from bot.storage import Store
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,9 @@ class ZaloOAClient:
         row = await self.store.tokens(NAME)
         if row is None:
             raise ZaloError(0, "no OA tokens")
-        if dt.datetime.fromisoformat(row["expires_at"]) - now() <= REFRESH_BEFORE:
-            return await self.refresh(row["access_token"])
-        return str(row["access_token"])
+        if row.expires_at - now() <= REFRESH_BEFORE:
+            return await self.refresh(row.access_token)
+        return row.access_token
 
     async def refresh(self, stale: str) -> str:
         """A new pair, unless another task refreshed meanwhile (the refresh token is single-use)."""
@@ -106,12 +107,12 @@ class ZaloOAClient:
             row = await self.store.tokens(NAME)
             if row is None:
                 raise ZaloError(0, "no OA tokens")
-            if row["access_token"] != stale and dt.datetime.fromisoformat(row["expires_at"]) - now() > REFRESH_BEFORE:
-                return str(row["access_token"])
+            if row.access_token != stale and row.expires_at - now() > REFRESH_BEFORE:
+                return row.access_token
             response = await self.http.post(
                 f"{self.settings.oauth_url}/v4/oa/access_token",
                 headers={"secret_key": self.secrets.app_secret},
-                data={"grant_type": "refresh_token", "refresh_token": row["refresh_token"],
+                data={"grant_type": "refresh_token", "refresh_token": row.refresh_token,
                       "app_id": self.secrets.app_id},
             )
             data = response.json()
