@@ -9,7 +9,7 @@ from bot.catalog import Catalog, load_catalog
 from bot.config import Config
 from bot.dialog import Dialog, Forward
 from bot.matching import Matcher
-from bot.store import Store
+from bot.storage import Store
 from bot.workdays import Calendar
 
 

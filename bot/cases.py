@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from bot import codes
 from bot.catalog import Catalog
+from bot.clock import now
 from bot.privacy import mask_phone
-from bot.store import Store, now
+from bot.statuses import CLOSED, PAUSED, RESULT, STATUSES
+from bot.storage import CaseRow, HistoryRow, Store
 from bot.workdays import Calendar
 
 STATUS_NAMES: dict[str, str] = {
@@ -31,10 +31,6 @@ STATUS_NAMES: dict[str, str] = {
     "stopped": "Dừng xử lý",
 }
 """Each status by the name the one-stop process gives it; what it means to a citizen is in wording.py."""
-STATUSES = tuple(STATUS_NAMES)
-CLOSED = frozenset({"returned", "refused", "withdrawn", "stopped"})
-RESULT = frozenset({"ready", "returned"})
-PAUSED = frozenset({"needs_supplement"})
 SUPPLEMENT_DAYS = 15
 """A file not completed within 15 days of the supplement request is closed (ND 118 art. 19.5)."""
 
@@ -202,7 +198,7 @@ class CaseDesk:
 
     async def list(self, *, overdue: bool = False) -> list[Case]:
         rows = await self.store.cases(open_only=overdue)
-        out = [_case(r, await self.store.case_history(r["code"])) for r in rows]
+        out = [_case(r, await self.store.case_history(r.code)) for r in rows]
         today = now().date()
         return [c for c in out if not overdue or c.timeliness(today) == "overdue"]
 
@@ -252,12 +248,9 @@ class CaseDesk:
         return len(rows)
 
 
-def _case(row: aiosqlite.Row, history: list[aiosqlite.Row]) -> Case:
+def _case(row: CaseRow, history: list[HistoryRow]) -> Case:
     return Case(
-        code=row["code"], procedure=row["procedure"], name=row["name"], phone=row["phone"],
-        channel=row["channel"], received=dt.datetime.fromisoformat(row["received"]),
-        due=dt.date.fromisoformat(row["due"]), status=row["status"],
-        supplement_by=dt.date.fromisoformat(row["supplement_by"]) if row["supplement_by"] else None,
-        history=tuple(Step(dt.datetime.fromisoformat(h["at"]), h["status"], h["note"], h["staff"]) for h in history),
-        office=row["office"],
+        code=row.code, procedure=row.procedure, name=row.name, phone=row.phone, channel=row.channel,
+        received=row.received, due=row.due, status=row.status, supplement_by=row.supplement_by,
+        history=tuple(Step(h.at, h.status, h.note, h.staff) for h in history), office=row.office,
     )

@@ -149,7 +149,8 @@ def _since(value: str) -> dt.timedelta:
 
 
 def cmd_questions(args: argparse.Namespace, config: Config) -> int:
-    from bot.store import Store, now
+    from bot.clock import now
+    from bot.storage import Store
 
     async def run() -> list:
         store = await Store.open(config.database)
@@ -162,8 +163,8 @@ def cmd_questions(args: argparse.Namespace, config: Config) -> int:
     if not rows:
         print("Không có câu hỏi nào chưa trả lời được trong khoảng thời gian này.")
     for row in rows:
-        guess = f" (gần nhất: {row['procedure']}, tin cậy {row['confidence']})" if row["procedure"] else ""
-        print(f"{row['n']:>4} × [{row['intent']}] {row['text']}{guess}")  # noqa: RUF001 (the times sign)
+        guess = f" (gần nhất: {row.procedure}, tin cậy {row.confidence})" if row.procedure else ""
+        print(f"{row.n:>4} × [{row.intent}] {row.text}{guess}")  # noqa: RUF001 (the times sign)
     return 0
 
 
@@ -171,7 +172,7 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
     from bot import wording
     from bot.app import open_desk
     from bot.cases import CaseError, parse_time
-    from bot.store import now
+    from bot.clock import now
 
     async def run() -> int:
         desk = await open_desk(config)
@@ -254,6 +255,7 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from bot.app import open_desk
+    from bot.clock import today
     from bot.demo import seed_month
 
     async def run() -> int:
@@ -268,12 +270,12 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         print("Cơ sở dữ liệu đã có hồ sơ; dữ liệu mẫu chỉ nạp vào cơ sở dữ liệu trống.", file=sys.stderr)
         return 1
     print(f"Đã nạp dữ liệu mẫu: {count} hồ sơ trong 30 ngày qua, kèm đánh giá. Thử: motcua report "
-          f"--from {(dt.date.today() - dt.timedelta(days=30)).isoformat()} --to {dt.date.today().isoformat()}")
+          f"--from {(today() - dt.timedelta(days=30)).isoformat()} --to {today().isoformat()}")
     return 0
 
 
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:
-    from bot.store import Store
+    from bot.storage import Store
 
     async def run() -> None:
         store = await Store.open(config.database)
@@ -288,7 +290,8 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_purge(args: argparse.Namespace, config: Config) -> int:
-    from bot.store import Store, now
+    from bot.clock import now
+    from bot.storage import Store
 
     async def run() -> dict[str, int]:
         store = await Store.open(config.database)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.cases import CaseDesk
-from bot.store import now
+from bot.clock import now
 
 DEMO_PHONE = "0912345678"
 

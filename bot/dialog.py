@@ -18,6 +18,7 @@ from bot import actions, reports, wording
 from bot.actions import Action
 from bot.cases import CaseDesk
 from bot.catalog import ASPECTS, Catalog
+from bot.clock import now
 from bot.config import Config
 from bot.locks import KeyedLock
 from bot.matching import Matcher, Reading, Understanding, detect_aspect
@@ -26,7 +27,7 @@ from bot.privacy import mask_digits
 from bot.ratings import RatingFlow
 from bot.staff import is_staff_command, run_staff_command
 from bot.state import ConversationState
-from bot.store import Store, now
+from bot.storage import Store
 from bot.text import clean
 from bot.tracking import Tracking
 
@@ -180,7 +181,7 @@ class Dialog:
             return [self.menu(turn, wording.STALE_CHOICE)]
         if isinstance(action, actions.ForwardQuestion):
             row = await self.store.question(action.question)
-            ref = await self.forward_to_staff(turn, row["text"] if row else "")
+            ref = await self.forward_to_staff(turn, row.text if row else "")
             return [wording.contact(self.config.office, forwarded_ref=ref)]
         vote = "up" if action.up else "down"
         if not await self.store.vote(action.question, turn.incoming.channel, vote):

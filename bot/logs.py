@@ -7,17 +7,27 @@ and runs of 9 or more digits (phone numbers, ID numbers, chat and user ids) are 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
+import time
 from collections.abc import Iterable
 from typing import TextIO
 
+from bot.clock import VN
 from bot.privacy import mask_digits
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+def _office_time(seconds: float | None) -> time.struct_time:
+    """Log lines carry the office's time, like everything else the bot shows (see bot/clock.py)."""
+    return dt.datetime.fromtimestamp(time.time() if seconds is None else seconds, VN).timetuple()
+
+
 class PrivacyFormatter(logging.Formatter):
+    converter = staticmethod(_office_time)
+
     def __init__(self, secrets: Iterable[str] = (), fmt: str = FORMAT):
         super().__init__(fmt)
         self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)

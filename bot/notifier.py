@@ -19,9 +19,10 @@ from typing import Any
 
 from bot import wording
 from bot.catalog import Catalog
+from bot.clock import now
 from bot.messages import Button, DeferDelivery, Reply, Sender
 from bot.ratings import level_buttons
-from bot.store import Store, now
+from bot.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -65,27 +66,27 @@ class Notifier:
         """One pass over the due rows; returns how many were delivered."""
         delivered = 0
         for row in await self.store.due_outbox(list(self.channels), self.clock()):
-            channel = self.channels[row["channel"]]
-            reply = render(row["kind"], json.loads(row["payload"]), self.catalog, self.rating_scale)
+            channel = self.channels[row.channel]
+            reply = render(row.kind, json.loads(row.payload), self.catalog, self.rating_scale)
             previous: list[str] = []
             try:
                 if reply.buttons:
-                    previous = (await self.store.get_state(row["channel"], row["user"])).get("choices", [])
+                    previous = (await self.store.get_state(row.channel, row.user)).get("choices", [])
                     # before sending: the citizen may answer the moment the message arrives
-                    await self.store.set_choices(row["channel"], row["user"], [b.action for b in reply.buttons])
-                await channel.send(row["user"], [reply], proactive=True)
+                    await self.store.set_choices(row.channel, row.user, [b.action for b in reply.buttons])
+                await channel.send(row.user, [reply], proactive=True)
             except Exception as exc:  # a channel failure must never stop the loop
                 if reply.buttons:
-                    await self.store.set_choices(row["channel"], row["user"], previous)
+                    await self.store.set_choices(row.channel, row.user, previous)
                 if isinstance(exc, DeferDelivery):
-                    log.info("outbox %s: waiting (%s)", row["id"], exc)
-                    await self.store.mark_waiting(row["id"], str(exc))
+                    log.info("outbox %s: waiting (%s)", row.id, exc)
+                    await self.store.mark_waiting(row.id, str(exc))
                     continue
-                attempts = row["attempts"] + 1
-                log.warning("outbox %s: attempt %s failed: %s", row["id"], attempts, type(exc).__name__)
-                await self.store.mark_failed(row["id"], attempts, self.clock() + backoff(attempts), repr(exc))
+                attempts = row.attempts + 1
+                log.warning("outbox %s: attempt %s failed: %s", row.id, attempts, type(exc).__name__)
+                await self.store.mark_failed(row.id, attempts, self.clock() + backoff(attempts), repr(exc))
                 continue
-            await self.store.mark_delivered(row["id"])
+            await self.store.mark_delivered(row.id)
             delivered += 1
         return delivered
 

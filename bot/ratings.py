@@ -15,7 +15,7 @@ from bot.actions import button
 from bot.messages import Button, Reply
 from bot.privacy import mask_digits
 from bot.state import ConversationState, RatingProgress
-from bot.store import Store
+from bot.storage import Store
 
 LEVELS: dict[str, str] = {
     "5": "Rất hài lòng", "4": "Hài lòng", "3": "Bình thường", "2": "Không hài lòng", "1": "Rất không hài lòng",

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.cases import Case, CaseDesk
+from bot.clock import now
 from bot.ratings import LEVELS, NEGATIVE, QUESTIONS, SATISFIED
-from bot.store import now
+from bot.storage import FeedbackRow, RatingRow, VoteRow
 
 WEEKDAY_START = 0  # weeks start on Monday
 
@@ -125,9 +126,8 @@ async def build_report(desk: CaseDesk, filters: Filters, today: dt.date | None =
     cases = [c for c in await desk.list() if _case_matches(c, filters)]
     return aggregate(
         filters, today or now().date(), cases,
-        [dict(r) for r in await store.rows_between("ratings", start, end)],
-        [dict(r) for r in await store.rows_between("answer_votes", start, end)],
-        [dict(r) for r in await store.rows_between("feedback", start, end)],
+        await store.ratings_between(start, end), await store.votes_between(start, end),
+        await store.feedback_between(start, end),
     )
 
 
@@ -135,27 +135,28 @@ def _case_matches(case: Case, f: Filters) -> bool:
     return (f.procedure is None or case.procedure == f.procedure) and (f.office is None or case.office == f.office)
 
 
-def aggregate(filters: Filters, today: dt.date, cases: list[Case], ratings: list[dict[str, Any]],
-              votes: list[dict[str, Any]], feedback: list[dict[str, Any]]) -> Report:
+def aggregate(filters: Filters, today: dt.date, cases: list[Case], ratings: list[RatingRow],
+              votes: list[VoteRow], feedback: list[FeedbackRow]) -> Report:
     """Pure aggregation over already-fetched rows, so the numbers can be checked by hand."""
     report = Report(filters, as_of=min(today, filters.end))
 
-    def chat_matches(row: dict[str, Any]) -> bool:
-        return filters.channel is None or row["channel"] == filters.channel
+    def chat_matches(row: RatingRow | VoteRow | FeedbackRow) -> bool:
+        return filters.channel is None or row.channel == filters.channel
 
     for r in ratings:
-        if not chat_matches(r) or (filters.procedure and r["procedure"] != filters.procedure) \
-                or (filters.office and r["office"] != filters.office):
+        if not chat_matches(r) or (filters.procedure and r.procedure != filters.procedure) \
+                or (filters.office and r.office != filters.office):
             continue
-        report.levels[r["level"]] += 1
-        report.weekly_levels.setdefault(week_of(dt.datetime.fromisoformat(r["at"]).date()), Counter())[r["level"]] += 1
+        report.levels[r.level] += 1
+        report.weekly_levels.setdefault(week_of(r.at.date()), Counter())[r.level] += 1
         for key in QUESTIONS:
-            if r.get(key):
-                report.criteria.setdefault(key, Counter())[r[key]] += 1
-        if r["level"] in NEGATIVE:
+            answer = getattr(r, key)
+            if answer:
+                report.criteria.setdefault(key, Counter())[answer] += 1
+        if r.level in NEGATIVE:
             report.negatives.append({
-                "at": r["at"][:10], "procedure": r["procedure"], "level": r["level"],
-                "comment": r.get("comment") or "", "code": r["code"] if r.get("contact_ok") else "",
+                "at": r.at.date().isoformat(), "procedure": r.procedure, "level": r.level,
+                "comment": r.comment or "", "code": r.code if r.contact_ok else "",
             })
     for case in cases:
         done = case.finished_on()
@@ -172,11 +173,11 @@ def aggregate(filters: Filters, today: dt.date, cases: list[Case], ratings: list
             if step.status == "needs_supplement" and filters.start <= step.at.date() <= filters.end:
                 report.supplements.append((case, step.at, step.note))
     for v in votes:
-        if chat_matches(v) and (filters.procedure is None or v["procedure"] == filters.procedure):
-            report.usefulness.setdefault(v["procedure"] or "(không rõ)", Counter())[v["vote"]] += 1
+        if chat_matches(v) and (filters.procedure is None or v.procedure == filters.procedure):
+            report.usefulness.setdefault(v.procedure or "(không rõ)", Counter())[v.vote] += 1
     for fb in feedback:
-        if chat_matches(fb) and fb["kind"] == "complaint":
-            report.complaints.append({"at": fb["at"][:10], "channel": fb["channel"], "text": fb["text"]})
+        if chat_matches(fb) and fb.kind == "complaint":
+            report.complaints.append({"at": fb.at.date().isoformat(), "channel": fb.channel, "text": fb.text})
     return report
 
 

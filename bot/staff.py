@@ -7,9 +7,10 @@ config.yaml for that channel may use them; the dialog gives everyone else the ci
 from __future__ import annotations
 
 from bot import wording
-from bot.cases import STATUSES, CaseDesk, CaseError
+from bot.cases import CaseDesk, CaseError
+from bot.clock import now
 from bot.messages import Attachment
-from bot.store import now
+from bot.statuses import STATUSES
 
 USAGE = (
     "Lệnh cán bộ:\n"
@@ -47,9 +48,9 @@ async def answer_handoff(desk: CaseDesk, text: str, staff: str) -> str:
     handoff = await desk.store.handoff(parts[1])
     if handoff is None:
         return f"Không có yêu cầu gặp cán bộ mã {parts[1]}."
-    facts = {"ref": handoff["ref"], "answer": parts[2], "office": desk.office}
-    await desk.store.enqueue(handoff["channel"], handoff["user"], "reply", facts)
-    return f"Đã gửi câu trả lời cho yêu cầu {handoff['ref']}."
+    facts = {"ref": handoff.ref, "answer": parts[2], "office": desk.office}
+    await desk.store.enqueue(handoff.channel, handoff.user, "reply", facts)
+    return f"Đã gửi câu trả lời cho yêu cầu {handoff.ref}."
 
 
 async def run_staff_command(desk: CaseDesk, text: str, staff: str, attachment: Attachment | None = None) -> str:

@@ -12,12 +12,14 @@ import re
 
 from bot import actions, codes, wording
 from bot.actions import button
-from bot.cases import PAUSED, CaseDesk
+from bot.cases import CaseDesk
+from bot.clock import now
 from bot.config import Office
 from bot.matching import Reading
 from bot.messages import Button, Reply
 from bot.state import ConversationState, Lookup
-from bot.store import Store, now
+from bot.statuses import PAUSED
+from bot.storage import Store
 
 MAX_FAILURES = 5
 BLOCK = dt.timedelta(hours=1)

@@ -15,11 +15,12 @@ from typing import Any
 
 from bot import actions
 from bot.actions import button
-from bot.cases import PAUSED, RESULT, STATUS_NAMES, Case
+from bot.cases import STATUS_NAMES, Case
 from bot.catalog import ASPECTS, Catalog, Guide
 from bot.config import Office
 from bot.messages import Button, Reply
 from bot.privacy import mask_phone
+from bot.statuses import PAUSED, RESULT
 
 SECTION_LABELS = {
     "documents": "Giấy tờ", "fees": "Lệ phí", "processing_time": "Thời gian", "where": "Nơi nộp",

@@ -23,4 +23,4 @@ def make_config(db: Path, **changes: object) -> Config:
 
 def delivered(row: Any, catalog: Catalog, rating_scale: int = 5) -> Reply:
     """An outbox row as its recipient will read it: rows hold facts, the notifier words them."""
-    return render(row["kind"], json.loads(row["payload"]), catalog, rating_scale)
+    return render(row.kind, json.loads(row.payload), catalog, rating_scale)

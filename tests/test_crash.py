@@ -21,7 +21,7 @@ import yaml
 from bot.app import open_desk
 from bot.catalog import load_catalog
 from bot.config import load_config
-from bot.store import Store
+from bot.storage import Store
 from tests.fakes.telegram import Call, FakeTelegram
 from tests.helpers import delivered as rendered
 
@@ -154,17 +154,17 @@ async def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path: Pa
         try:
             assert kills == 5
             rows = await store.outbox_rows()
-            assert all(r["delivered_at"] for r in rows)
+            assert all(r.delivered_at for r in rows)
             delivered = Counter((c.params["chat_id"], c.params["text"]) for c in fake.sent()
                                 if str(c.params.get("text", "")).startswith("🔔"))
             catalog = load_catalog(ROOT / "procedures")
-            per_row = [delivered[(int(r["user"]), rendered(r, catalog).text)] for r in rows]
+            per_row = [delivered[(int(r.user), rendered(r, catalog).text)] for r in rows]
             assert all(n >= 1 for n in per_row), "a notification was lost"
             assert sum(n - 1 for n in per_row) <= kills, "more duplicates than kills"
             for chat, code in zip(CITIZENS, CODES):
                 assert await store.is_following("telegram", str(chat), code)
-                history = [h["status"] for h in await store.case_history(code)]
+                history = [h.status for h in await store.case_history(code)]
                 assert history[-3:] == ["processing", "ready", "returned"]
-                assert (await store.rating(code))["level"] == "5"
+                assert (await store.rating(code)).level == "5"
         finally:
             await store.close()

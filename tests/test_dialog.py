@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from bot import clock
 from bot.app import App, build_app
 from bot.messages import Incoming, Reply
 from tests.helpers import delivered, make_config
@@ -167,8 +168,8 @@ async def test_questions_are_logged_without_identifiers_and_unanswered_are_liste
     await Chat(app, user="u2").say("giá vàng hôm nay, gọi 0987654321")
     await chat.say("đăng ký khai sinh cần gì")
     import datetime as dt
-    rows = await app.store.unanswered(dt.datetime.now() - dt.timedelta(days=7))
-    assert [(r["text"], r["n"]) for r in rows] == [("giá vàng hôm nay, gọi ***", 2)]
+    rows = await app.store.unanswered(clock.now() - dt.timedelta(days=7))
+    assert [(r.text, r.n) for r in rows] == [("giá vàng hôm nay, gọi ***", 2)]
     async with app.store.db.execute("SELECT * FROM questions") as cur:
         dump = repr([tuple(r) for r in await cur.fetchall()])
     assert "secret-user-42" not in dump and "0987654321" not in dump
@@ -196,7 +197,7 @@ async def test_staff_answer_a_handoff_by_its_reference(tmp_path):
         [done] = await Chat(app, "officer").say(f"/traloi {ref} Chị mang thêm bản sao CCCD nhé")
         assert "Đã gửi" in done.text
         [row] = await app.store.outbox_rows()
-        assert row["user"] == "citizen" and "Chị mang thêm bản sao CCCD" in delivered(row, app.catalog).text
+        assert row.user == "citizen" and "Chị mang thêm bản sao CCCD" in delivered(row, app.catalog).text
         [refused] = await Chat(app, "citizen").say(f"/traloi {ref} giả mạo")
         assert "Đã gửi" not in refused.text
         assert len(await app.store.outbox_rows()) == 1

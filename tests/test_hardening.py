@@ -9,9 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import clock
 from bot.app import build_app
 from bot.messages import Incoming
-from bot.store import Store
+from bot.storage import Store
 from tests.helpers import make_config
 
 CODE = "000.00.27.H15-251120-0012"
@@ -96,8 +97,8 @@ async def test_citizen_can_delete_their_data_and_ratings_stay_anonymous(tmp_path
         assert "Đã xóa" in done.text
         assert await app.store.get_state("t", "u") == {}
         assert await app.store.followers(CODE) == []
-        assert [r for r in await app.store.outbox_rows() if r["user"] == "u"] == []
-        assert (await app.store.rating(CODE))["level"] == "4"
+        assert [r for r in await app.store.outbox_rows() if r.user == "u"] == []
+        assert (await app.store.rating(CODE)).level == "4"
         # the case itself is the office's record, not chat data
         assert (await app.desk.require(CODE)).name == "Nguyễn Văn An"
     finally:
@@ -115,7 +116,7 @@ async def test_purge_removes_old_personal_data_and_keeps_statistics(tmp_path):
         await app.desk.add(new, "dang-ky-ket-hon", "Lê Mới", "0987654321")
         await app.store.db.execute("INSERT INTO conversations VALUES ('t', 'idle', '{}', '2023-01-01T00:00:00')")
         await app.store.save_state("t", "active", {"procedure": "dang-ky-khai-sinh"})
-        counts = await app.store.purge(dt.datetime.now() - dt.timedelta(days=730))
+        counts = await app.store.purge(clock.now() - dt.timedelta(days=730))
         assert counts["cases anonymised"] == 1 and counts["conversations"] == 1
         purged = await app.desk.require(old)
         assert (purged.name, purged.phone, purged.status) == ("", "", "returned")
@@ -133,7 +134,7 @@ async def test_backup_while_running_is_a_complete_copy(tmp_path):
         await app.desk.add(CODE, "dang-ky-ket-hon", "A", "0912345678")
         await app.store.backup(tmp_path / "backup" / "copy.sqlite3")
         copy = await Store.open(tmp_path / "backup" / "copy.sqlite3")
-        assert (await copy.case(CODE))["procedure"] == "dang-ky-ket-hon"
+        assert (await copy.case(CODE)).procedure == "dang-ky-ket-hon"
         await copy.close()
     finally:
         await app.close()

@@ -14,6 +14,7 @@ from bot.app import open_desk
 from bot.catalog import load_catalog
 from tests.helpers import make_config
 from bot.channels import telegram
+from bot.clock import now as office_now
 from bot.notifier import Notifier, backoff
 from tests.test_telegram import CHAT, TOKEN, Bot
 
@@ -63,10 +64,10 @@ async def test_a_change_made_while_the_bot_was_down_is_delivered_after_start(fak
         assert "Đã có kết quả" in call.params["text"]
     finally:
         await bot.stop()
-    from bot.store import Store
+    from bot.storage import Store
     store = await Store.open(db)
     [row] = await store.outbox_rows()
-    assert row["delivered_at"] is not None
+    assert row.delivered_at is not None
     await store.close()
 
 
@@ -87,7 +88,7 @@ async def test_a_change_made_by_the_cli_in_another_process_reaches_the_citizen(f
 
 
 async def test_a_failed_send_is_retried_with_backoff_and_delivered_once(fake, tmp_path):
-    from bot.store import Store
+    from bot.storage import Store
 
     db = tmp_path / "db.sqlite3"
     await register_and_follow(db)
@@ -95,16 +96,16 @@ async def test_a_failed_send_is_retried_with_backoff_and_delivered_once(fake, tm
     channel = telegram.TelegramChannel(TOKEN, fake.base_url, handle=None)  # type: ignore[arg-type]
     await channel.application.initialize()
     try:
-        clock = [dt.datetime.now()]
+        clock = [office_now()]
         store = await Store.open(db)
         catalog = load_catalog(make_config(db).procedures)
         notifier = Notifier(store, {telegram.NAME: channel}, catalog, clock=lambda: clock[0])
         fake.fail_next("sendMessage", times=1)
         await update_case(db, "processing")
-        clock[0] = dt.datetime.now()  # after the row was written, whichever second that fell in
+        clock[0] = office_now()  # after the row was written, whichever second that fell in
         assert await notifier.deliver_due() == 0
         [row] = await store.outbox_rows()
-        assert row["attempts"] == 1 and row["delivered_at"] is None
+        assert row.attempts == 1 and row.delivered_at is None
         assert await notifier.deliver_due() == 0                      # not yet: backing off
         clock[0] += backoff(1) + dt.timedelta(seconds=1)
         assert await notifier.deliver_due() == 1

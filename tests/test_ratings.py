@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from bot import clock
 from bot.app import App, build_app
 from bot.messages import Incoming, Reply
 from tests.helpers import delivered, make_config
@@ -20,7 +22,7 @@ CODE = "000.00.27.H15-251120-0012"
 async def make_app(tmp_path: Path, **config: object) -> App:
     app = await build_app(make_config(tmp_path / "db.sqlite3", **config))
     await app.desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678",
-                       received=dt.datetime.now() - dt.timedelta(days=2))
+                       received=clock.now() - dt.timedelta(days=2))
     await app.store.follow("test", "citizen", CODE)
     return app
 
@@ -64,10 +66,10 @@ async def test_full_rating_with_skips_and_comment_is_stored_without_identifiers(
     assert "góp ý" in ask_comment.text
     thanks = await say(app, "Cán bộ nhiệt tình, gọi tôi 0912345678 nếu cần")
     assert "Cảm ơn bạn đã đánh giá" in thanks.text
-    row = dict(await app.store.rating(CODE))
-    assert (row["level"], row["visits"], row["attitude"], row["extra_fee"]) == ("4", "1", None, "no")
-    assert row["comment"] == "Cán bộ nhiệt tình, gọi tôi *** nếu cần"
-    assert "citizen" not in repr(row.values())
+    row = await app.store.rating(CODE)
+    assert (row.level, row.visits, row.attitude, row.extra_fee) == ("4", "1", None, "no")
+    assert row.comment == "Cán bộ nhiệt tình, gọi tôi *** nếu cần"
+    assert "citizen" not in repr(dataclasses.astuple(row))
 
 
 async def test_a_second_rating_says_it_was_already_recorded(app):
@@ -75,7 +77,7 @@ async def test_a_second_rating_says_it_was_already_recorded(app):
     await tap(app, f"rate:{CODE}:5")
     again = await tap(app, f"rate:{CODE}:1")
     assert "đã được ghi nhận" in again.text
-    assert (await app.store.rating(CODE))["level"] == "5"
+    assert (await app.store.rating(CODE)).level == "5"
 
 
 async def test_negative_rating_asks_for_consent_to_be_contacted(app):
@@ -86,7 +88,7 @@ async def test_negative_rating_asks_for_consent_to_be_contacted(app):
     consent = await tap(app, action_of(reply, "Bỏ qua"))
     assert "liên hệ lại" in consent.text
     await tap(app, action_of(consent, "Đồng ý"))
-    assert (await app.store.rating(CODE))["contact_ok"] == 1
+    assert (await app.store.rating(CODE)).contact_ok == 1
 
 
 async def test_rating_needs_ownership_and_a_returned_case(app):

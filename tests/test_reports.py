@@ -10,16 +10,18 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from openpyxl import load_workbook
 from PIL import Image
 
-from bot import reports
+from bot import clock, reports
 from bot.app import open_desk
 from bot.cases import Case, CaseDesk, Step
 from bot.demo import seed_month
+from bot.storage import FeedbackRow, RatingRow, VoteRow
 from tests.helpers import make_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,10 +34,12 @@ def case(code: str, due: D, steps: list[tuple[T, str]], procedure: str = "dang-k
                 tuple(Step(at, status, "thiếu tờ khai" if status == "needs_supplement" else "", "cb") for at, status in steps))
 
 
-def rating(level: str, at: str, **extra: object) -> dict:
-    return {"code": extra.pop("code", None), "at": at, "channel": extra.pop("channel", "telegram"),
-            "procedure": extra.pop("procedure", "dang-ky-khai-sinh"), "office": "", "level": level,
-            "visits": None, "info": None, "attitude": None, "extra_fee": None, "comment": "", "contact_ok": 0, **extra}
+def rating(level: str, at: str, **extra: Any) -> RatingRow:
+    fields: dict[str, Any] = {"id": 0, "code": None, "at": T.fromisoformat(at), "channel": "telegram",
+                              "procedure": "dang-ky-khai-sinh", "office": "", "scale": 5, "level": level,
+                              "visits": None, "info": None, "attitude": None, "extra_fee": None, "comment": "",
+                              "contact_ok": False}
+    return RatingRow(**{**fields, **extra})
 
 
 FIXED_CASES = [
@@ -51,12 +55,12 @@ FIXED_RATINGS = [
     rating("5", "2026-11-07T10:00:00", visits="0"),
     rating("4", "2026-11-12T10:00:00", visits="1"),
     rating("3", "2026-11-13T10:00:00"),
-    rating("1", "2026-11-14T10:00:00", code="C", comment="Chờ quá lâu", contact_ok=1, visits="2", extra_fee="yes"),
-    rating("2", "2026-11-15T10:00:00", code="B", comment="Không ai báo", contact_ok=0, channel="zalo"),
+    rating("1", "2026-11-14T10:00:00", code="C", comment="Chờ quá lâu", contact_ok=True, visits="2", extra_fee="yes"),
+    rating("2", "2026-11-15T10:00:00", code="B", comment="Không ai báo", contact_ok=False, channel="zalo"),
 ]
-FIXED_VOTES = [{"at": "2026-11-03", "channel": "telegram", "procedure": "dang-ky-khai-sinh", "vote": v} for v in "up up up down".split()]
-FIXED_FEEDBACK = [{"at": "2026-11-04T08:00:00", "channel": "telegram", "kind": "complaint", "text": "Gọi hotline không ai nghe"},
-                  {"at": "2026-11-05T08:00:00", "channel": "telegram", "kind": "praise", "text": "Tốt"}]
+FIXED_VOTES = [VoteRow(i, T(2026, 11, 3), "telegram", "dang-ky-khai-sinh", v) for i, v in enumerate("up up up down".split())]
+FIXED_FEEDBACK = [FeedbackRow(1, T(2026, 11, 4, 8), "telegram", "complaint", "Gọi hotline không ai nghe"),
+                  FeedbackRow(2, T(2026, 11, 5, 8), "telegram", "praise", "Tốt")]
 
 
 def fixed_report(filters: reports.Filters = F) -> reports.Report:
@@ -127,7 +131,7 @@ async def seeded(tmp_path: Path) -> AsyncIterator[CaseDesk]:
 
 @pytest.mark.asyncio
 async def test_no_name_phone_or_chat_id_in_any_report_format(seeded):
-    today = dt.date.today()
+    today = clock.today()
     report = await reports.build_report(seeded, reports.Filters(today - dt.timedelta(days=31), today))
     assert report.ratings > 20 and report.closed > 50
     names = [c.name for c in await seeded.list()]
@@ -154,7 +158,7 @@ def test_report_command_writes_every_format(tmp_path):
 
     assert run("demo", "seed").returncode == 0
     assert run("demo", "seed").returncode == 1
-    today = dt.date.today()
+    today = clock.today()
     span = ["--from", str(today - dt.timedelta(days=30)), "--to", str(today)]
     text = run("report", *span)
     assert text.returncode == 0 and "Tỷ lệ hài lòng" in text.stdout

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from bot import clock
 from bot.app import App, build_app
 from bot.messages import Attachment, Incoming
 from tests.helpers import delivered, make_config
@@ -40,7 +41,7 @@ async def say(app: App, text: str, user: str = STAFF, channel: str = "test",
 
 async def add_case(app: App, code: str = CODE, received: dt.datetime | None = None) -> None:
     await app.desk.add(code, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678",
-                       received=received or dt.datetime.now().replace(microsecond=0))
+                       received=received or clock.now())
 
 
 async def ask_for_a_person(app: App, user: str, channel: str) -> str:
@@ -176,7 +177,7 @@ async def test_an_answer_reaches_the_citizen_on_their_own_channel_quoting_the_re
     done = await say(app, f"/traloi {ref.lower()} Chị mang thêm bản sao CCCD.\nBộ phận mở cửa 7:30.")
     assert done == f"Đã gửi câu trả lời cho yêu cầu {ref}."
     [row] = await app.store.outbox_rows()
-    assert (row["channel"], row["user"], row["kind"]) == ("zalo", "citizen-7", "reply")
+    assert (row.channel, row.user, row.kind) == ("zalo", "citizen-7", "reply")
     office = app.config.office.name
     assert f"Cán bộ {office} trả lời (mã {ref}):\nChị mang thêm bản sao CCCD.\nBộ phận mở cửa 7:30." in delivered(
         row, app.catalog).text

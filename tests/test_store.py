@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import MIGRATIONS, Store
+from bot.statuses import CLOSED, STATUSES
+from bot.storage import Store
+from bot.storage.db import MIGRATIONS
 
 pytestmark = pytest.mark.asyncio
 
@@ -37,4 +39,15 @@ async def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path):
             await store.save_state("t", "1", {"x": 1})
             raise RuntimeError("crash mid-way")
     assert await store.get_state("t", "1") == {}
+    await store.close()
+
+
+async def test_open_only_leaves_out_exactly_the_closed_statuses(tmp_path: Path):
+    store = await Store.open(tmp_path / "a.sqlite3")
+    for i, status in enumerate(STATUSES):
+        await store.insert_case({"code": f"C{i:02d}", "procedure": "p", "name": "A", "phone": "0912345678",
+                                 "channel": "trực tiếp", "received": f"2026-11-{i + 1:02d}T09:00:00",
+                                 "due": "2026-12-31", "status": status}, "cb")
+    assert {c.status for c in await store.cases(open_only=True)} == set(STATUSES) - CLOSED
+    assert len(await store.cases()) == len(STATUSES)
     await store.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from bot import clock
 from bot.app import App, build_app
 from bot.messages import Incoming
 from tests.helpers import delivered, make_config
@@ -21,7 +22,7 @@ OTHER = "000.00.27.H15-251120-0099"
 @pytest_asyncio.fixture
 async def app(tmp_path: Path) -> AsyncIterator[App]:
     application = await build_app(make_config(tmp_path / "db.sqlite3", staff={"test": frozenset({"officer"})}))
-    now = dt.datetime.now().replace(microsecond=0)
+    now = clock.now()
     await application.desk.add(CODE, "cap-giay-phep-xay-dung", "Nguyễn Văn An", "0912345678",
                                received=now - dt.timedelta(days=1))
     yield application
@@ -65,7 +66,7 @@ async def test_five_failures_block_lookups_for_an_hour(app):
         await say(app, "0000")
     assert "sai quá nhiều lần" in await say(app, f"tra cứu {CODE}")
     assert "sai quá nhiều lần" not in await say(app, f"tra cứu {CODE}", user="someone-else")
-    async with app.store.db.execute("UPDATE lookup_attempts SET at = ?", ((dt.datetime.now() - dt.timedelta(hours=2)).isoformat(),)):
+    async with app.store.db.execute("UPDATE lookup_attempts SET at = ?", ((clock.now() - dt.timedelta(hours=2)).isoformat(),)):
         pass
     assert "4 số cuối" in await say(app, f"tra cứu {CODE}")
 
@@ -108,7 +109,7 @@ async def test_a_status_change_writes_one_outbox_row_per_follower(app):
         await tap(app, f"follow:{CODE}", user)
     await app.desk.update(CODE, "ready", "")
     rows = await app.store.outbox_rows()
-    assert sorted(r["user"] for r in rows) == ["a", "b"]
+    assert sorted(r.user for r in rows) == ["a", "b"]
     assert all("Đã có kết quả" in delivered(r, app.catalog).text for r in rows)
 
 

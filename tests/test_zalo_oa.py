@@ -11,12 +11,13 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from bot import clock
 from bot.channels.http import open_session
 from bot.channels.zalo_oa import NAME, OASecrets, ZaloOAClient
 from bot.config import ZaloOASettings
 from bot.messages import Reply
 from bot.service import RunOptions, Service
-from bot.store import Store
+from bot.storage import Store
 from tests.fakes.zalo import FakeZaloOA
 from tests.helpers import make_config
 
@@ -171,7 +172,7 @@ async def test_lookup_follow_notification_and_rating(bot: OABot, fake: FakeZaloO
     assert "Đã trả kết quả" in note["text"] and "Bạn hài lòng thế nào" in note["text"]
     [question] = await bot.say(buttons(note)["Rất hài lòng"])
     assert "(1/3" in question["text"]
-    assert (await bot.service.app.store.rating(CODE))["level"] == "5"
+    assert (await bot.service.app.store.rating(CODE)).level == "5"
 
 
 async def test_notification_outside_the_48h_window_waits_until_the_citizen_writes(bot: OABot, fake: FakeZaloOA) -> None:
@@ -179,14 +180,14 @@ async def test_notification_outside_the_48h_window_waits_until_the_citizen_write
     app = bot.service.app
     await app.desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
     await app.store.follow(NAME, USER, CODE)
-    old = (dt.datetime.now() - dt.timedelta(hours=49)).isoformat()
+    old = (clock.now() - dt.timedelta(hours=49)).isoformat()
     await app.store.db.execute(
         "INSERT INTO reply_windows (channel, user, last_inbound, sent_since) VALUES (?, ?, ?, 0)", (NAME, USER, old))
     await app.desk.update(CODE, "processing", "")
     assert bot.service.notifier is not None
     await bot.service.notifier.deliver_due()
     [row] = await app.store.outbox_rows()
-    assert row["waiting"] == 1 and row["delivered_at"] is None and fake.sent(USER) == []
+    assert row.waiting == 1 and row.delivered_at is None and fake.sent(USER) == []
     replies = await bot.say("xin chào")                  # the citizen writes: the window reopens
     calls = await fake.wait_for("/v3.0/oa/message/cs", count=len(replies) + 1, user_id=USER)
     assert any("Đang xử lý" in c.body["message"]["text"] for c in calls)
@@ -194,7 +195,7 @@ async def test_notification_outside_the_48h_window_waits_until_the_citizen_write
     await bot.stop()                                         # a graceful stop finishes the notifier's pass
     store = await Store.open(database)
     [row] = await store.outbox_rows()
-    assert row["delivered_at"] is not None
+    assert row.delivered_at is not None
     await store.close()
 
 
@@ -209,7 +210,7 @@ async def test_eight_replies_close_the_window_for_notifications(bot: OABot, fake
     assert bot.service.notifier is not None
     await bot.service.notifier.deliver_due()
     [row] = await app.store.outbox_rows()
-    assert row["waiting"] == 1
+    assert row.waiting == 1
 
 
 async def test_with_a_transaction_template_out_of_window_notifications_go_out(fake: FakeZaloOA, tmp_path: Path) -> None:
@@ -235,14 +236,14 @@ async def test_token_refresh_across_expiry_and_a_crash_right_after_refresh(fake:
         store = await Store.open(db)
         client = ZaloOAClient(http, store, secrets, settings)
         await client.ensure_tokens()
-        in_20_hours = (dt.datetime.now() + dt.timedelta(hours=20)).isoformat()
+        in_20_hours = (clock.now() + dt.timedelta(hours=20)).isoformat()
         await store.db.execute("UPDATE channel_tokens SET expires_at = ?", (in_20_hours,))
         await client.send_text(USER, "một")
         fake.expire_access_tokens()                       # 25 hours later: Zalo refuses the old token
         await client.send_text(USER, "hai")               # refreshed once and retried
         assert fake.refresh_count == 1
         row = await store.tokens(NAME)
-        assert (row["access_token"], row["refresh_token"]) == ("at-1", "rt-1")
+        assert (row.access_token, row.refresh_token) == ("at-1", "rt-1")
         # refresh again, then "crash" before using the new pair: a new process must use it
         await client.refresh("at-1")
         await store.close()

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from bot.channels.base import Channel
     from bot.config import Config
     from bot.messages import Handler
-    from bot.store import Store
+    from bot.storage import Store
 
 
 @dataclass(frozen=True)

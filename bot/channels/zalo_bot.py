@@ -29,7 +29,7 @@ from bot.channels import http
 from bot.channels.base import numbered, split_text
 from bot.channels.registry import Parts
 from bot.messages import Handler, Incoming, Reply
-from bot.store import Store
+from bot.storage import Store
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)

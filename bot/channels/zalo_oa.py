@@ -40,9 +40,10 @@ from aiohttp import web
 from bot.channels import http
 from bot.channels.base import numbered, split_text
 from bot.channels.registry import Parts
+from bot.clock import now
 from bot.config import ZaloOASettings
 from bot.messages import DeferDelivery, Handler, Incoming, Reply
-from bot.store import Store, now
+from bot.storage import Store
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -100,9 +101,9 @@ class ZaloOAClient:
         row = await self.store.tokens(NAME)
         if row is None:
             raise ZaloError(0, "no OA tokens")
-        if dt.datetime.fromisoformat(row["expires_at"]) - now() <= REFRESH_BEFORE:
-            return await self.refresh(row["access_token"])
-        return str(row["access_token"])
+        if row.expires_at - now() <= REFRESH_BEFORE:
+            return await self.refresh(row.access_token)
+        return row.access_token
 
     async def refresh(self, stale: str) -> str:
         """A new pair, unless another task refreshed meanwhile (the refresh token is single-use)."""
@@ -110,12 +111,12 @@ class ZaloOAClient:
             row = await self.store.tokens(NAME)
             if row is None:
                 raise ZaloError(0, "no OA tokens")
-            if row["access_token"] != stale and dt.datetime.fromisoformat(row["expires_at"]) - now() > REFRESH_BEFORE:
-                return str(row["access_token"])
+            if row.access_token != stale and row.expires_at - now() > REFRESH_BEFORE:
+                return row.access_token
             response = await http.post(
                 self.session, f"{self.settings.oauth_url}/v4/oa/access_token",
                 headers={"secret_key": self.secrets.app_secret},
-                form={"grant_type": "refresh_token", "refresh_token": row["refresh_token"],
+                form={"grant_type": "refresh_token", "refresh_token": row.refresh_token,
                       "app_id": self.secrets.app_id},
             )
             data = response.json()

@@ -1,0 +1,101 @@
+"""The outbox: notifications waiting to be sent, written in the transaction that caused them.
+
+A status change and the messages to its followers commit together, so a crash can neither
+lose a notification nor send one for a change that did not happen. The notifier delivers the
+rows and records each attempt; a row held back by a platform's reply window waits for the
+citizen's next message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any, Self
+
+import aiosqlite
+
+from bot.clock import now
+from bot.storage import dialect
+from bot.storage.db import Database
+
+
+def _time(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    channel: str
+    user: str
+    kind: str
+    payload: str
+    """JSON, as stored: the notifier renders it at delivery."""
+    created_at: dt.datetime
+    attempts: int
+    next_try: dt.datetime
+    last_error: str
+    waiting: bool
+    delivered_at: dt.datetime | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Self:
+        return cls(row["id"], row["channel"], row["user"], row["kind"], row["payload"],
+                   dt.datetime.fromisoformat(row["created_at"]), int(row["attempts"]),
+                   dt.datetime.fromisoformat(row["next_try"]), row["last_error"], bool(row["waiting"]),
+                   _time(row["delivered_at"]))
+
+
+class OutboxQueries(Database):
+    async def _enqueue(self, channel: str, user: str, kind: str, payload: dict[str, Any]) -> None:
+        stamp = now().isoformat()
+        await self.db.execute(
+            "INSERT INTO outbox (channel, user, kind, payload, created_at, next_try) VALUES (?, ?, ?, ?, ?, ?)",
+            (channel, user, kind, json.dumps(payload, ensure_ascii=False), stamp, stamp),
+        )
+
+    async def enqueue(self, channel: str, user: str, kind: str, payload: dict[str, Any]) -> None:
+        async with self.transaction():
+            await self._enqueue(channel, user, kind, payload)
+        self._outbox_changed()
+
+    async def due_outbox(self, channels: list[str], at: dt.datetime, limit: int = 50) -> list[OutboxRow]:
+        """Undelivered rows whose time has come, for the channels this process serves."""
+        if not channels:
+            return []
+        async with self.db.execute(
+            f"SELECT * FROM outbox WHERE delivered_at IS NULL AND waiting = 0 AND next_try <= ?"
+            f" AND channel IN ({dialect.placeholders(len(channels))}) ORDER BY id LIMIT ?",
+            (at.isoformat(), *channels, limit),
+        ) as cur:
+            return [OutboxRow.from_row(row) for row in await cur.fetchall()]
+
+    async def mark_delivered(self, row_id: int) -> None:
+        async with self.transaction():
+            await self.db.execute(
+                "UPDATE outbox SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL", (now().isoformat(), row_id)
+            )
+
+    async def mark_failed(self, row_id: int, attempts: int, next_try: dt.datetime, error: str) -> None:
+        async with self.transaction():
+            await self.db.execute(
+                "UPDATE outbox SET attempts = ?, next_try = ?, last_error = ? WHERE id = ?",
+                (attempts, next_try.isoformat(), error[:300], row_id),
+            )
+
+    async def mark_waiting(self, row_id: int, reason: str) -> None:
+        async with self.transaction():
+            await self.db.execute("UPDATE outbox SET waiting = 1, last_error = ? WHERE id = ?", (reason[:300], row_id))
+
+    async def _release_waiting(self, channel: str, user: str) -> int:
+        """Rows kept waiting for this citizen become due now; returns how many."""
+        cur = await self.db.execute(
+            "UPDATE outbox SET waiting = 0, next_try = ? WHERE channel = ? AND user = ? AND waiting = 1"
+            " AND delivered_at IS NULL", (now().isoformat(), channel, user),
+        )
+        return int(cur.rowcount)
+
+    async def outbox_rows(self) -> list[OutboxRow]:
+        async with self.db.execute("SELECT * FROM outbox ORDER BY id") as cur:
+            return [OutboxRow.from_row(row) for row in await cur.fetchall()]
