@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from bot.cases import CaseDesk
 from bot.catalog import Catalog, load_catalog
+from bot.classifier import load_model
 from bot.config import Config
 from bot.dialog import Dialog, Forward
 from bot.matching import Matcher
@@ -38,7 +40,8 @@ def make_desk(config: Config, store: Store, catalog: Catalog) -> CaseDesk:
 
 async def build_app(config: Config, forward: Forward | None = None) -> App:
     catalog = load_catalog(config.procedures)
+    model = await asyncio.to_thread(load_model, catalog)  # trains only when its cache is stale
     store = await Store.open(config.database)
     desk = make_desk(config, store, catalog)
-    dialog = Dialog(catalog, Matcher(catalog, config.case_code_pattern), store, config, desk, forward)
+    dialog = Dialog(catalog, Matcher(catalog, model, config.case_code_pattern), store, config, desk, forward)
     return App(config, catalog, store, desk, dialog)

@@ -24,7 +24,10 @@ DB_HELP = f"database file (default: from config or {ENV_DATABASE})"
 
 
 def _matcher(config: Config) -> Matcher:
-    return Matcher(load_catalog(config.procedures), config.case_code_pattern)
+    from bot.classifier import load_model
+
+    catalog = load_catalog(config.procedures)
+    return Matcher(catalog, load_model(catalog), config.case_code_pattern)
 
 
 def cmd_validate(args: argparse.Namespace, config: Config) -> int:
@@ -106,6 +109,22 @@ def cmd_eval(args: argparse.Namespace, config: Config) -> int:
         print(exc, file=sys.stderr)
         return 2
     print(format_report(score(_matcher(config), items)))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, config: Config) -> int:
+    """Training is deterministic: the same corpus and guides give the same model."""
+    from bot.classifier import cache_dir, corpus_files, load_model, training_set
+
+    catalog = load_catalog(config.procedures)
+    try:
+        examples = training_set(catalog, corpus_files())
+        model = load_model(catalog, rebuild=True)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"Đã huấn luyện: {len(examples)} câu mẫu, {len(model.labels.classes_)} nhãn, "
+          f"{len(model.aspects.classes_)} khía cạnh; lưu tại {cache_dir()}")
     return 0
 
 
@@ -388,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check procedure guides and list every problem")
     p.add_argument("dir", nargs="?", help="folder of guides (default: from config)")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("train", help="rebuild the understanding model from the corpus and the guides")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("match", help="understand messages, one per line, as JSON lines")
     p.add_argument("--file", help="read messages from this file instead of standard input")

@@ -20,8 +20,9 @@ from bot.cases import CaseDesk
 from bot.catalog import ASPECTS, Catalog
 from bot.clock import now
 from bot.config import Config
+from bot.elsewhere import Directory, load_agencies
 from bot.locks import KeyedLock
-from bot.matching import Matcher, Reading, Understanding, detect_aspect
+from bot.matching import Context, Matcher, Reading, Understanding
 from bot.messages import Attachment, Incoming, Reply
 from bot.privacy import mask_digits
 from bot.ratings import RatingFlow
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 
 CLARIFY_BELOW = 0.4
 """Understanding less sure than this offers the closest procedures instead of answering."""
+OFF_TOPIC_SURE = 0.7
+"""An out-of-scope question this sure ends the topic in view: its follow-ups are out of scope too."""
 
 COMMANDS = {
     "reset": Understanding("help", confidence=1.0),
@@ -79,6 +82,7 @@ class Dialog:
         self.tracking = Tracking(desk, store, config.office, config.lookups_per_minute)
         self.ratings = RatingFlow(store, config.rating_scale, config.rating_questions)
         self.forward = forward
+        self.elsewhere = Directory(load_agencies())
         self._turns = KeyedLock()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
@@ -215,9 +219,11 @@ class Dialog:
             return await self.tracking.start(channel, user, turn.state, None)
         stepped = await self.tracking.step(channel, user, turn.state, reading)
         if stepped is not None:
+            turn.state.case = True
             turn.understood = Understanding("case_status", confidence=1.0, case_code=reading.case_code)
             return stepped
-        u = turn.understood = self.matcher.understand(reading)
+        context = Context(turn.state.procedure, turn.state.aspect, turn.state.off_topic, turn.state.case)
+        u = turn.understood = self.matcher.understand(reading, context)
         turn.english = u.english
         replies, answered = await self.respond(turn, u, reading)
         qid = await self.store.log_question(
@@ -231,18 +237,20 @@ class Dialog:
 
     async def respond(self, turn: Turn, u: Understanding, reading: Reading) -> tuple[list[Reply], bool]:
         """The replies to an understood message, and whether it counts as answered."""
-        office = self.config.office
+        office, state = self.config.office, turn.state
+        state.off_topic = u.intent == "unknown" and u.confidence >= OFF_TOPIC_SURE
+        if u.intent in ("procedure", "case_status", "unknown"):
+            state.case = u.intent == "case_status"
         if u.intent == "procedure" and u.procedure:
             options = [u.procedure, *u.alternatives[:2]]
-            if u.confidence < CLARIFY_BELOW and len(options) > 1:
+            # offered choices or not, the likeliest stays in view: a citizen who asks on without
+            # choosing most often meant it, and a button press replaces it
+            state.procedure, state.aspect = u.procedure, u.aspect
+            if u.confidence < CLARIFY_BELOW and len(options) > 1 and not u.follow_up:
                 return [wording.clarification(self.catalog, options, u.aspect, english=u.english)], False
-            turn.state.procedure = u.procedure
             return [wording.procedure_answer(self.catalog[u.procedure], u.aspect, english=u.english)], True
-        follow_up = turn.state.procedure
-        if u.intent == "unknown" and follow_up is not None and follow_up in self.catalog:
-            aspect = detect_aspect(reading.norm)
-            if aspect:
-                return [wording.procedure_answer(self.catalog[follow_up], aspect, english=u.english)], True
+        if state.off_topic:
+            state.procedure = state.aspect = None
         if u.intent == "greeting":
             if u.kind == "thanks":
                 return [wording.goodbye(english=u.english)], True
@@ -259,7 +267,7 @@ class Dialog:
             if u.kind == "rate":
                 return [await self.rate_latest(turn)], True
             return [await self.feedback_ack(turn, u.kind or "other", reading.text)], True
-        return [wording.out_of_scope(office, english=u.english)], False
+        return [wording.out_of_scope(office, self.elsewhere.find(reading.norm), english=u.english)], False
 
     async def staff_report(self, norm: str) -> Reply:
         """/baocao [tuan|thang]: the short summary and the chart, for staff in the chat."""

@@ -9,12 +9,11 @@ as one citizen, so what is measured is what a citizen gets, context included.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.classifier import names_procedure
 from bot.dialog import Dialog
 from bot.matching import Matcher, Understanding
 from bot.messages import Incoming
@@ -163,36 +162,6 @@ async def understand_conversations(dialog: Dialog, conversations: list[Conversat
             understood.append(outcome.understood or Understanding("unknown"))
         out.append(understood)
     return out
-
-
-# The evaluation sets' scorer counts a procedure turn as a follow-up when its own words name no
-# procedure; these are its naming terms (shared/eval/score_conv.py), so the figures agree with it.
-NAMING_TERMS = [
-    "khai sinh", "gks", "dkks", "dang ky lai", "khai tu", "chung tu", "ket hon", "dkkh",
-    "tinh trang hon nhan", "doc than", "nhan cha", "nhan me", "nhan con", "cai chinh", "doi ten",
-    "doi ho", "ho tich", "trich luc", "ban sao", "giam ho", "lien thong",
-    "thuong tru", "ho khau", "nhap khau", "chuyen khau", "cat khau", "hk", "tam tru", "tam vang",
-    "cu tru", "ct01", "ct07", "tach ho", "tach khau", "xoa thuong tru", "xoa dang ky thuong tru",
-    "xoa ho khau", "can cuoc", "cccd", "cmnd", "chung minh thu",
-    "chung thuc", "cong chung", "chu ky", "hop dong", "di chuc", "di san",
-    "so do", "so hong", "quyen su dung dat", "dat dai", "manh dat", "mieng dat", "thua dat",
-    "lo dat", "sang ten", "thua ke", "tang cho", "chuyen nhuong", "tach thua", "hop thua",
-    "chuyen muc dich", "len tho cu", "giay phep xay dung", "gpxd",
-    "xin phep", "cap phep", "xay nha", "xay moi", "xay dung", "ho kinh doanh", "dang ky kinh doanh",
-    "hkd", "tam ngung kinh doanh",
-    "tro cap", "huu tri xa hoi", "bao tro xa hoi", "mai tang", "khuyet tat", "ho ngheo",
-    "can ngheo", "bhyt", "bao hiem y te", "the bao hiem",
-    "dang ky xe", "xe may", "xe ga", "xe may dien", "bien so", "ca vet", "ly lich tu phap", "lltp",
-    "birth", "death", "marriage", "married", "marrying", "marital", "residence", "criminal record",
-    "household business", "id card", "guardian", "land", "building permit", "motorbike",
-]
-_NAMING = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in NAMING_TERMS) + r")\b")
-
-
-def names_procedure(text: str) -> bool:
-    folded = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
-    folded = " ".join(re.sub(r"[^a-z0-9]+", " ", "".join(c for c in folded if not unicodedata.combining(c))).split())
-    return bool(_NAMING.search(folded)) or "đất" in unicodedata.normalize("NFC", text.lower())
 
 
 @dataclass

@@ -1,11 +1,13 @@
-"""Understanding a citizen's message: intent, procedure, aspect, confidence, alternatives.
+"""Understanding a citizen's message in its conversation: intent, procedure, aspect, confidence.
 
-Pure and fast (no I/O), so it is property-tested and benchmarked on its own. Procedures are
-ranked by words and word pairs shared with each guide's name, aliases and sample questions,
-weighted by how rare they are in the catalog (a word every guide has decides nothing); a guide
-whose whole alias appears in the message gets a bonus that grows with the alias's specificity,
-which is what tells "đăng ký lại khai sinh" from "đăng ký khai sinh". Small rules catch case
-codes, greetings, help, requests for a person, feedback and topics we do not cover.
+Pure and fast (no I/O), so it is property-tested and benchmarked on its own. The learned model
+(`bot.classifier`) says what a message is; the alias ranking here (words and word pairs shared
+with each guide's name, aliases and sample questions, weighted by rarity, with a bonus for an
+alias typed in full) adds what it knows about names. The conversation decides the rest: a
+message that names no procedure asks about the one in view, or about the case just looked up,
+or stays out of scope after an out-of-scope question. Rules remain only for what is structural
+(case codes, the requests about the conversation itself, the aspect cue phrases) and for
+telling a thank-you from a hello or a complaint from praise, which choose the reply's words.
 """
 
 from __future__ import annotations
@@ -19,9 +21,8 @@ from rapidfuzz import fuzz, process
 
 from bot import codes
 from bot.catalog import Catalog, Guide
-from bot.text import SYLLABLE, looks_english, normalize
-
-INTENTS = ("procedure", "case_status", "feedback", "greeting", "help", "human", "unknown")
+from bot.classifier import ASK, NO_ASPECT, PROCEDURE, Model, focus, names_procedure
+from bot.text import SYLLABLE, normalize, spelling
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,20 @@ class Understanding:
     case_code: str | None = None
     kind: str | None = None
     """Within an intent: "thanks" for a greeting; "complaint", "praise", "rate" or "other" for feedback."""
+    follow_up: bool = False
+    """The message named no procedure and was taken as a question about the one in view."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the conversation has in view when a message arrives."""
+
+    procedure: str | None = None
+    aspect: str | None = None
+    off_topic: bool = False
+    """The last question was one the bot does not cover: its follow-ups are not about a procedure."""
+    case: bool = False
+    """The conversation is about the citizen's own case: "bao giờ xong" asks about it."""
 
 
 # Words that carry no procedure: pronouns, particles, and the vocabulary of asking itself (which
@@ -64,92 +79,25 @@ the what how where when do does is are my i you to of for an get much cost need 
 please it in on at be with from
 """.split())
 
+_GUESS_BELOW = 0.25
+"""A procedure the model gives less than this, with no name of it in the message, is no guess at all."""
+_ALTERNATIVE_ABOVE = 0.08
+_ALIAS_CREDIT = 0.3
+_SWITCH_UNNAMED = 0.6
+_INTENT_SURE = 0.4
+"""Below this, a message that names no procedure and asks nothing the model can place is taken
+as being about the procedure in view."""
+_IN_VIEW_WEIGHT = 4.0
+_QUESTION_CUE = 7
+_EXPLICIT_CUE = 6
+_ASPECT_SURE = 0.5
+_MODEL_ASPECT_SURE = 0.6
+_AGAIN = re.compile(r"\b(the con|con (cho )?\w+( \w+)? (thi|the) sao|thi sao|what about)\b")
+""""Thế còn vợ em thì sao": the question just answered, asked again for someone else."""
+
 _BIGRAM_BOOST = 1.6
 _ALIAS_BONUS = 0.6
 _MIN_SCORE = 4.0
-_CONFIDENT_SCORE = 9.0
-
-# English words to the Vietnamese the guides are written in; longest first.
-_GLOSSARY = [
-    ("register my newborn", "dang ky khai sinh"), ("newborn", "khai sinh tre so sinh"),
-    ("birth certificate copy", "ban sao trich luc khai sinh"), ("had a baby", "sinh con khai sinh"),
-    ("birth", "khai sinh"),
-    ("death", "khai tu"), ("died", "khai tu"), ("marital status", "xac nhan tinh trang hon nhan"),
-    ("single status", "xac nhan tinh trang hon nhan"), ("marriage", "ket hon"),
-    ("marry", "ket hon"), ("married", "ket hon"), ("certified copy", "chung thuc ban sao"),
-    ("certify a copy", "chung thuc ban sao"), ("notarize", "chung thuc"),
-    ("signature", "chung thuc chu ky"), ("contract", "chung thuc hop dong"),
-    ("id card", "can cuoc"), ("identity card", "can cuoc"), ("citizen id", "can cuoc"),
-    ("temporary residence", "dang ky tam tru"), ("permanent residence", "dang ky thuong tru"),
-    ("temporary absence", "khai bao tam vang"), ("residence confirmation", "xac nhan cu tru"),
-    ("proof of residence", "xac nhan cu tru"), ("land title", "so do"), ("red book", "so do"),
-    ("land use right", "quyen su dung dat"), ("building permit", "giay phep xay dung"),
-    ("construction permit", "giay phep xay dung"), ("household business", "ho kinh doanh"),
-    ("business household", "ho kinh doanh"), ("criminal record", "ly lich tu phap"),
-    ("motorbike", "xe may"), ("motorcycle", "xe may"), ("vehicle registration", "dang ky xe"),
-    ("health insurance", "bao hiem y te"), ("guardian", "giam ho"), ("paternity", "nhan cha con"),
-    ("disability", "khuyet tat"), ("poor household", "ho ngheo"), ("funeral", "mai tang"),
-    ("burial", "mai tang"), ("social allowance", "tro cap xa hoi"), ("passport", "ho chieu"),
-    ("driving licence", "bang lai xe"), ("driving license", "bang lai xe"), ("visa", "visa"),
-]
-
-# Topics people bring to a one-stop desk that this catalog does not cover. A message on a hard
-# topic is out of scope whatever else it says ("mở công ty" is never a household business); on
-# a soft topic (often only context: "bản sao giấy khai sinh để nộp hồ sơ vào lớp 1"), only when
-# no covered procedure is named outright or matched with confidence.
-_OUT_OF_SCOPE_HARD = re.compile(r"\b(" + "|".join([
-    r"ho chieu", r"passport", r"visa", r"thi thuc", r"xuat canh", r"bang lai", r"giay phep lai xe",
-    r"doi bang", r"cong ty", r"doanh nghiep", r"tnhh", r"co phan", r"thue tncn", r"thue thu nhap",
-    r"quyet toan thue", r"ma so thue", r"bhxh mot lan", r"trai tuyen", r"tuyen sinh", r"chuyen truong",
-    r"con nuoi", r"di chuc", r"thu tuc ly hon", r"ly hon thuan tinh", r"don ly hon", r"xin ly hon",
-    r"that nghiep", r"nghia vu quan su", r"an toan thuc pham", r"dau gia", r"lai suat", r"vay tin chap", r"gia vang",
-    r"gia xang", r"thoi tiet", r"xo so", r"chuyen cuoi", r"bong da",
-]) + r")\b")
-_OUT_OF_SCOPE_SOFT = re.compile(r"\b(luong huu|lop 1|nhap hoc|ngan hang|ly hon)\b")
-
-_HUMAN = re.compile(r"\b(" + "|".join([
-    r"so dien thoai", r"hotline", r"duong day nong", r"tong dai", r"so zalo",
-    r"gap (can bo|nhan vien|nguoi)", r"noi chuyen (voi|truc tiep)", r"(can bo|nguoi|nhan vien) that",
-    r"tu van truc tiep", r"truc tiep tu van", r"(nhan vien|tu van vien) tu van", r"tu van vien",
-    r"chuyen (em|minh|toi)? ?(gap|cho|sang)", r"ket noi (voi )?(nhan vien|can bo|tu van|nguoi)",
-    r"goi lai (cho )?(toi|em|minh)", r"lien he (voi )?(can bo|bo phan|xa|phuong)",
-    r"goi (cho )?(ai|so nao)", r"can bo nao (dang|o day|truc)", r"talk to (a )?(human|person|staff)",
-    r"real person", r"phone number", r"contact",
-]) + r")\b")
-
-_FEEDBACK = re.compile(r"\b(" + "|".join([
-    r"phan anh", r"khieu nai", r"to cao", r"gop y", r"danh gia", r"hai long", r"khen",
-    r"buc (minh|qua|xuc)", r"qua buc", r"buc xuc", r"chan qua", r"te qua", r"kem qua", r"sai bet",
-    r"thai do", r"kho chiu", r"hach dich", r"nhung nhieu", r"voi tien", r"\d sao", r"tan tinh",
-    r"nhiet tinh", r"de hieu", r"tuyet voi", r"on ap", r"lam an kieu gi", r"khong co (can bo|ai) (ngoi )?truc",
-    r"(bot|chatbot) .{0,30}(chan|ngu|do|kem|khong hieu|te|sai|hay|tot|nhanh)", r"khong hieu gi",
-    r"tra ve .{0,30}(buc|chan|lan)", r"complain", r"helpful", r"great service", r"poor service", r"rude",
-]) + r")\b")
-
-_CASE_STRONG = re.compile(r"\b(" + "|".join([
-    r"tra cuu (ho so|ket qua|tinh trang)", r"(ho so|ket qua) .{0,40}(den dau|toi dau)",
-    r"(xu ly|giai quyet|lam) (den|toi) dau", r"dang o buoc nao", r"o buoc nao",
-    r"(duoc|da) duyet chua", r"tinh trang ho so", r"tien do", r"kiem tra (giup|ho) .{0,20}ho so",
-    r"ket qua ho so", r"ho so .{0,40}(chua xong|xong chua|chua co ket qua|chua thay ket qua|bi tra lai|co ket qua chua)",
-    r"nop (tu|tu hom|tu ngay|tu thang|hon|duoc|tren \w+) .{0,40}(chua|roi|ma)", r"(chua|van chua) (thay|co|nhan duoc) ket qua",
-    r"bao gio (thi )?(toi |em |minh )?(lay|nhan) duoc", r"hen tra ket qua", r"co ket qua chua",
-    r"van (bao )?dang xu ly", r"case status", r"my application",
-]) + r")\b")
-_CASE_WEAK = re.compile(
-    r"\b(ho so (cua )?(em|minh|toi|tui|to)|(da|vua) nop|nop roi|kiem tra giup|tra giup|bo sung)\b"
-)
-
-_MENU = re.compile(r"^(menu|help|start|tro giup|huong dan|danh muc)$|\b(" + "|".join([
-    r"danh (sach|muc) (cac )?thu tuc", r"what can (you do|i ask)", r"how does (this|the) (bot|chatbot) work",
-    r"(ban|bot|chatbot|em) (co the )?(lam|giup|ho tro) (duoc )?(nhung )?gi",
-    r"(thu tuc|cau hoi|giay to|linh vuc) nao (hoi|ho tro|tra loi) duoc", r"(ho tro|hoi duoc) (ve )?(nhung )?(loai )?(thu tuc|giay to|linh vuc) nao",
-    r"(nhung|cac) thu tuc (nao|gi) (ban|bot|co the|duoc)", r"(ban|bot) (la gi|lam duoc gi)",
-    r"huong dan su dung", r"linh vuc nao",
-]) + r")\b")
-_HELP = re.compile(r"\b(" + "|".join([
-    r"giup (gi|duoc gi)", r"lam duoc gi", r"ho tro (gi|nhung gi)", r"(nhung|cac) thu tuc (nao|gi)",
-    r"hoi (duoc )?(nhung )?(gi|thu tuc nao)", r"co nhung thu tuc", r"help",
-]) + r")\b")
 
 # Requests about the conversation itself, read before anything else.
 _RESET = {"start", "menu", "huy", "huy bo", "bat dau", "help", "tro giup", "quay lai", "thoat", "cancel"}
@@ -163,11 +111,6 @@ _COMPLAINT = re.compile(
 )
 _PRAISE = re.compile(r"\b(khen|tot|nhanh|nhiet tinh|tan tinh|de hieu|tuyet voi|on ap|hai long|\d sao|helpful|great)\b")
 _RATE_WORDS = re.compile(r"\b(danh gia|cham diem)\b")
-
-_GREETING = re.compile(r"\b(" + "|".join([
-    r"xin chao", r"chao", r"hi", r"hello", r"helo", r"hey", r"alo", r"cam on", r"tam biet", r"bye",
-    r"good (morning|evening|afternoon)", r"ok", r"chuc .{0,20}vui ve", r"hieu roi",
-]) + r")\b")
 
 # Aspect cues by strength: 7 an explicit question about that part ("giấy tờ gì", "các bước"),
 # 6 a clear topic word ("online", "ở đâu"), lower ones hints. The strongest cue wins; between
@@ -212,15 +155,20 @@ _ASPECT_NOISE = re.compile(
 )
 
 
-def detect_aspect(norm: str) -> str | None:
-    """Which part of a guide the citizen asked for, from cue phrases in the folded text."""
+def strongest_cue(norm: str) -> tuple[str | None, int]:
+    """The aspect whose cue phrase in the folded text is strongest, and that strength."""
     norm = _ASPECT_NOISE.sub(" ", norm)
     best: tuple[int, int] | None = None
     best_aspect = None
     for order, (aspect, weight, pattern) in enumerate(_ASPECT_CUES):
         if pattern.search(norm) and (best is None or (weight, -order) > best):
             best, best_aspect = (weight, -order), aspect
-    return best_aspect
+    return best_aspect, best[0] if best else 0
+
+
+def detect_aspect(norm: str) -> str | None:
+    """Which part of a guide the citizen asked for, from cue phrases in the folded text."""
+    return strongest_cue(norm)[0]
 
 
 def _features(words: list[str]) -> set[str]:
@@ -247,7 +195,8 @@ class _Entry:
 class Matcher:
     """An index of the catalog for ranking procedures; build once, query many times."""
 
-    def __init__(self, catalog: Catalog, code_pattern: str = codes.DEFAULT_PATTERN):
+    def __init__(self, catalog: Catalog, model: Model, code_pattern: str = codes.DEFAULT_PATTERN):
+        self.model = model
         self.code_pattern = code_pattern
         self._entries: list[_Entry] = []
         lists: dict[str, tuple[list[int], list[float]]] = {}
@@ -379,13 +328,8 @@ class Matcher:
 
     def read(self, text: str) -> Reading:
         """The one normalisation of a turn, and the requests that bypass understanding."""
-        english = looks_english(text)
+        norm, english = spelling(text)
         code = codes.find(text, self.code_pattern)
-        raw = text.lower()
-        if english:
-            for en, vi in _GLOSSARY:
-                raw = raw.replace(en, f" {vi} ")
-        norm = normalize(raw, telex=not english)
         command = None
         if norm.lstrip("/") in _RESET or text.startswith("/start"):
             command = "reset"
@@ -395,50 +339,103 @@ class Matcher:
             command = "track"
         return Reading(text, norm, english, code, command)
 
-    def understand(self, message: str | Reading) -> Understanding:
-        """Everything the dialog needs to know about one message."""
+    def understand(self, message: str | Reading, context: Context | None = None) -> Understanding:
+        """Everything the dialog needs to know about one message, in the conversation so far."""
         reading = message if isinstance(message, Reading) else self.read(message)
         english, typed = reading.english, reading.norm
+        context = context or Context()
         if reading.case_code:
             return Understanding("case_status", confidence=0.98, english=english, case_code=reading.case_code)
         if not typed:
             return Understanding("unknown", english=english)
-        # Rules read what was typed; only ranking sees spelling corrections, which know the
-        # catalog's words but not the words of greetings or complaints.
-        if _HUMAN.search(typed):
-            return Understanding("human", confidence=0.9, english=english)
-        if _FEEDBACK.search(typed):
-            return Understanding("feedback", confidence=0.9, english=english, kind=feedback_kind(typed))
-        if _MENU.search(typed):
-            return Understanding("help", confidence=0.9, english=english)
-        if _CASE_STRONG.search(typed) or len(_CASE_WEAK.findall(typed)) >= 2:
-            return Understanding("case_status", confidence=0.85, english=english)
+        labels, aspects = self.model.predict(typed, reading.text, focus(reading.text))
         words = [self._correct(w) for w in typed.split()]
-        ranked = self.rank(words)
-        best = ranked[0][0] if ranked else 0.0
-        if best < _MIN_SCORE:
-            if _HELP.search(typed):
-                return Understanding("help", confidence=0.85, english=english)
-            if _GREETING.search(typed) and len(words) <= 12:
-                return Understanding("greeting", confidence=0.9, english=english,
-                                     kind="thanks" if _THANKS.search(typed) else None)
-            return Understanding("unknown", confidence=0.8, english=english)
-        if _OUT_OF_SCOPE_HARD.search(typed) or (
-            _OUT_OF_SCOPE_SOFT.search(typed) and best < 2 * _CONFIDENT_SCORE
-            and not self._names_outright(ranked[0][1].id, words)
-        ):
-            return Understanding("unknown", confidence=0.7, english=english)
-        second = ranked[1][0] if len(ranked) > 1 else 0.0
-        confidence = _confidence(best, second)
-        alternatives = tuple(g.id for s, g in ranked[1:4] if s >= max(_MIN_SCORE, best * 0.5))
-        return Understanding(
-            "procedure", ranked[0][1].id, detect_aspect(typed), confidence, alternatives, english,
-        )
+        spelled = self._spelled(words)
+        named = names_procedure(reading.text) or bool(spelled)
+        """Whether the message itself names a procedure; without that, context decides."""
+        labels = _credit(labels, {PROCEDURE + gid: 1.0 for gid in spelled} or self._ranked_shares(words))
+        top, p = labels[0]
+        aspect = self._aspect(typed, aspects)
+        in_view = context.procedure if context.procedure in self._by_id else None
+        procedures = [(label[len(PROCEDURE):], q) for label, q in labels if label.startswith(PROCEDURE)]
+        if not named:
+            asks = top == ASK or top.startswith(PROCEDURE)
+            if context.off_topic and asks:
+                return Understanding("unknown", confidence=round(p, 3), english=english)
+            if context.case and top in (ASK, "case_status"):
+                return Understanding("case_status", confidence=round(p, 3), english=english)
+            if in_view and not context.case:
+                other, q = next(((pid, q) for pid, q in procedures if pid != in_view), ("", 0.0))
+                if q >= _SWITCH_UNNAMED:
+                    # the situation, not a name, points elsewhere ("bé đã 3 tháng" after khai sinh)
+                    return Understanding("procedure", other, aspect, round(q, 3), english=english)
+                again = bool(_AGAIN.search(typed))
+                if asks or aspect is not None or again or p < _INTENT_SURE:
+                    repeated = aspect is None and again
+                    return Understanding("procedure", in_view, context.aspect if repeated else aspect, round(p, 3),
+                                         english=english, follow_up=True)
+        elif in_view and procedures and procedures[0][0] != in_view:
+            # a name shared by neighbours ("chứng thực") stays with the one in view unless the
+            # message clearly points at another
+            mine = dict(procedures).get(in_view, 0.0)
+            if mine * _IN_VIEW_WEIGHT >= procedures[0][1]:
+                return Understanding("procedure", in_view, aspect, round(mine, 3), english=english, follow_up=True)
+        if top == ASK:
+            # a bare question with nothing in view: which procedure is not known, so show the menu
+            return Understanding("help", confidence=round(p, 3), english=english)
+        if not top.startswith(PROCEDURE):
+            return self._intent(top, p, typed, english)
+        if p < _GUESS_BELOW and not named:
+            return Understanding("unknown", confidence=round(1 - p, 3), english=english)
+        alternatives = tuple(pid for pid, q in procedures[1:3] if q >= _ALTERNATIVE_ABOVE)
+        return Understanding("procedure", procedures[0][0], aspect, round(p, 3), alternatives, english)
 
-    def _names_outright(self, guide_id: str, words: list[str]) -> bool:
-        """Whether the message contains one of the guide's aliases word for word."""
+    def _intent(self, intent: str, p: float, typed: str, english: bool) -> Understanding:
+        kind = None
+        if intent == "feedback":
+            kind = feedback_kind(typed)
+        elif intent == "greeting" and _THANKS.search(typed):
+            kind = "thanks"
+        return Understanding(intent, confidence=round(p, 3), english=english, kind=kind)
+
+    def _aspect(self, typed: str, aspects: list[tuple[str, float]]) -> str | None:
+        """An explicit cue ("giấy tờ gì", "ở đâu") wins; otherwise the model's guess when it is sure."""
+        cue, weight = strongest_cue(typed)
+        best, q = aspects[0]
+        if cue and weight >= _QUESTION_CUE:
+            return cue
+        if q >= _MODEL_ASPECT_SURE:
+            return None if best == NO_ASPECT else best
+        if cue and weight >= _EXPLICIT_CUE:
+            return cue
+        if q >= _ASPECT_SURE:
+            return None if best == NO_ASPECT else best
+        return cue
+
+    def _ranked_shares(self, words: list[str]) -> dict[str, float]:
+        """The alias ranking's guides that clear its threshold, by score."""
+        return {PROCEDURE + g.id: score for score, g in self.rank(words)[:3] if score >= _MIN_SCORE}
+
+    def _spelled(self, words: list[str]) -> list[str]:
+        """The guides whose name or alias the message contains word for word, the most specific
+        only ("khai sinh quá hạn" is not also "khai sinh")."""
         joined = f" {' '.join(words)} "
-        return any(alias in joined for alias in self._by_id[guide_id].spelled)
+        found = {e.guide.id: max(len(a) for a in e.spelled if a in joined)
+                 for e in self._entries if any(a in joined for a in e.spelled)}
+        longest = max(found.values(), default=0)
+        return [gid for gid, length in found.items() if length == longest]
+
+
+def _credit(labels: list[tuple[str, float]], shares: dict[str, float]) -> list[tuple[str, float]]:
+    """The model's probabilities with credit to the guides the message names: a name or alias
+    typed in full (or, short of that, the alias ranking's best guides) is evidence the model
+    sees only as n-grams among others."""
+    if not shares:
+        return labels
+    total_share = sum(shares.values())
+    boosted = [(label, q + _ALIAS_CREDIT * shares.get(label, 0.0) / total_share) for label, q in labels]
+    total = sum(q for _, q in boosted)
+    return sorted(((label, q / total) for label, q in boosted), key=lambda x: -x[1])
 
 
 def feedback_kind(norm: str) -> str:
@@ -446,10 +443,3 @@ def feedback_kind(norm: str) -> str:
     if _RATE_WORDS.search(norm):
         return "rate"
     return "complaint" if _COMPLAINT.search(norm) else "praise" if _PRAISE.search(norm) else "other"
-
-
-def _confidence(best: float, second: float) -> float:
-    """High when the best guide scores well and clearly above the runner-up."""
-    strength = min(1.0, best / _CONFIDENT_SCORE)
-    margin = (best - second) / best if best else 0.0
-    return round(max(0.0, min(1.0, 0.35 * strength + 0.65 * min(1.0, margin * 2.5))), 3)

@@ -37,6 +37,12 @@ class ConversationState:
     """The actions of the last buttons offered: on platforms without buttons a typed number picks one."""
     procedure: str | None = None
     """The procedure the conversation is about, for follow-ups such as "nộp ở đâu"."""
+    aspect: str | None = None
+    """The part of it last asked about, for "thế còn vợ em thì sao"."""
+    off_topic: bool = False
+    """The last question was out of scope: its follow-ups are not about the procedure before it."""
+    case: bool = False
+    """The conversation turned to the citizen's own case: "bao giờ xong" asks about it."""
     lookup: Lookup | None = None
     rating: RatingProgress | None = None
     verified: list[str] = field(default_factory=list)
@@ -47,6 +53,9 @@ class ConversationState:
     def reset_flows(self) -> None:
         """Back to the menu: the topic and any flow under way end; what was proved stays."""
         self.procedure = None
+        self.aspect = None
+        self.off_topic = False
+        self.case = False
         self.lookup = None
         self.rating = None
 
@@ -63,6 +72,12 @@ class ConversationState:
             out["choices"] = list(self.choices)
         if self.procedure:
             out["procedure"] = self.procedure
+        if self.aspect:
+            out["aspect"] = self.aspect
+        if self.off_topic:
+            out["off_topic"] = True
+        if self.case:
+            out["case"] = True
         if self.lookup is not None:
             out["lookup"] = {"code": self.lookup.code} if self.lookup.code else {}
         if self.rating is not None:
@@ -81,7 +96,10 @@ class ConversationState:
         rating = data.get("rating")
         return cls(
             choices=_strings(data.get("choices")),
-            procedure=data["procedure"] if isinstance(data.get("procedure"), str) else None,
+            procedure=_string(data.get("procedure")),
+            aspect=_string(data.get("aspect")),
+            off_topic=data.get("off_topic") is True,
+            case=data.get("case") is True,
             lookup=Lookup(_string(lookup.get("code"))) if isinstance(lookup, dict) else None,
             rating=_rating(rating) if isinstance(rating, dict) else None,
             verified=_strings(data.get("verified")),

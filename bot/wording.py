@@ -18,6 +18,7 @@ from bot.actions import button
 from bot.cases import STATUS_NAMES, Case
 from bot.catalog import ASPECTS, Catalog, Guide
 from bot.config import Office
+from bot.elsewhere import Agency
 from bot.messages import Button, Reply
 from bot.privacy import mask_phone
 from bot.statuses import PAUSED, RESULT
@@ -144,17 +145,29 @@ def clarification(catalog: Catalog, ids: list[str], aspect: str | None, *, engli
         button(catalog[gid].name, actions.Procedure(gid, aspect)) for gid in ids
     )
     return Reply(
-        f"{lead}Có phải bạn hỏi về một trong các thủ tục sau? Bạn chọn giúp mình, hoặc gõ lại câu hỏi rõ hơn.",
-        buttons + (MENU_BUTTON,),
+        f"{lead}Có phải bạn hỏi về {catalog[ids[0]].name}, hay một trong các thủ tục sau? Bạn chọn giúp mình, "
+        "hoặc gõ lại câu hỏi rõ hơn.",
+        (*buttons, MENU_BUTTON),
     )
 
 
-def out_of_scope(office: Office, *, english: bool = False) -> Reply:
+def out_of_scope(office: Office, agency: Agency | None = None, *, english: bool = False) -> Reply:
+    """Never a guess at a procedure we do not cover: who handles it, where that is known."""
     lead = "Sorry, I cannot help with that. " if english else ""
+    if agency is None:
+        return Reply(
+            f"{lead}Xin lỗi, nội dung này mình chưa hỗ trợ nên không dám hướng dẫn sai. "
+            f"Bạn vui lòng gọi đường dây nóng {office.hotline} ({office.hours}) "
+            f"hoặc đến {office.name}, {office.address} để được giúp.",
+            (MENU_BUTTON,),
+        )
+    check = ("" if agency.certain else " Thông tin này có thể đã thay đổi: bạn kiểm tra lại với cơ quan đó hoặc trên "
+             "Cổng Dịch vụ công quốc gia (dichvucong.gov.vn).")
     return Reply(
-        f"{lead}Xin lỗi, nội dung này mình chưa hỗ trợ nên không dám hướng dẫn sai. "
-        f"Bạn vui lòng gọi đường dây nóng {office.hotline} ({office.hours}) "
-        f"hoặc đến {office.name}, {office.address} để được giúp.",
+        f"{lead}{agency.topic}: việc này không thuộc thủ tục của {office.name} nên mình chưa hỗ trợ hướng dẫn "
+        "chi tiết.\n"
+        f"📍 Nơi giải quyết: {agency.agency}{check}\n"
+        f"Cần hỏi thêm, bạn gọi {office.hotline} ({office.hours}).",
         (MENU_BUTTON,),
     )
 

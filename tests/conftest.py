@@ -10,6 +10,7 @@ import pytest
 import pytest_asyncio
 
 from bot.catalog import Catalog, load_catalog
+from bot.classifier import Model, load_model
 from bot.matching import Matcher
 from tests.fakes.telegram import FakeTelegram
 
@@ -23,8 +24,13 @@ def catalog() -> Catalog:
 
 
 @pytest.fixture(scope="session")
-def matcher(catalog: Catalog) -> Matcher:
-    return Matcher(catalog)
+def model(catalog: Catalog) -> Model:
+    return load_model(catalog)
+
+
+@pytest.fixture(scope="session")
+def matcher(catalog: Catalog, model: Model) -> Matcher:
+    return Matcher(catalog, model)
 
 
 @pytest_asyncio.fixture

@@ -203,3 +203,34 @@ async def test_staff_answer_a_handoff_by_its_reference(tmp_path):
         assert len(await app.store.outbox_rows()) == 1
     finally:
         await app.close()
+
+
+async def test_follow_ups_that_name_no_procedure_stay_on_the_one_in_view(app):
+    chat = Chat(app)
+    [first] = await chat.say("vợ em mới sinh, làm giấy khai sinh cho con cần gì")
+    assert first.text.startswith("Đăng ký khai sinh · 📄")
+    [time] = await chat.say("thế mất bao lâu")
+    assert time.text.startswith("Đăng ký khai sinh · ⏱")
+    [where] = await chat.say("nộp ở đâu")
+    assert where.text.startswith("Đăng ký khai sinh · 📍")
+    [switched] = await chat.say("còn làm căn cước cho con thì cần gì")
+    assert switched.text.startswith("Cấp, cấp đổi, cấp lại thẻ căn cước · 📄")
+
+
+async def test_an_out_of_scope_question_names_who_handles_it_and_its_follow_up_stays_out(app):
+    chat = Chat(app)
+    [passport] = await chat.say("làm hộ chiếu cho con thì nộp ở đâu")
+    assert "xuất nhập cảnh" in passport.text.lower() and "chưa hỗ trợ" in passport.text
+    [then] = await chat.say("thế mất bao lâu")
+    assert "Thời gian giải quyết" not in then.text
+
+
+async def test_a_dispute_is_pointed_to_legal_aid_and_mediation_not_to_a_procedure(app):
+    [reply] = await Chat(app).say("hàng xóm lấn sang đất nhà tôi gần 1 mét, nói mãi không nghe, giờ tôi phải làm sao")
+    assert "hòa giải" in reply.text and "trợ giúp pháp lý" in reply.text.lower()
+
+
+@pytest.mark.parametrize("text", ["Chào cán bộ ạ", "lam the can cuoc can gi", "lam the bhyt cho be"])
+async def test_vietnamese_without_marks_is_never_answered_in_english(app, text):
+    [reply] = await Chat(app).say(text)
+    assert not reply.text.startswith(("Here is", "Sorry", "Hello", "I am not sure"))

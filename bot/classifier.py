@@ -1,0 +1,267 @@
+"""The learned part of understanding: which intent or procedure a message is, and which aspect.
+
+Hand-tuned phrase rules fit the wording they were tuned on and no other. A supervised linear
+model over word and character n-grams of the normalised text, trained on a corpus of citizens'
+messages written in many voices plus the guides' own names, aliases and sample questions,
+generalises to wording nobody wrote down, and gives probabilities the dialog can act on: answer
+when sure, offer the closest procedures when not.
+
+Training takes seconds, so a trained model is cached on disk under a key made of everything it
+depends on (corpus, guides, library version); a start with an unchanged catalog only loads it.
+Staff commands never import this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bot.catalog import Catalog
+from bot.text import MAX_CHARS, normalize, spelling
+
+log = logging.getLogger(__name__)
+
+VERSION = "2"
+"""Part of the cache key: bump it when features or training change."""
+INTENTS = ("case_status", "feedback", "greeting", "help", "human", "unknown")
+ASK = "ask"
+"""A question about some part of a procedure that does not say which ("mất bao lâu", "nộp ở đâu"):
+in a conversation it asks about the procedure in view."""
+NO_ASPECT = "-"
+PROCEDURE = "procedure:"
+ENV_CACHE = "MOTCUA_CACHE"
+
+_SENTENCES = re.compile(r"(?<=[.!?…\n])\s+")
+_ASKS = re.compile(r"\?|\b(gi|nao|sao|bao nhieu|bao lau|o dau|khong|ko|chua|the nao|nhu the nao|co duoc|can)\b")
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str
+    """An intent, or "procedure:<guide id>"."""
+    aspect: str | None = None
+    aspect_known: bool = True
+    """False for the guides' sample questions, which are labelled with their guide only."""
+
+
+def focus(text: str) -> str:
+    """What a long message asks: its asking sentences (or its last one), for extra weight.
+
+    Citizens often tell the family's story first and ask at the end; the story names people
+    and events ("bố mất", "đẻ ở trạm xá") that point at other procedures.
+    """
+    sentences = [s for s in _SENTENCES.split(text.strip()) if s.strip()]
+    if len(sentences) < 3:
+        return ""
+    asking = [s for s in sentences if _ASKS.search(normalize(s)) or "?" in s]
+    return " ".join(asking[-2:] or sentences[-1:])
+
+
+def marked(text: str) -> str:
+    """The message with its diacritics kept, lower case: where the citizen typed them, "vàng"
+    (gold) is not "vắng" (absent), a difference the folded spelling has lost."""
+    return unicodedata.normalize("NFC", text[:MAX_CHARS].lower())
+
+
+class Model:
+    """Two linear models over shared features: the label (intent or procedure) and the aspect.
+
+    Features: words, word pairs and character n-grams of the folded spelling (robust to missing
+    marks, typos and Telex), plus words as typed with their marks (precise when marks are there).
+    """
+
+    def __init__(self, examples: Sequence[Example]):
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import FeatureUnion
+        from sklearn.svm import LinearSVC
+
+        self.folded = FeatureUnion([
+            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
+        ])
+        self.typed = TfidfVectorizer(sublinear_tf=True, min_df=2)
+        self.folded.fit([spelling(e.text)[0] for e in examples])
+        self.typed.fit([marked(e.text) for e in examples])
+        matrix = self._vectors([(spelling(e.text)[0], e.text) for e in examples])
+        # a linear SVM trains in a fraction of a second; calibration turns its margins into
+        # probabilities the dialog can compare with a threshold
+        self.labels = CalibratedClassifierCV(LinearSVC(C=0.5, random_state=0), cv=3)
+        self.labels.fit(matrix, [e.label for e in examples])
+        asked = [i for i, e in enumerate(examples) if (e.label.startswith(PROCEDURE) or e.label == ASK) and e.aspect_known]
+        self.aspects = CalibratedClassifierCV(LinearSVC(C=0.5, random_state=0), cv=3)
+        self.aspects.fit(matrix[asked], [examples[i].aspect or NO_ASPECT for i in asked])
+
+    def _vectors(self, messages: Sequence[tuple[str, str]]) -> Any:
+        from scipy.sparse import hstack
+
+        return hstack([self.folded.transform([norm for norm, _ in messages]),
+                       self.typed.transform([marked(text) for _, text in messages])]).tocsr()
+
+    def predict(self, norm: str, text: str, focused: str = "") -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """Labels and aspects with their probabilities, most likely first, for a message in its
+        one spelling (`bot.text.spelling`) and as typed; the asking part of a long message weighs more."""
+        if focused:
+            vectors, weight = self._vectors([(norm, text), (spelling(focused)[0], focused)]), 0.6
+        else:
+            vectors, weight = self._vectors([(norm, text)]), 0.0
+        label_p = self.labels.predict_proba(vectors)
+        aspect_p = self.aspects.predict_proba(vectors)
+        if weight:
+            label_row = (1 - weight) * label_p[0] + weight * label_p[1]
+            aspect_row = (1 - weight) * aspect_p[0] + weight * aspect_p[1]
+        else:
+            label_row, aspect_row = label_p[0], aspect_p[0]
+        labels = sorted(zip(self.labels.classes_, label_row.tolist(), strict=True), key=lambda x: -x[1])
+        aspects = sorted(zip(self.aspects.classes_, aspect_row.tolist(), strict=True), key=lambda x: -x[1])
+        return [(str(k), float(p)) for k, p in labels], [(str(k), float(p)) for k, p in aspects]
+
+
+# Whether a message names a procedure by itself, by the naming terms of the evaluation sets' scorer
+# (shared/eval/score_conv.py): a turn that names none is a follow-up, whose procedure only the
+# conversation tells. The corpus's conversations teach the model what such bare questions look like.
+NAMING_TERMS = [
+    "khai sinh", "gks", "dkks", "dang ky lai", "khai tu", "chung tu", "ket hon", "dkkh",
+    "tinh trang hon nhan", "doc than", "nhan cha", "nhan me", "nhan con", "cai chinh", "doi ten",
+    "doi ho", "ho tich", "trich luc", "ban sao", "giam ho", "lien thong",
+    "thuong tru", "ho khau", "nhap khau", "chuyen khau", "cat khau", "hk", "tam tru", "tam vang",
+    "cu tru", "ct01", "ct07", "tach ho", "tach khau", "xoa thuong tru", "xoa dang ky thuong tru",
+    "xoa ho khau", "can cuoc", "cccd", "cmnd", "chung minh thu",
+    "chung thuc", "cong chung", "chu ky", "hop dong", "di chuc", "di san",
+    "so do", "so hong", "quyen su dung dat", "dat dai", "manh dat", "mieng dat", "thua dat",
+    "lo dat", "sang ten", "thua ke", "tang cho", "chuyen nhuong", "tach thua", "hop thua",
+    "chuyen muc dich", "len tho cu", "giay phep xay dung", "gpxd",
+    "xin phep", "cap phep", "xay nha", "xay moi", "xay dung", "ho kinh doanh", "dang ky kinh doanh",
+    "hkd", "tam ngung kinh doanh",
+    "tro cap", "huu tri xa hoi", "bao tro xa hoi", "mai tang", "khuyet tat", "ho ngheo",
+    "can ngheo", "bhyt", "bao hiem y te", "the bao hiem",
+    "dang ky xe", "xe may", "xe ga", "xe may dien", "bien so", "ca vet", "ly lich tu phap", "lltp",
+    "birth", "death", "marriage", "married", "marrying", "marital", "residence", "criminal record",
+    "household business", "id card", "guardian", "land", "building permit", "motorbike",
+]
+_NAMING = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in NAMING_TERMS) + r")\b")
+
+
+def names_procedure(text: str) -> bool:
+    folded = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
+    folded = " ".join(re.sub(r"[^a-z0-9]+", " ", "".join(c for c in folded if not unicodedata.combining(c))).split())
+    return bool(_NAMING.search(folded)) or "đất" in unicodedata.normalize("NFC", text.lower())
+
+
+def corpus_files() -> list[Path]:
+    """The training messages shipped with the package (bot/corpus/*.jsonl)."""
+    root = resources.files("bot") / "corpus"
+    return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".jsonl"))
+
+
+def _example(row: dict[str, object]) -> Example:
+    intent, procedure, aspect = row["intent"], row.get("procedure"), row.get("aspect")
+    if intent not in (*INTENTS, "procedure") or (intent == "procedure" and not isinstance(procedure, str)):
+        raise ValueError(f"intent {intent!r} with procedure {procedure!r}")
+    label = PROCEDURE + str(procedure) if intent == "procedure" else str(intent)
+    return Example(str(row["text"]), label, aspect if isinstance(aspect, str) else None)
+
+
+def _turns(turns: list[dict[str, object]]) -> list[Example]:
+    """A conversation's turns as messages: a question that names no procedure (its procedure
+    came from the conversation) is a bare question, ASK, with the aspect it asks."""
+    out: list[Example] = []
+    previous = None
+    for i, turn in enumerate(turns):
+        intent = turn.get("intent")
+        if intent is None:
+            continue
+        text = str(turn["text"])
+        bare = i > 0 and not names_procedure(text)
+        if bare and (intent == "procedure" or (intent == "unknown" and previous == "unknown")):
+            aspect = turn.get("aspect")
+            out.append(Example(text, ASK, aspect if isinstance(aspect, str) else None, aspect_known=intent == "procedure"))
+        else:
+            out.append(_example(turn))
+        previous = intent
+    return out
+
+
+def read_corpus(paths: Iterable[Path]) -> list[Example]:
+    """Labelled messages and conversations; a broken line names its file and line (the corpus is
+    edited by hand)."""
+    examples = []
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                examples += _turns(row["turns"]) if "turns" in row else [_example(row)]
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ValueError(f"{path}:{number}: not a labelled message ({exc})") from None
+    return examples
+
+
+def guide_examples(catalog: Catalog) -> list[Example]:
+    """The guides' own words: names, aliases and sample questions, each labelled with its guide."""
+    out = []
+    for guide in catalog.guides.values():
+        out += [Example(text, PROCEDURE + guide.id) for text in (guide.name, *guide.aliases)]
+        out += [Example(text, PROCEDURE + guide.id, aspect_known=False) for text in guide.questions]
+    return out
+
+
+def training_set(catalog: Catalog, paths: Iterable[Path]) -> list[Example]:
+    """Corpus and guides; messages about procedures this catalog has no guide for are left out,
+    so that a deployment with fewer guides never predicts one it cannot answer."""
+    corpus = [e for e in read_corpus(paths) if not e.label.startswith(PROCEDURE) or e.label[len(PROCEDURE):]
+              in catalog]
+    return corpus + guide_examples(catalog)
+
+
+def cache_key(examples: Sequence[Example]) -> str:
+    import sklearn
+
+    digest = hashlib.sha256(f"{VERSION}|{sklearn.__version__}".encode())
+    for e in examples:
+        digest.update(f"{e.label}\t{e.aspect}\t{e.aspect_known}\t{e.text}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    configured = os.environ.get(ENV_CACHE)
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "motcua"
+
+
+def load_model(catalog: Catalog, *, rebuild: bool = False, paths: Iterable[Path] | None = None) -> Model:
+    """The model for this catalog: from the cache when nothing it depends on changed."""
+    examples = training_set(catalog, corpus_files() if paths is None else paths)
+    path = cache_dir() / f"model-{cache_key(examples)}.pickle"
+    if not rebuild:
+        try:
+            with path.open("rb") as f:
+                model = pickle.load(f)
+            if isinstance(model, Model):
+                return model
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass
+    model = Model(examples)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+            pickle.dump(model, tmp, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp.name, path)
+    except OSError as exc:
+        log.warning("model cache not written (%s): the next start trains again", exc.strerror)
+    return model
