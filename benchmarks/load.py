@@ -205,7 +205,8 @@ def main() -> None:
     print(f"throughput {med('messages_per_s'):.0f} messages/s (runs: {runs}); answered {med('answered'):.0f}")
     print(f"latency p50 {med('p50_ms'):.1f} ms   p99 {med('p99_ms'):.1f} ms   "
           f"bot CPU {med('cpu_ms_per_message'):.2f} ms/message")
-    print(f"errors {int(sum(r['errors'] for r in results))}   bot peak RSS {max(r['peak_rss_mb'] for r in results):.0f} MB")
+    errors, peak = int(sum(r['errors'] for r in results)), max(r['peak_rss_mb'] for r in results)
+    print(f"errors {errors}   bot peak RSS {peak:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -219,12 +219,14 @@ class CaseDesk:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise CaseError(f"{path.name}: không phải UTF-8 (byte {exc.start}); hãy lưu lại file dạng CSV UTF-8") from None
+            raise CaseError(f"{path.name}: không phải UTF-8 (byte {exc.start}); "
+                            "hãy lưu lại file dạng CSV UTF-8") from None
         reader = csv.DictReader(io.StringIO(text))
         required = ["code", "procedure", "name", "phone"]
         missing = [c for c in required if c not in (reader.fieldnames or [])]
         if missing:
-            raise CaseError(f"{path.name}: thiếu cột {', '.join(missing)} (cần: code,procedure,name,phone[,received,channel])")
+            raise CaseError(f"{path.name}: thiếu cột {', '.join(missing)} "
+                            "(cần: code,procedure,name,phone[,received,channel])")
         rows, problems, seen = [], [], set()
         try:
             for row in reader:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -134,7 +135,7 @@ class _Checker:
     def fail(self, where: str, message: str) -> None:
         self.problems.append(Problem(self.file, where, message))
 
-    def mapping(self, data: Any, where: str, required: set[str], optional: set[str]) -> dict:
+    def mapping(self, data: Any, where: str, required: set[str], optional: set[str]) -> dict[str, Any]:
         if not isinstance(data, dict):
             self.fail(where or "(top level)", f"must be a mapping, got {_kind(data)}")
             return {}
@@ -144,7 +145,7 @@ class _Checker:
             self.fail(_join(where, str(key)), "unknown field")
         return data
 
-    def text(self, data: dict, key: str, where: str, *, required: bool = True) -> str:
+    def text(self, data: dict[str, Any], key: str, where: str, *, required: bool = True) -> str:
         value = data.get(key)
         return "" if value is None else self.text_value(value, _join(where, key), required)
 
@@ -156,7 +157,7 @@ class _Checker:
             self.fail(where, "mentions a district body; there is no district level since 1 July 2025")
         return value.strip()
 
-    def integer(self, data: dict, key: str, where: str, *, nullable: bool = False) -> int | None:
+    def integer(self, data: dict[str, Any], key: str, where: str, *, nullable: bool = False) -> int | None:
         value = data.get(key)
         if value is None and nullable:
             return None
@@ -165,7 +166,7 @@ class _Checker:
             return 0
         return value
 
-    def items(self, data: dict, key: str, where: str, minimum: int) -> list[Any]:
+    def items(self, data: dict[str, Any], key: str, where: str, minimum: int) -> list[Any]:
         value = data.get(key)
         if value is None:
             return []
@@ -176,13 +177,14 @@ class _Checker:
             self.fail(_join(where, key), f"needs at least {minimum} entries, has {len(value)}")
         return value
 
-    def texts(self, data: dict, key: str, where: str, minimum: int = 0) -> tuple[str, ...]:
+    def texts(self, data: dict[str, Any], key: str, where: str, minimum: int = 0) -> tuple[str, ...]:
         return tuple(
             self.text_value(item, f"{_join(where, key)}[{i}]")
             for i, item in enumerate(self.items(data, key, where, minimum))
         )
 
-    def records(self, data: dict, key: str, where: str, minimum: int, build: Callable[[Any, str], Any]) -> tuple:
+    def records(self, data: dict[str, Any], key: str, where: str, minimum: int,
+                build: Callable[[Any, str], Any]) -> tuple[Any, ...]:
         return tuple(
             build(item, f"{_join(where, key)}[{i}]")
             for i, item in enumerate(self.items(data, key, where, minimum))

@@ -39,6 +39,7 @@ ASK = "ask"
 """A question about some part of a procedure that does not say which ("mất bao lâu", "nộp ở đâu"):
 in a conversation it asks about the procedure in view."""
 NO_ASPECT = "-"
+Ranked = list[tuple[str, float]]
 PROCEDURE = "procedure:"
 ENV_CACHE = "MOTCUA_CACHE"
 
@@ -100,7 +101,8 @@ class Model:
         # probabilities the dialog can compare with a threshold
         self.labels = CalibratedClassifierCV(LinearSVC(C=0.5, random_state=0), cv=3)
         self.labels.fit(matrix, [e.label for e in examples])
-        asked = [i for i, e in enumerate(examples) if (e.label.startswith(PROCEDURE) or e.label == ASK) and e.aspect_known]
+        asked = [i for i, e in enumerate(examples)
+                 if (e.label.startswith(PROCEDURE) or e.label == ASK) and e.aspect_known]
         self.aspects = CalibratedClassifierCV(LinearSVC(C=0.5, random_state=0), cv=3)
         self.aspects.fit(matrix[asked], [examples[i].aspect or NO_ASPECT for i in asked])
 
@@ -110,7 +112,7 @@ class Model:
         return hstack([self.folded.transform([norm for norm, _ in messages]),
                        self.typed.transform([marked(text) for _, text in messages])]).tocsr()
 
-    def predict(self, norm: str, text: str, focused: str = "") -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    def predict(self, norm: str, text: str, focused: str = "") -> tuple[Ranked, Ranked]:
         """Labels and aspects with their probabilities, most likely first, for a message in its
         one spelling (`bot.text.spelling`) and as typed; the asking part of a long message weighs more."""
         if focused:
@@ -187,7 +189,8 @@ def _turns(turns: list[dict[str, object]]) -> list[Example]:
         bare = i > 0 and not names_procedure(text)
         if bare and (intent == "procedure" or (intent == "unknown" and previous == "unknown")):
             aspect = turn.get("aspect")
-            out.append(Example(text, ASK, aspect if isinstance(aspect, str) else None, aspect_known=intent == "procedure"))
+            known = intent == "procedure"
+            out.append(Example(text, ASK, aspect if isinstance(aspect, str) else None, aspect_known=known))
         else:
             out.append(_example(turn))
         previous = intent

@@ -169,9 +169,9 @@ def _since(value: str) -> dt.timedelta:
 
 def cmd_questions(args: argparse.Namespace, config: Config) -> int:
     from bot.clock import now
-    from bot.storage import Store
+    from bot.storage import Store, UnansweredRow
 
-    async def run() -> list:
+    async def run() -> list[UnansweredRow]:
         store = await Store.open(config.database)
         try:
             return await store.unanswered(now() - args.since)
@@ -183,7 +183,7 @@ def cmd_questions(args: argparse.Namespace, config: Config) -> int:
         print("Không có câu hỏi nào chưa trả lời được trong khoảng thời gian này.")
     for row in rows:
         guess = f" (gần nhất: {row.procedure}, tin cậy {row.confidence})" if row.procedure else ""
-        print(f"{row.n:>4} × [{row.intent}] {row.text}{guess}")  # noqa: RUF001 (the times sign)
+        print(f"{row.n:>4} × [{row.intent}] {row.text}{guess}")
     return 0
 
 
@@ -202,7 +202,8 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
                                       staff=args.staff, channel=args.channel)
                 print(wording.staff_case_view(case, now().date()))
             elif args.action == "update":
-                print(wording.staff_case_view(await desk.update(args.code, args.status, args.note, args.staff), now().date()))
+                case = await desk.update(args.code, args.status, args.note, args.staff)
+                print(wording.staff_case_view(case, now().date()))
             elif args.action == "show":
                 case = await desk.require(args.code)
                 print(json.dumps(case.as_json(now().date()), ensure_ascii=False) if args.json
@@ -429,7 +430,8 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(Path(args.config) if args.config else None)
         if getattr(args, "db", None):
             config = dataclasses.replace(config, database=Path(args.db))
-        return args.func(args, config)
+        code: int = args.func(args, config)
+        return code
     except (ConfigError, CatalogError) as exc:
         print(exc, file=sys.stderr)
         return 2

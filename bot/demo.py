@@ -19,7 +19,8 @@ async def ensure_demo_cases(desk: CaseDesk) -> list[str]:
         ("0001", "dang-ky-thuong-tru", "Nguyễn Văn An", 2, [("processing", "")]),
         ("0002", "cap-giay-phep-xay-dung", "Trần Thị Bình", 4,
          [("needs_supplement", "Bản vẽ thiết kế có chữ ký của chủ nhà; bản sao giấy chứng nhận quyền sử dụng đất")]),
-        ("0003", "dang-ky-bien-dong-dat-dai", "Lê Văn Cường", 30, [("processing", "Chờ Chi cục Thuế xác định nghĩa vụ tài chính")]),
+        ("0003", "dang-ky-bien-dong-dat-dai", "Lê Văn Cường", 30,
+         [("processing", "Chờ Chi cục Thuế xác định nghĩa vụ tài chính")]),
     ]
     added = []
     for serial, procedure, name, days_ago, steps in plan:
@@ -91,7 +92,8 @@ async def seed_month(desk: CaseDesk, days: int = 30, count: int = 120) -> int:
         elif case.due > received.date():
             case = await desk.update(code, "processing", "", "demo", at=at)
         late = rng.random() < 0.12
-        finish_day = cal.add_working_days(case.due, rng.randint(1, 3)) if late else max(at.date(), case.due - dt.timedelta(days=rng.randint(0, 2)))
+        early_day = max(at.date(), case.due - dt.timedelta(days=rng.randint(0, 2)))
+        finish_day = cal.add_working_days(case.due, rng.randint(1, 3)) if late else early_day
         finish = dt.datetime.combine(finish_day, dt.time(rng.randint(8, 16), 0))
         if finish > end:
             continue
@@ -114,7 +116,8 @@ async def seed_month(desk: CaseDesk, days: int = 30, count: int = 120) -> int:
                 if rng.random() < 0.8:
                     options = [v for v, _ in QUESTIONS[key].options]
                     good = level in {"5", "4"}
-                    await store.set_rating_field(code, key, options[0] if good or rng.random() < 0.5 else rng.choice(options))
+                    value = options[0] if good or rng.random() < 0.5 else rng.choice(options)
+                    await store.set_rating_field(code, key, value)
             comment = rng.choice(_COMMENTS[level])
             if comment:
                 await store.set_rating_field(code, "comment", comment)

@@ -52,7 +52,7 @@ def load_agencies(path: Path | None = None) -> list[Agency]:
             if not isinstance(entry.get(field), str) or not entry[field].strip():
                 raise AgencyError(f"{where}: {field} must be a non-empty text")
         keywords = entry.get("keywords")
-        if not isinstance(keywords, list) or not keywords or not all(isinstance(k, str) and k.strip() for k in keywords):
+        if not (isinstance(keywords, list) and keywords and all(isinstance(k, str) and k.strip() for k in keywords)):
             raise AgencyError(f"{where} ({entry['topic']}): keywords must be a non-empty list of texts")
         if entry.get("confidence") not in ("high", "check"):
             raise AgencyError(f"{where} ({entry['topic']}): confidence must be high or check")

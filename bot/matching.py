@@ -12,6 +12,7 @@ telling a thank-you from a hello or a complaint from praise, which choose the re
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -102,11 +103,14 @@ _MIN_SCORE = 4.0
 # Requests about the conversation itself, read before anything else.
 _RESET = {"start", "menu", "huy", "huy bo", "bat dau", "help", "tro giup", "quay lai", "thoat", "cancel"}
 _TRACK = {"tracuu", "tra cuu"}
-_FORGET = re.compile(r"\b(xoa|huy) (het |toan bo )?(du lieu|thong tin) (cua (toi|em|minh)|ca nhan)\b|\bdelete my data\b")
+_FORGET = re.compile(
+    r"\b(xoa|huy) (het |toan bo )?(du lieu|thong tin) (cua (toi|em|minh)|ca nhan)\b|\bdelete my data\b"
+)
 # Kinds of greeting and feedback, for the answer that fits.
 _THANKS = re.compile(r"\b(cam on|tam biet|bye|thanks?|hieu roi)\b")
 _COMPLAINT = re.compile(
-    r"\b(phan anh|khieu nai|to cao|buc|chan|te qua|qua te|kem|kho chiu|hach dich|nhung nhieu|voi tien|cham|sai|khong hieu"
+    r"\b(phan anh|khieu nai|to cao|buc|chan|te qua|qua te|kem|kho chiu|hach dich|nhung nhieu|voi tien|cham|sai"
+    r"|khong hieu"
     r"|lam an kieu gi|thai do|tra ve|khong co (can bo|ai)|poor|rude|complain|bad)\b"
 )
 _PRAISE = re.compile(r"\b(khen|tot|nhanh|nhiet tinh|tan tinh|de hieu|tuyet voi|on ap|hai long|\d sao|helpful|great)\b")
@@ -117,15 +121,18 @@ _RATE_WORDS = re.compile(r"\b(danh gia|cham diem)\b")
 # equal cues, the aspect listed first.
 _CUE_TABLE: list[tuple[str, int, str]] = [
     ("online", 6, r"online|truc tuyen|qua mang|tren mang|vneid|dich vu cong|dvcqg|cong dich vu|app|ung dung"),
-    ("forms", 7, r"mau (don|to khai|giay|so|ct\d+)|to khai (lay|mau|o dau|dien|tai)|dien (the nao|nhu the nao|to khai|mau|don)"
+    ("forms", 7, r"mau (don|to khai|giay|so|ct\d+)|to khai (lay|mau|o dau|dien|tai)"
+                 r"|dien (the nao|nhu the nao|to khai|mau|don)"
                  r"|tai (mau|to khai)|forms?|ghi (to khai|don) (the nao|nhu the nao)"),
     ("forms", 3, r"to khai|ct0[1-9]"),
     ("fees", 7, r"bao nhieu tien|mat tien|ton tien|het tien|le phi|phi (bao nhieu|tinh|la bao nhieu|nhu the nao|sao)"
-                r"|mat phi|co phi|thue phi|how much|cost|fees?|bao nhieu phi|phi gi|phi la|(dong|nop|chiu) (thue|tien|phi)"
+                r"|mat phi|co phi|thue phi|how much|cost|fees?|bao nhieu phi|phi gi|phi la"
+                r"|(dong|nop|chiu) (thue|tien|phi)"
                 r"|thue (gi|bao nhieu)|tra tien"),
     ("fees", 2, r"phi|mien phi|tien|thue"),
     ("processing_time", 7, r"bao lau|may ngay|bao nhieu ngay (thi|moi) (co|xong|nhan|lay)|lay ngay"
-                           r"|phai cho|bao gio (thi )?(co|xong|nhan|lay)|how long|thoi gian (giai quyet|xu ly|cap|lam|tra)"
+                           r"|phai cho|bao gio (thi )?(co|xong|nhan|lay)|how long"
+                           r"|thoi gian (giai quyet|xu ly|cap|lam|tra)"
                            r"|nhanh nhat|trong ngay|lau khong|lau ko|mat bao lau"),
     ("where", 6, r"o dau|cho nao|noi nao|xa nao|phuong nao|co quan nao|where|which office|what office|nop (o|tai|cho)"
                  r"|lam o|(phai|co the|duoc) (ve|len|ra|den) (que|xa|phuong|ubnd|noi|tinh|cong an)( \w+)? (lam|nop|moi)"
@@ -176,9 +183,9 @@ def _features(words: list[str]) -> set[str]:
     "quá hạn" counts though "quá" alone says nothing) or adjacent once particles are dropped."""
     content = [w for w in words if w not in STOPWORDS]
     feats = set(content)
-    feats.update(f"{a} {b}" for a, b in zip(content, content[1:]))
+    feats.update(f"{a} {b}" for a, b in itertools.pairwise(content))
     feats.update(
-        f"{a} {b}" for a, b in zip(words, words[1:]) if a not in STOPWORDS or b not in STOPWORDS
+        f"{a} {b}" for a, b in itertools.pairwise(words) if a not in STOPWORDS or b not in STOPWORDS
     )
     return feats
 
@@ -310,7 +317,7 @@ class Matcher:
         """
         weights = [self._idf.get(w, 0.0) for w in phrase]
         total = sum(weights)
-        found = sum(w for word, w in zip(phrase, weights) if word in present)
+        found = sum(w for word, w in zip(phrase, weights, strict=False) if word in present)
         if not total or not found:
             return 0.0
         if found < total:

@@ -22,6 +22,7 @@ from bot.catalog import Catalog
 from bot.clock import now
 from bot.messages import Button, DeferDelivery, Reply, Sender
 from bot.ratings import level_buttons
+from bot.state import ConversationState
 from bot.storage import Store
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class Notifier:
             previous: list[str] = []
             try:
                 if reply.buttons:
-                    previous = (await self.store.get_state(row.channel, row.user)).get("choices", [])
+                    previous = ConversationState.from_json(await self.store.get_state(row.channel, row.user)).choices
                     # before sending: the citizen may answer the moment the message arrives
                     await self.store.set_choices(row.channel, row.user, [b.action for b in reply.buttons])
                 await channel.send(row.user, [reply], proactive=True)

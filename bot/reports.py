@@ -101,7 +101,8 @@ class Report:
             [proc, votes["up"], votes["down"], pct(100 * votes["up"] / (votes["up"] + votes["down"]))]
             for proc, votes in sorted(self.usefulness.items())
         ])
-        negatives = Table("Đánh giá chưa hài lòng", ["Ngày", "Thủ tục", "Mức", "Góp ý", "Mã hồ sơ (nếu đồng ý liên hệ)"], [
+        columns = ["Ngày", "Thủ tục", "Mức", "Góp ý", "Mã hồ sơ (nếu đồng ý liên hệ)"]
+        negatives = Table("Đánh giá chưa hài lòng", columns, [
             [n["at"], n["procedure"], LEVELS[n["level"]], n["comment"], n["code"]] for n in self.negatives
         ])
         complaints = Table("Phản ánh", ["Ngày", "Kênh", "Nội dung"], [
@@ -225,7 +226,8 @@ def to_xlsx(report: Report) -> bytes:
     from openpyxl.styles import Font
 
     book = Workbook()
-    book.remove(book.active)
+    for sheet in book.worksheets:  # the empty default sheet
+        book.remove(sheet)
     for table in report.tables():
         sheet = book.create_sheet(table.name[:31])
         sheet.append(table.headers)
@@ -256,7 +258,7 @@ def to_png(report: Report) -> bytes:
     for level, name in LEVELS.items():
         counts = [report.weekly_levels.get(w, Counter())[level] for w in weeks]
         top.bar(labels, counts, bottom=base, color=colors[level], label=name)
-        base = [b + c for b, c in zip(base, counts)]
+        base = [b + c for b, c in zip(base, counts, strict=False)]
     top.set_ylabel("Số lượt đánh giá")
     top.yaxis.set_major_locator(MaxNLocator(integer=True))
     top.set_title(f"Mức độ hài lòng theo tuần ({report.filters.start:%d/%m} – {report.filters.end:%d/%m/%Y})")

@@ -37,7 +37,8 @@ ABBREVIATIONS: dict[str, str] = {
     "gplx": "giay phep lai xe", "llpt": "ly lich tu phap", "lltp": "ly lich tu phap",
     "gcn": "giay chung nhan", "qsdd": "quyen su dung dat", "ubnd": "uy ban nhan dan",
     "dv": "dich vu", "kd": "kinh doanh", "hkd": "ho kinh doanh", "xd": "xay dung", "ktra": "kiem tra",
-    "kt": "kiem tra", "sih": "sinh", "gđ": "gia dinh", "gd": "gia dinh", "dvc": "dich vu cong", "tthc": "thu tuc hanh chinh",
+    "kt": "kiem tra", "sih": "sinh", "gđ": "gia dinh", "gd": "gia dinh", "dvc": "dich vu cong",
+    "tthc": "thu tuc hanh chinh",
     "so1": "so 1", "so2": "so 2",
 }
 

@@ -85,9 +85,8 @@ def _footer(guide: Guide) -> str:
 
 
 def section_buttons(guide: Guide, current: str | None) -> tuple[Button, ...]:
-    return tuple(
-        button(SECTION_LABELS[a], actions.Procedure(guide.id, a)) for a in ASPECTS if a != current
-    ) + (MENU_BUTTON,)
+    others = tuple(button(SECTION_LABELS[a], actions.Procedure(guide.id, a)) for a in ASPECTS if a != current)
+    return (*others, MENU_BUTTON)
 
 
 def procedure_answer(guide: Guide, aspect: str | None, *, english: bool = False) -> Reply:
@@ -123,8 +122,8 @@ def greeting(office: Office, catalog: Catalog, *, english: bool = False, extra: 
 
 
 def group_buttons(catalog: Catalog) -> tuple[Button, ...]:
-    return tuple(button(g, actions.Group(i)) for i, g in enumerate(catalog.groups())) + (
-        TRACK_BUTTON, button("⭐ Đánh giá", actions.Rate()))
+    groups = tuple(button(g, actions.Group(i)) for i, g in enumerate(catalog.groups()))
+    return (*groups, TRACK_BUTTON, button("⭐ Đánh giá", actions.Rate()))
 
 
 def group_menu(catalog: Catalog, index: int) -> Reply | None:
@@ -135,7 +134,7 @@ def group_menu(catalog: Catalog, index: int) -> Reply | None:
     guides = groups[names[index]]
     return Reply(
         f"Lĩnh vực {names[index]}: bạn chọn thủ tục.",
-        tuple(button(g.name, actions.Procedure(g.id)) for g in guides) + (MENU_BUTTON,),
+        (*tuple(button(g.name, actions.Procedure(g.id)) for g in guides), MENU_BUTTON),
     )
 
 
@@ -179,7 +178,8 @@ def contact(office: Office, *, forwarded_ref: str | None = None, english: bool =
         f"☎️ {office.hotline}\n🕘 {office.hours}\n📍 {office.address}"
     )
     if forwarded_ref:
-        text += f"\n\nMình đã chuyển câu hỏi của bạn cho cán bộ (mã {forwarded_ref}); cán bộ sẽ trả lời trong giờ làm việc."
+        text += (f"\n\nMình đã chuyển câu hỏi của bạn cho cán bộ (mã {forwarded_ref}); "
+                 "cán bộ sẽ trả lời trong giờ làm việc.")
     return Reply(text, (MENU_BUTTON,))
 
 
@@ -385,8 +385,8 @@ def case_view(case: Case, guide: Guide | None, hotline: str, today: dt.date, day
 
 
 def staff_case_view(case: Case, today: dt.date) -> str:
-    steps = [f"  {s.at:%d/%m %H:%M} {s.status}" + (f": {s.note}" if s.note else "") + (f" ({s.staff})" if s.staff else "")
-             for s in case.history]
+    steps = [f"  {s.at:%d/%m %H:%M} {s.status}" + (f": {s.note}" if s.note else "")
+             + (f" ({s.staff})" if s.staff else "") for s in case.history]
     return "\n".join([
         f"{case.code} · {case.procedure} · {case.status} · hẹn {case.due:%d/%m/%Y} · {case.timeliness(today)}",
         f"Người nộp: {case.name} · ĐT {mask_phone(case.phone)} · kênh {case.channel}",

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.messages import Button, Reply
 from bot.channels.base import numbered, split_text, utf16_len
+from bot.messages import Button, Reply
 
 
 def squeezed(text: str) -> str:

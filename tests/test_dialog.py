@@ -86,7 +86,7 @@ async def test_clarification_choice_continues_the_flow(app):
 
 async def test_numbers_choose_buttons_and_other_numbers_are_questions(app):
     chat = Chat(app)
-    [menu] = await chat.say("menu")
+    [_menu] = await chat.say("menu")
     [group] = await chat.say("1")
     assert group.text.startswith("Lĩnh vực Hộ tịch")
     [reply] = await chat.say("999")

@@ -413,7 +413,7 @@ async def test_bot_webhook_lifecycle(zbot: FakeZaloBot, client: httpx.AsyncClien
     event = zbot.text_event(CHAT, "qua webhook", message_id="w-1")
     assert json.loads(zbot.webhook_body(event)) == {"ok": True, "result": event}
     assert json.loads(zbot.webhook_body(event, wrapped=False)) == event
-    assert "qua webhook".encode() in zbot.webhook_body(event)  # UTF-8, not \\u escapes
+    assert b"qua webhook" in zbot.webhook_body(event)  # UTF-8, not \\u escapes
     assert zbot.pending_events() == 1  # text_event does not queue
 
     deleted = (await client.post(api(zbot, "deleteWebhook"))).json()

@@ -12,10 +12,10 @@ import pytest
 
 from bot.app import open_desk
 from bot.catalog import load_catalog
-from tests.helpers import make_config
 from bot.channels import telegram
 from bot.clock import now as office_now
 from bot.notifier import Notifier, backoff
+from tests.helpers import make_config
 from tests.test_telegram import CHAT, TOKEN, Bot
 
 pytestmark = pytest.mark.asyncio

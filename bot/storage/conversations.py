@@ -17,6 +17,7 @@ from typing import Any, Self
 import aiosqlite
 
 from bot.clock import now
+from bot.state import ConversationState
 from bot.storage.db import Database
 
 
@@ -67,6 +68,7 @@ class UnansweredRow:
 
 class ConversationQueries(Database):
     async def get_state(self, channel: str, user: str) -> dict[str, Any]:
+        """The stored JSON form of a `bot.state.ConversationState`; the dialog reads it as one."""
         async with self.db.execute(
             "SELECT state FROM conversations WHERE channel = ? AND user = ?", (channel, user)
         ) as cur:
@@ -86,9 +88,9 @@ class ConversationQueries(Database):
         """A message sent outside a turn (a notification) offered these buttons: on platforms
         without buttons, the numbers the citizen types next refer to them."""
         async with self.transaction():
-            state = await self.get_state(channel, user)
-            state["choices"] = actions
-            await self.save_state(channel, user, state)
+            state = ConversationState.from_json(await self.get_state(channel, user))
+            state.choices = actions
+            await self.save_state(channel, user, state.to_json())
 
     async def add_handoff(self, channel: str, user: str) -> str:
         """A short reference staff can quote to answer a citizen who asked for a person."""
