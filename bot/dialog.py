@@ -112,7 +112,7 @@ class Dialog:
             replies = [Reply(await run_staff_command(
                 self.desk, text, f"{incoming.channel}:{incoming.user}", incoming.attachment))]
         elif wire is None and incoming.text is None:
-            replies = [wording.TEXT_ONLY]
+            replies = [wording.text_only(self.config.office)]
         elif wire is not None:
             replies = await self.on_action(turn, actions.parse(wire))
         else:

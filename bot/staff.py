@@ -12,16 +12,6 @@ from bot.clock import now
 from bot.messages import Attachment
 from bot.statuses import STATUSES
 
-USAGE = (
-    "Lệnh cán bộ:\n"
-    "/hoso them MÃ THỦ_TỤC SĐT HỌ TÊN\n"
-    "/hoso capnhat MÃ TRẠNG_THÁI [ghi chú]\n"
-    "/hoso xem MÃ\n"
-    "/hoso ds [quahan]\n"
-    "/hoso nhap (gửi kèm file CSV: code,procedure,name,phone[,received,channel])\n"
-    "/traloi MÃ_CHUYỂN nội dung (trả lời công dân đã nhờ gặp cán bộ)\n"
-    f"Trạng thái: {', '.join(STATUSES)}"
-)
 _VERBS = {"them": "add", "add": "add", "capnhat": "update", "update": "update", "xem": "show",
           "show": "show", "ds": "list", "list": "list", "nhap": "import", "import": "import"}
 
@@ -44,13 +34,13 @@ async def answer_handoff(desk: CaseDesk, text: str, staff: str) -> str:
     """/traloi REF text: the answer reaches the citizen on their channel, through the outbox."""
     parts = text.split(maxsplit=2)
     if len(parts) < 3:
-        return "Cú pháp: /traloi MÃ_CHUYỂN nội dung trả lời"
+        return wording.STAFF_ANSWER_SYNTAX
     handoff = await desk.store.handoff(parts[1])
     if handoff is None:
-        return f"Không có yêu cầu gặp cán bộ mã {parts[1]}."
+        return wording.no_handoff(parts[1])
     facts = {"ref": handoff.ref, "answer": parts[2], "office": desk.office}
     await desk.store.enqueue(handoff.channel, handoff.user, "reply", facts)
-    return f"Đã gửi câu trả lời cho yêu cầu {handoff.ref}."
+    return wording.answer_sent(handoff.ref)
 
 
 async def run_staff_command(desk: CaseDesk, text: str, staff: str, attachment: Attachment | None = None) -> str:
@@ -62,26 +52,20 @@ async def run_staff_command(desk: CaseDesk, text: str, staff: str, attachment: A
     try:
         if verb == "add" and len(args) >= 4:
             case = await desk.add(args[0], args[1], _rest(text, 5), args[2], staff=staff)
-            return f"Đã thêm.\n{wording.staff_case_view(case, now().date())}"
+            return wording.staff_done("Đã thêm.", case, now().date())
         if verb == "update" and len(args) >= 2:
             case = await desk.update(args[0], args[1], _rest(text, 4), staff)
-            return f"Đã cập nhật.\n{wording.staff_case_view(case, now().date())}"
+            return wording.staff_done("Đã cập nhật.", case, now().date())
         if verb == "show" and len(args) == 1:
             return wording.staff_case_view(await desk.require(args[0]), now().date())
         if verb == "import":
             if attachment is None:
-                return "Gửi file CSV kèm chú thích /hoso nhap để nhập hồ sơ."
+                return wording.STAFF_IMPORT_NEEDS_FILE
             count = await desk.import_csv_bytes(attachment.data, attachment.filename, staff)
-            return f"Đã nhập {count} hồ sơ."
+            return wording.imported(count)
         if verb == "list":
             overdue = bool(args) and args[0].lower() in {"quahan", "overdue"}
-            cases = await desk.list(overdue=overdue)
-            if not cases:
-                return "Không có hồ sơ nào."
-            today = now().date()
-            lines = [f"{c.code} · {c.procedure} · {c.status} · hẹn {c.due:%d/%m} · {c.timeliness(today)}"
-                     for c in cases[-30:]]
-            return f"{len(cases)} hồ sơ" + (" quá hạn" if overdue else "") + ":\n" + "\n".join(lines)
+            return wording.staff_case_list(await desk.list(overdue=overdue), overdue, now().date())
     except CaseError as exc:
-        return f"Lỗi: {exc}"
-    return USAGE
+        return wording.staff_error(str(exc))
+    return wording.staff_usage(STATUSES)

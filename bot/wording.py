@@ -196,8 +196,19 @@ def apology(office: Office) -> Reply:
                  f"hoặc gọi {office.hotline} ({office.hours}).", (MENU_BUTTON,))
 
 
-TEXT_ONLY = Reply("Mình chỉ đọc được tin nhắn dạng chữ. Bạn gõ câu hỏi giúp mình nhé, "
-                  "ví dụ \"đăng ký tạm trú cần gì\".", (MENU_BUTTON,))
+def text_only(office: Office) -> Reply:
+    """A sticker, a photo or a message kind the platform could not pass on."""
+    return Reply("Xin lỗi, mình chưa đọc được tin nhắn này: mình chỉ đọc được tin nhắn dạng chữ. Bạn gõ câu hỏi "
+                 f"giúp mình nhé, ví dụ \"đăng ký tạm trú cần gì\", hoặc gọi {office.hotline} để được hướng dẫn "
+                 "trực tiếp.", (MENU_BUTTON,))
+
+
+NUMBERED_HINT = "(Trả lời bằng số để chọn)"
+COMMANDS = [
+    ("start", "Bắt đầu, xem danh mục thủ tục"), ("menu", "Danh mục thủ tục"),
+    ("tracuu", "Tra cứu hồ sơ đã nộp"), ("help", "Hướng dẫn sử dụng"),
+]
+"""The commands a platform lists in its menu, with what each does."""
 STALE_CHOICE = "Lựa chọn này không còn hiệu lực. Bạn chọn lại giúp mình nhé."
 FORGET_CONFIRM = Reply(
     "Bạn muốn xóa dữ liệu trò chuyện và các hồ sơ đang theo dõi của mình? Việc này không "
@@ -416,3 +427,50 @@ def staff_answer(facts: dict[str, Any]) -> Reply:
     """An officer's answer to a citizen who asked for a person (/traloi)."""
     office = facts.get("office") or "bộ phận một cửa"
     return Reply(f"💬 Cán bộ {office} trả lời (mã {facts['ref']}):\n{facts['answer']}")
+
+
+# staff commands in a chat
+
+STAFF_ANSWER_SYNTAX = "Cú pháp: /traloi MÃ_CHUYỂN nội dung trả lời"
+STAFF_IMPORT_NEEDS_FILE = "Gửi file CSV kèm chú thích /hoso nhap để nhập hồ sơ."
+
+
+def staff_usage(statuses: tuple[str, ...]) -> str:
+    return (
+        "Lệnh cán bộ:\n"
+        "/hoso them MÃ THỦ_TỤC SĐT HỌ TÊN\n"
+        "/hoso capnhat MÃ TRẠNG_THÁI [ghi chú]\n"
+        "/hoso xem MÃ\n"
+        "/hoso ds [quahan]\n"
+        "/hoso nhap (gửi kèm file CSV: code,procedure,name,phone[,received,channel])\n"
+        "/traloi MÃ_CHUYỂN nội dung (trả lời công dân đã nhờ gặp cán bộ)\n"
+        f"Trạng thái: {', '.join(statuses)}"
+    )
+
+
+def no_handoff(ref: str) -> str:
+    return f"Không có yêu cầu gặp cán bộ mã {ref}."
+
+
+def answer_sent(ref: str) -> str:
+    return f"Đã gửi câu trả lời cho yêu cầu {ref}."
+
+
+def staff_done(what: str, case: Case, today: dt.date) -> str:
+    return f"{what}\n{staff_case_view(case, today)}"
+
+
+def imported(count: int) -> str:
+    return f"Đã nhập {count} hồ sơ."
+
+
+def staff_error(problem: str) -> str:
+    return f"Lỗi: {problem}"
+
+
+def staff_case_list(cases: list[Case], overdue: bool, today: dt.date) -> str:
+    """The latest 30 cases, one line each: a chat screen holds no more."""
+    if not cases:
+        return "Không có hồ sơ nào."
+    lines = [f"{c.code} · {c.procedure} · {c.status} · hẹn {c.due:%d/%m} · {c.timeliness(today)}" for c in cases[-30:]]
+    return f"{len(cases)} hồ sơ" + (" quá hạn" if overdue else "") + ":\n" + "\n".join(lines)

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from bot import wording
 from bot.messages import Reply, Sender
 
 if TYPE_CHECKING:
@@ -102,4 +103,4 @@ def numbered(reply: Reply) -> str:
     if not reply.buttons:
         return reply.text
     lines = [f"{i}. {b.label}" for i, b in enumerate(reply.buttons, 1)]
-    return f"{reply.text}\n\n" + "\n".join(lines) + "\n(Trả lời bằng số để chọn)"
+    return f"{reply.text}\n\n" + "\n".join(lines) + "\n" + wording.NUMBERED_HINT

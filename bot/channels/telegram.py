@@ -43,6 +43,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import wording
 from bot.channels.base import split_text, utf16_len
 from bot.channels.registry import Parts
 from bot.channels.telegram_http import AiohttpRequest
@@ -56,12 +57,7 @@ MAX_FILE = 1_000_000
 """Files larger than this (staff CSV imports are far smaller) are not downloaded."""
 LIMIT = 4000
 """UTF-16 units, below Telegram's 4,096 so a split never lands on the edge."""
-COMMANDS = [
-    BotCommand("start", "Bắt đầu, xem danh mục thủ tục"),
-    BotCommand("menu", "Danh mục thủ tục"),
-    BotCommand("tracuu", "Tra cứu hồ sơ đã nộp"),
-    BotCommand("help", "Hướng dẫn sử dụng"),
-]
+COMMANDS = [BotCommand(command, description) for command, description in wording.COMMANDS]
 
 
 @dataclass

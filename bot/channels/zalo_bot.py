@@ -10,8 +10,8 @@ documentation leaves open, decided here:
 - Webhook bodies come wrapped (`{"ok": true, "result": event}`) or flat; both are accepted. The
   `X-Bot-Api-Secret-Token` header must equal ZALO_BOT_WEBHOOK_SECRET (constant-time check).
 - The platform has no buttons: replies carry numbered choices, which the dialog maps back.
-- `message.unsupported.received` (Zalo sends it instead of the content for some users) gets a
-  friendly text pointing to typing the question or calling the hotline.
+- `message.unsupported.received` (Zalo sends it instead of the content for some users) reaches
+  the dialog as a message without text, which answers it (type the question, or call).
 """
 
 from __future__ import annotations
@@ -79,12 +79,11 @@ class ZaloBotClient:
 class ZaloBotChannel:
     name = NAME
 
-    def __init__(self, client: ZaloBotClient, store: Store, handle: Handler, hotline: str,
+    def __init__(self, client: ZaloBotClient, store: Store, handle: Handler,
                  webhook_secret: str | None = None, public_url: str | None = None):
         self.client = client
         self.store = store
         self.handle = handle
-        self.hotline = hotline
         self.webhook_secret = webhook_secret
         self.public_url = public_url
         self._poller: asyncio.Task[None] | None = None
@@ -147,11 +146,8 @@ class ZaloBotChannel:
             name = event.get("event_name", "")
             if name == "message.text.received":
                 replies = await self.handle(Incoming(NAME, chat, text=str(message.get("text") or "")))
-            elif name == "message.unsupported.received":
-                replies = [Reply(
-                    "Xin lỗi, mình chưa đọc được tin nhắn này. Bạn vui lòng gõ câu hỏi bằng chữ, ví dụ "
-                    f"\"đăng ký khai sinh cần gì\", hoặc gọi {self.hotline} để được hướng dẫn trực tiếp.")]
             else:
+                # a sticker, a photo, an unsupported message: the dialog answers a message without text
                 replies = await self.handle(Incoming(NAME, chat))
             await self.send(chat, replies)
         except Exception:
@@ -166,5 +162,4 @@ class ZaloBotChannel:
 def build(parts: Parts) -> ZaloBotChannel:
     client = ZaloBotClient(parts.http, parts.config.zalo_bot_base_url, parts.secrets["ZALO_BOT_TOKEN"])
     webhook_secret = parts.secrets["ZALO_BOT_WEBHOOK_SECRET"] if parts.options.zalo_bot_webhook else None
-    return ZaloBotChannel(client, parts.store, parts.handle, parts.config.office.hotline, webhook_secret,
-                          parts.options.public_url)
+    return ZaloBotChannel(client, parts.store, parts.handle, webhook_secret, parts.options.public_url)
