@@ -1,4 +1,4 @@
-"""The store: migrations run once and in order, state round-trips, transactions are atomic."""
+"""The Store facade: migrations run once and in order, transactions are atomic, cases list by status."""
 
 from pathlib import Path
 
@@ -20,16 +20,6 @@ async def test_migrations_bring_a_new_database_to_the_latest_version_once(tmp_pa
     async with again.db.execute("PRAGMA journal_mode") as cur:
         assert (await cur.fetchone())[0] == "wal"
     await again.close()
-
-
-async def test_state_round_trips_per_channel_and_user(tmp_path: Path):
-    store = await Store.open(tmp_path / "a.sqlite3")
-    await store.save_state("telegram", "1", {"procedure": "dang-ky-khai-sinh", "choices": ["menu"]})
-    await store.save_state("zalo", "1", {"procedure": "dang-ky-tam-tru"})
-    assert await store.get_state("telegram", "1") == {"procedure": "dang-ky-khai-sinh", "choices": ["menu"]}
-    assert (await store.get_state("zalo", "1"))["procedure"] == "dang-ky-tam-tru"
-    assert await store.get_state("telegram", "2") == {}
-    await store.close()
 
 
 async def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path):
