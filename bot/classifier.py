@@ -33,7 +33,7 @@ from bot.text import MAX_CHARS, normalize, spelling
 log = logging.getLogger(__name__)
 
 VERSION = "2"
-"""Part of the cache key: bump it when features or training change."""
+"""Part of the cache key, beside the source of the modules that shape the features."""
 INTENTS = ("case_status", "feedback", "greeting", "help", "human", "unknown")
 ASK = "ask"
 """A question about some part of a procedure that does not say which ("mất bao lâu", "nộp ở đâu"):
@@ -231,9 +231,15 @@ def training_set(catalog: Catalog, paths: Iterable[Path]) -> list[Example]:
 
 
 def cache_key(examples: Sequence[Example]) -> str:
+    """Everything the model depends on: the examples, the library, and the code that spells and
+    featurises them (bot/text.py and this module), so an edit to either retrains it."""
     import sklearn
 
+    from bot import text
+
     digest = hashlib.sha256(f"{VERSION}|{sklearn.__version__}".encode())
+    for module in (text.__file__, __file__):
+        digest.update(Path(module).read_bytes())
     for e in examples:
         digest.update(f"{e.label}\t{e.aspect}\t{e.aspect_known}\t{e.text}\n".encode())
     return digest.hexdigest()[:16]

@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 CLARIFY_BELOW = 0.4
 """Understanding less sure than this offers the closest procedures instead of answering."""
 OFF_TOPIC_SURE = 0.7
-"""An out-of-scope question this sure ends the topic in view: its follow-ups are out of scope too."""
+"""An out-of-scope question this sure ends the procedure in view; a less sure one leaves it, and
+only a bare question with nothing else in view is then taken as about the out-of-scope matter."""
 
 COMMANDS = {
     "reset": Understanding("help", confidence=1.0),
@@ -238,7 +239,7 @@ class Dialog:
     async def respond(self, turn: Turn, u: Understanding, reading: Reading) -> tuple[list[Reply], bool]:
         """The replies to an understood message, and whether it counts as answered."""
         office, state = self.config.office, turn.state
-        state.off_topic = u.intent == "unknown" and u.confidence >= OFF_TOPIC_SURE
+        state.off_topic = u.intent == "unknown"
         if u.intent in ("procedure", "case_status", "unknown"):
             state.case = u.intent == "case_status"
         if u.intent == "procedure" and u.procedure:
@@ -249,7 +250,7 @@ class Dialog:
             if u.confidence < CLARIFY_BELOW and len(options) > 1 and not u.follow_up:
                 return [wording.clarification(self.catalog, options, u.aspect, english=u.english)], False
             return [wording.procedure_answer(self.catalog[u.procedure], u.aspect, english=u.english)], True
-        if state.off_topic:
+        if state.off_topic and u.confidence >= OFF_TOPIC_SURE:
             state.procedure = state.aspect = None
         if u.intent == "greeting":
             if u.kind == "thanks":

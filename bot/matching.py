@@ -84,7 +84,7 @@ _GUESS_BELOW = 0.25
 """A procedure the model gives less than this, with no name of it in the message, is no guess at all."""
 _ALTERNATIVE_ABOVE = 0.08
 _ALIAS_CREDIT = 0.3
-_SWITCH_UNNAMED = 0.6
+_SWITCH_UNNAMED = 0.5
 _INTENT_SURE = 0.4
 """Below this, a message that names no procedure and asks nothing the model can place is taken
 as being about the procedure in view."""
@@ -365,9 +365,11 @@ class Matcher:
         aspect = self._aspect(typed, aspects)
         in_view = context.procedure if context.procedure in self._by_id else None
         procedures = [(label[len(PROCEDURE):], q) for label, q in labels if label.startswith(PROCEDURE)]
-        if not named:
+        if not named or (top == ASK and not spelled):
+            # nothing in the message says which procedure (a generic word such as "xin phép" is
+            # not enough when the model hears a bare question): the conversation decides
             asks = top == ASK or top.startswith(PROCEDURE)
-            if context.off_topic and asks:
+            if context.off_topic and asks and not in_view:
                 return Understanding("unknown", confidence=round(p, 3), english=english)
             if context.case and top in (ASK, "case_status"):
                 return Understanding("case_status", confidence=round(p, 3), english=english)
@@ -377,7 +379,8 @@ class Matcher:
                     # the situation, not a name, points elsewhere ("bé đã 3 tháng" after khai sinh)
                     return Understanding("procedure", other, aspect, round(q, 3), english=english)
                 again = bool(_AGAIN.search(typed))
-                if asks or aspect is not None or again or p < _INTENT_SURE:
+                thanks = top == "greeting" and bool(_THANKS.search(typed))
+                if not thanks and (asks or aspect is not None or again or p < _INTENT_SURE):
                     repeated = aspect is None and again
                     return Understanding("procedure", in_view, context.aspect if repeated else aspect, round(p, 3),
                                          english=english, follow_up=True)

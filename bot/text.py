@@ -38,7 +38,8 @@ ABBREVIATIONS: dict[str, str] = {
     "gcn": "giay chung nhan", "qsdd": "quyen su dung dat", "ubnd": "uy ban nhan dan",
     "dv": "dich vu", "kd": "kinh doanh", "hkd": "ho kinh doanh", "xd": "xay dung", "ktra": "kiem tra",
     "kt": "kiem tra", "sih": "sinh", "gđ": "gia dinh", "gd": "gia dinh", "dvc": "dich vu cong",
-    "tthc": "thu tuc hanh chinh",
+    "tthc": "thu tuc hanh chinh", "dkkh": "dang ky ket hon", "dkks": "dang ky khai sinh",
+    "gpxd": "giay phep xay dung", "gcnqsdd": "giay chung nhan quyen su dung dat",
     "so1": "so 1", "so2": "so 2",
 }
 
