@@ -27,18 +27,22 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bot.catalog import Catalog
 from bot.text import MAX_CHARS, normalize, spelling
 
 log = logging.getLogger(__name__)
 
-VERSION = "2"
+VERSION = "3"
 """Part of the cache key, beside the source of the modules that shape the features."""
 INTENTS = ("case_status", "feedback", "greeting", "help", "human", "unknown")
 ASK = "ask"
 """A question about some part of a procedure that does not say which ("mất bao lâu", "nộp ở đâu"):
 in a conversation it asks about the procedure in view."""
 NO_ASPECT = "-"
+FOCUS = 0.6
+"""How much the asking sentences of a long message weigh against the whole of it."""
 Ranked = list[tuple[str, float]]
 PROCEDURE = "procedure:"
 ENV_CACHE = "MOTCUA_CACHE"
@@ -76,59 +80,116 @@ def marked(text: str) -> str:
     return unicodedata.normalize("NFC", text[:MAX_CHARS].lower())
 
 
+class _Terms:
+    """One fitted TF-IDF vectoriser reduced to what a message needs: its analyser, vocabulary and
+    weights. sklearn's own transform spends most of a millisecond on checks made for batches."""
+
+    def __init__(self, vectorizer: Any, offset: int):
+        self.vectorizer = vectorizer
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self.idf: np.ndarray = vectorizer.idf_
+        self.offset = offset
+        self.size = len(self.vocabulary)
+        self.analyze = vectorizer.build_analyzer()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The analyser is a closure, rebuilt from the vectoriser when the cache is read."""
+        return {k: v for k, v in self.__dict__.items() if k != "analyze"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.analyze = self.vectorizer.build_analyzer()
+
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        counts: dict[int, int] = {}
+        for term in self.analyze(text):
+            column = self.vocabulary.get(term)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self.idf[columns]
+        norm = float(np.sqrt(values @ values)) if len(values) else 0.0
+        return columns + self.offset, values / norm if norm else values
+
+
+class _Linear:
+    """A calibrated linear SVM (sklearn's CalibratedClassifierCV over LinearSVC, sigmoid method)
+    as plain arrays: per fold, the class weights and the sigmoid that calibrates each class."""
+
+    def __init__(self, calibrated: Any):
+        self.classes = [str(c) for c in calibrated.classes_]
+        self.folds = []
+        for fold in calibrated.calibrated_classifiers_:
+            if [str(c) for c in fold.estimator.classes_] != self.classes:
+                raise ValueError("every class must occur in every calibration fold")
+            self.folds.append((
+                np.ascontiguousarray(fold.estimator.coef_.T), fold.estimator.intercept_,
+                np.array([c.a_ for c in fold.calibrators]), np.array([c.b_ for c in fold.calibrators]),
+            ))
+
+    def proba(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
+        total = np.zeros(len(self.classes))
+        for weights, intercept, a, b in self.folds:
+            decision = values @ weights[columns] + intercept
+            p = 1.0 / (1.0 + np.exp(a * decision + b))
+            total += p / p.sum() if p.sum() > 0 else np.full_like(p, 1 / len(p))
+        return total / len(self.folds)
+
+
 class Model:
     """Two linear models over shared features: the label (intent or procedure) and the aspect.
 
     Features: words, word pairs and character n-grams of the folded spelling (robust to missing
     marks, typos and Telex), plus words as typed with their marks (precise when marks are there).
+    Trained with scikit-learn, then kept as arrays so that one message costs a fraction of a
+    millisecond (the sklearn objects answer batches, and pay for it on every call).
     """
 
     def __init__(self, examples: Sequence[Example]):
+        from scipy.sparse import hstack
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.pipeline import FeatureUnion
         from sklearn.svm import LinearSVC
 
-        self.folded = FeatureUnion([
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
-        ])
-        self.typed = TfidfVectorizer(sublinear_tf=True, min_df=2)
-        self.folded.fit([spelling(e.text)[0] for e in examples])
-        self.typed.fit([marked(e.text) for e in examples])
-        matrix = self._vectors([(spelling(e.text)[0], e.text) for e in examples])
+        words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
+        typed = TfidfVectorizer(sublinear_tf=True, min_df=2)
+        folded_texts = [spelling(e.text)[0] for e in examples]
+        typed_texts = [marked(e.text) for e in examples]
+        matrix = hstack([words.fit_transform(folded_texts), chars.fit_transform(folded_texts),
+                         typed.fit_transform(typed_texts)]).tocsr()
+        self.terms = []
+        offset = 0
+        for vectorizer in (words, chars, typed):
+            self.terms.append(_Terms(vectorizer, offset))
+            offset += self.terms[-1].size
         # a linear SVM trains in a fraction of a second; calibration turns its margins into
         # probabilities the dialog can compare with a threshold
-        self.labels = CalibratedClassifierCV(LinearSVC(C=0.5, random_state=0), cv=3)
-        self.labels.fit(matrix, [e.label for e in examples])
+        labels = CalibratedClassifierCV(LinearSVC(C=0.5, random_state=0), cv=3)
+        labels.fit(matrix, [e.label for e in examples])
         asked = [i for i, e in enumerate(examples)
                  if (e.label.startswith(PROCEDURE) or e.label == ASK) and e.aspect_known]
-        self.aspects = CalibratedClassifierCV(LinearSVC(C=0.5, random_state=0), cv=3)
-        self.aspects.fit(matrix[asked], [examples[i].aspect or NO_ASPECT for i in asked])
+        aspects = CalibratedClassifierCV(LinearSVC(C=0.5, random_state=0), cv=3)
+        aspects.fit(matrix[asked], [examples[i].aspect or NO_ASPECT for i in asked])
+        self.labels, self.aspects = _Linear(labels), _Linear(aspects)
 
-    def _vectors(self, messages: Sequence[tuple[str, str]]) -> Any:
-        from scipy.sparse import hstack
-
-        return hstack([self.folded.transform([norm for norm, _ in messages]),
-                       self.typed.transform([marked(text) for _, text in messages])]).tocsr()
+    def _features(self, norm: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        words, chars, typed = self.terms
+        parts = [words.features(norm), chars.features(norm), typed.features(marked(text))]
+        return np.concatenate([c for c, _ in parts]), np.concatenate([v for _, v in parts])
 
     def predict(self, norm: str, text: str, focused: str = "") -> tuple[Ranked, Ranked]:
         """Labels and aspects with their probabilities, most likely first, for a message in its
         one spelling (`bot.text.spelling`) and as typed; the asking part of a long message weighs more."""
+        columns, values = self._features(norm, text)
+        label_row, aspect_row = self.labels.proba(columns, values), self.aspects.proba(columns, values)
         if focused:
-            vectors, weight = self._vectors([(norm, text), (spelling(focused)[0], focused)]), 0.6
-        else:
-            vectors, weight = self._vectors([(norm, text)]), 0.0
-        label_p = self.labels.predict_proba(vectors)
-        aspect_p = self.aspects.predict_proba(vectors)
-        if weight:
-            label_row = (1 - weight) * label_p[0] + weight * label_p[1]
-            aspect_row = (1 - weight) * aspect_p[0] + weight * aspect_p[1]
-        else:
-            label_row, aspect_row = label_p[0], aspect_p[0]
-        labels = sorted(zip(self.labels.classes_, label_row.tolist(), strict=True), key=lambda x: -x[1])
-        aspects = sorted(zip(self.aspects.classes_, aspect_row.tolist(), strict=True), key=lambda x: -x[1])
-        return [(str(k), float(p)) for k, p in labels], [(str(k), float(p)) for k, p in aspects]
+            columns, values = self._features(spelling(focused)[0], focused)
+            label_row = (1 - FOCUS) * label_row + FOCUS * self.labels.proba(columns, values)
+            aspect_row = (1 - FOCUS) * aspect_row + FOCUS * self.aspects.proba(columns, values)
+        labels = sorted(zip(self.labels.classes, label_row.tolist(), strict=True), key=lambda x: -x[1])
+        aspects = sorted(zip(self.aspects.classes, aspect_row.tolist(), strict=True), key=lambda x: -x[1])
+        return labels, aspects
 
 
 # Whether a message names a procedure by itself, by the naming terms of the evaluation sets' scorer

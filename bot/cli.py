@@ -123,8 +123,8 @@ def cmd_train(args: argparse.Namespace, config: Config) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    print(f"Đã huấn luyện: {len(examples)} câu mẫu, {len(model.labels.classes_)} nhãn, "
-          f"{len(model.aspects.classes_)} khía cạnh; lưu tại {cache_dir()}")
+    print(f"Đã huấn luyện: {len(examples)} câu mẫu, {len(model.labels.classes)} nhãn, "
+          f"{len(model.aspects.classes)} khía cạnh; lưu tại {cache_dir()}")
     return 0
 
 

@@ -73,7 +73,7 @@ def test_the_model_is_cached_and_a_corrupt_cache_is_rebuilt(catalog: Catalog, tm
                         ("lệ phí khai sinh", "fees"), ("khai sinh bao nhiêu tiền", "fees")]])
     model = load_model(catalog, paths=[corpus])
     [cached] = list(tmp_path.glob("model-*.pickle"))
-    assert load_model(catalog, paths=[corpus]).labels.classes_.tolist() == model.labels.classes_.tolist()
+    assert load_model(catalog, paths=[corpus]).labels.classes == model.labels.classes
     cached.write_bytes(b"not a pickle")
     rebuilt = load_model(catalog, paths=[corpus])
     assert rebuilt.predict("xin chao ad", "xin chào ad")[0][0][0] == "greeting"
