@@ -12,9 +12,18 @@ import re
 DEFAULT_PATTERN = r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}"
 """The one-stop information system's format: agency code (3.2.2.A2), date YYMMDD, serial."""
 
+MAX_CHARS = 2_000
+"""How much of a message is searched for a code: a code sits near its question, and the search
+must cost the same for a 4,096-character message as for a short one."""
+_SPACES = re.compile(r"\s+")
+# Every run of white space (newlines, NBSP, em spaces) is folded to one space before matching, so
+# a separator is at most " . ": a pattern with unbounded \s* on both sides of an optional dot
+# could split a long run of spaces in cubic numbers of ways, and one message froze the bot.
+_DOT = r" ?\.? ?"
+_DASH = r" ?[-–_.]? ?"
 _LENIENT = re.compile(
-    r"(?<![0-9A-Za-z])(\d{3})\s*\.?\s*(\d{2})\s*\.?\s*(\d{2})\s*\.?\s*([A-Za-z])\s*(\d{2})"
-    r"\s*[-–_. ]?\s*(\d{6})\s*[-–_. ]?\s*(\d{4})(?![0-9])"
+    rf"(?<![0-9A-Za-z])([0-9]{{3}}){_DOT}([0-9]{{2}}){_DOT}([0-9]{{2}}){_DOT}([A-Za-z]) ?([0-9]{{2}})"
+    rf"{_DASH}([0-9]{{6}}){_DASH}([0-9]{{4}})(?![0-9])"
 )
 _LOOSE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-–_ ]{6,40}[0-9]")
 
@@ -25,7 +34,7 @@ def canonical(raw: str, pattern: str = DEFAULT_PATTERN) -> str | None:
     The default format is rebuilt from its parts, so missing dots and dashes are forgiven; a
     configured format is matched after removing spaces and upper-casing.
     """
-    text = raw.strip()
+    text = _SPACES.sub(" ", raw.strip())
     if pattern == DEFAULT_PATTERN:
         m = _LENIENT.fullmatch(text)
         if not m:
@@ -38,6 +47,7 @@ def canonical(raw: str, pattern: str = DEFAULT_PATTERN) -> str | None:
 
 def find(text: str, pattern: str = DEFAULT_PATTERN) -> str | None:
     """The first case code in a message, canonical, or None."""
+    text = _SPACES.sub(" ", text[:MAX_CHARS])
     if pattern == DEFAULT_PATTERN:
         m = _LENIENT.search(text)
         return canonical(m.group(0)) if m else None
@@ -45,7 +55,7 @@ def find(text: str, pattern: str = DEFAULT_PATTERN) -> str | None:
         code = canonical(m.group(0), pattern)
         if code:
             return code
-    m = re.search(pattern, re.sub(r"\s+", "", text).upper())
+    m = re.search(pattern, text.replace(" ", "").upper())
     return m.group(0) if m else None
 
 
