@@ -246,3 +246,50 @@ async def test_a_method_in_the_webhook_response_is_performed(fake: FakeTelegram)
     assert ok.params["text"] == "xin chào"
     # Telegram performs the call but tells nobody when it fails
     assert (fake.calls[-1].ok, fake.calls[-1].description) == (False, "Bad Request: message is too long")
+
+
+@pytest.mark.asyncio
+async def test_updates_that_are_not_new_private_messages_decode_as_the_bot_api_shapes_them(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    sent = fake.text_update(CHAT, "/hoso xem 1")["message"]
+    raw = [
+        fake.business_update(CHAT, "/hoso xem 1", user_id=5555),
+        fake.business_update(CHAT, "/hoso xem 1", user_id=5555, edited=True),
+        fake.guest_update(CHAT, "/hoso xem 1", user_id=5555),
+        fake.edited_update(CHAT, sent["message_id"], "/hoso xem 2"),
+    ]
+    ids = [fake.push_update(update) for update in raw]
+    updates = await bot.get_updates(timeout=0)
+    assert [u.update_id for u in updates] == ids
+    business, edited_business, guest, edited = updates
+    assert business.business_message is not None and business.message is None
+    assert business.business_message.business_connection_id == "bc-1"
+    assert edited_business.edited_business_message is not None
+    assert edited_business.edited_business_message.edit_date is not None
+    assert guest.guest_message is not None and guest.guest_message.guest_query_id == "gq-1"
+    for update in (business, guest):
+        chat, sender = update.effective_chat, update.effective_user
+        assert chat is not None and sender is not None and (chat.id, sender.id) == (CHAT, 5555)
+    assert edited.edited_message is not None and edited.message is None
+    assert edited.edited_message.message_id == sent["message_id"]
+    assert edited.edited_message.text == "/hoso xem 2" and edited.edited_message.edit_date is not None
+    assert fake.delivered() == set(ids)
+
+
+@pytest.mark.asyncio
+async def test_get_updates_drops_update_types_the_bot_did_not_ask_for(fake: FakeTelegram, bot: Bot) -> None:
+    sent = fake.text_update(CHAT, "xin chào")["message"]
+    dropped = [
+        fake.push_update(fake.business_update(CHAT, "x", user_id=5555)),
+        fake.push_update(fake.guest_update(CHAT, "x", user_id=5555)),
+        fake.push_update(fake.edited_update(CHAT, sent["message_id"], "xin chào!")),
+    ]
+    kept = fake.push_text(CHAT, "menu")
+    updates = await bot.get_updates(timeout=0, allowed_updates=["message", "callback_query"])
+    assert [u.update_id for u in updates] == [kept]
+    assert fake.delivered() == {kept} and not fake.delivered() & set(dropped)
+    assert (await bot.get_updates(offset=kept + 1, timeout=0)) == ()
+
+    await bot.set_webhook("https://bot.example.org/hook", allowed_updates=["message"])
+    assert (await bot.get_webhook_info()).allowed_updates == ("message",)

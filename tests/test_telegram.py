@@ -53,11 +53,12 @@ class Bot:
         assert self.service is not None
         await self.service.stop()
 
-    async def deliver(self, update: dict) -> None:
+    async def deliver(self, update: dict) -> int | None:
+        """Returns the update_id when queued for polling; a webhook post returns after the turn."""
         if self.webhook:
             assert await self.fake.post_webhook(self.hook, self.channel.secret, update) == 200
-        else:
-            self.fake.push_update(update)
+            return None
+        return self.fake.push_update(update)
 
     async def say(self, text: str, chat: int = CHAT) -> list[dict]:
         before = len(self.fake.sent(chat))
@@ -313,3 +314,159 @@ async def test_logs_of_a_full_journey_hold_no_personal_data_or_token(fake: FakeT
     assert logged, "the journey logged nothing at all"
     for secret in (TOKEN, "Bí Mật", "0912345678", "912345678", str(chat)):
         assert secret not in logged
+
+
+# Who may act as whom (audit R5, R18): the person is the sender of a new message or button press
+# in their own private chat; business and guest messages, whose chat is someone else's, and
+# edits of old messages are not turns.
+
+STAFF = 9000
+ATTACKER = 5555
+CASE = "000.00.27.H15-251120-0042"
+SERVED = ["message", "callback_query"]
+
+
+async def staff_bot(fake: FakeTelegram, db: Path, webhook: bool) -> Bot:
+    """A running bot whose one staff member is STAFF, with CASE just received."""
+    from bot.app import open_desk
+    desk = await open_desk(make_config(db))
+    await desk.add(CASE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
+    await desk.store.close()
+    b = Bot(fake, db, webhook=webhook, staff={"telegram": frozenset({str(STAFF)})})
+    await b.start()
+    return b
+
+
+async def history(db: Path) -> list[tuple[str, str, str]]:
+    """CASE's steps as (status, note, staff), read through another connection."""
+    from bot.app import open_desk
+    desk = await open_desk(make_config(db))
+    try:
+        case = await desk.get(CASE)
+    finally:
+        await desk.store.close()
+    assert case is not None
+    return [(step.status, step.note, step.staff) for step in case.history]
+
+
+async def staff_says(b: Bot, text: str) -> str:
+    """STAFF's own private message, and the one reply a staff command gets."""
+    before = len(b.fake.sent(STAFF))
+    await b.deliver(b.fake.text_update(STAFF, text))
+    calls = await b.fake.wait_for("sendMessage", count=before + 1, chat_id=STAFF)
+    return str(calls[-1].params["text"])
+
+
+@pytest.mark.asyncio
+async def test_the_filter_and_the_sender_check_each_refuse_what_is_not_a_private_turn(fake: FakeTelegram) -> None:
+    """Either layer alone stops the updates of the tests below; this keeps each honest on its own."""
+    from telegram import Bot as PTBBot
+    from telegram import Update
+
+    own = fake.text_update(STAFF, "/hoso xem 1")
+    async with PTBBot(TOKEN, base_url=fake.base_url) as client:
+        await client.send_message(STAFF, "menu")  # a bot message to press buttons on
+
+        def update(raw: dict) -> Update:
+            return Update.de_json({"update_id": 1, **raw}, client)
+
+        not_a_new_private_message = {
+            "business_message": fake.business_update(STAFF, "/hoso xem 1", user_id=ATTACKER),
+            "edited_business_message": fake.business_update(STAFF, "x", user_id=ATTACKER, edited=True),
+            "guest_message": fake.guest_update(STAFF, "/hoso xem 1", user_id=ATTACKER),
+            "edited_message": fake.edited_update(STAFF, own["message"]["message_id"], "/hoso xem 2"),
+            "channel_post": {"channel_post": {"message_id": 1, "date": 0, "text": "/hoso xem 1",
+                                              "chat": {"id": -1001, "type": "channel", "title": "Kênh"}}},
+            "group_text": fake.text_update(-100, "/hoso xem 1", user_id=STAFF),
+        }
+        for name, raw in not_a_new_private_message.items():
+            assert not telegram.NEW_PRIVATE_MESSAGES.check_update(update(raw)), name
+            assert telegram.served_user(update(raw)) is None, name
+        # the kind is right but the sender is not the chat: only the sender check can tell
+        assert telegram.served_user(update(fake.text_update(STAFF, "/hoso xem 1", user_id=ATTACKER))) is None
+        assert telegram.served_user(update(fake.callback_update(STAFF, "x", user_id=ATTACKER))) is None
+        assert telegram.NEW_PRIVATE_MESSAGES.check_update(update(own))
+        assert telegram.served_user(update(own)) == STAFF
+        assert telegram.served_user(update(fake.callback_update(STAFF, "x"))) == STAFF
+
+
+@pytest.mark.asyncio
+async def test_only_new_messages_and_button_presses_are_asked_for(bot: Bot) -> None:
+    await bot.say("/start")
+    if bot.webhook:
+        [hook] = [c for c in bot.fake.calls if c.method == "setWebhook"]
+        assert hook.params["allowed_updates"] == SERVED
+    else:
+        polls = [c for c in bot.fake.calls if c.method == "getUpdates"]
+        assert polls and all(c.params["allowed_updates"] == SERVED for c in polls)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("webhook", [False, True], ids=["polling", "webhook"])
+@pytest.mark.parametrize("kind", ["business_message", "edited_business_message", "guest_message"])
+async def test_a_business_or_guest_message_in_a_staff_members_chat_does_not_act_as_staff(
+        fake: FakeTelegram, tmp_path: Path, webhook: bool, kind: str) -> None:
+    db = tmp_path / "db.sqlite3"
+    b = await staff_bot(fake, db, webhook)
+    try:
+        forged = f"/hoso capnhat {CASE} refused Hồ sơ giả mạo, liên hệ 0909000000"
+        if kind == "guest_message":
+            attack = fake.guest_update(STAFF, forged, user_id=ATTACKER)
+        else:
+            attack = fake.business_update(STAFF, forged, user_id=ATTACKER, edited=kind.startswith("edited"))
+        update_id = await b.deliver(attack)
+        # the staff member's own look right after: in polling it comes from the getUpdates that
+        # dropped the attack; a webhook post returns only after its turn
+        view = await staff_says(b, f"/hoso xem {CASE}")
+        assert "refused" not in view and "giả mạo" not in view
+        assert await history(db) == [("received", "", "")]
+        assert len(fake.sent(STAFF)) == 1 and fake.sent(ATTACKER) == []
+        assert update_id is None or update_id not in fake.delivered()
+        assert not [c for c in fake.calls if c.method == "answerGuestQuery"]
+        # the staff member, writing in their own chat, still acts as staff
+        assert (await staff_says(b, f"/hoso capnhat {CASE} processing")).startswith("Đã cập nhật.")
+        assert await history(db) == [("received", "", ""), ("processing", "", f"telegram:{STAFF}")]
+    finally:
+        await b.stop()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("webhook", [False, True], ids=["polling", "webhook"])
+async def test_an_edited_staff_command_does_not_run_again(fake: FakeTelegram, tmp_path: Path, webhook: bool) -> None:
+    db = tmp_path / "db.sqlite3"
+    b = await staff_bot(fake, db, webhook)
+    try:
+        command = fake.text_update(STAFF, f"/hoso capnhat {CASE} needs_supplement Thiếu bản sao CCCD")
+        await b.deliver(command)
+        [done] = await fake.wait_for("sendMessage", chat_id=STAFF)
+        assert done.params["text"].startswith("Đã cập nhật.")
+        # needs_supplement may repeat, so a second run would be accepted and notify again
+        edit = fake.edited_update(STAFF, command["message"]["message_id"],
+                                  f"/hoso capnhat {CASE} needs_supplement Thiếu bản sao CCCD, sổ hộ khẩu")
+        update_id = await b.deliver(edit)
+        view = await staff_says(b, f"/hoso xem {CASE}")
+        assert "sổ hộ khẩu" not in view
+        assert len(fake.sent(STAFF)) == 2
+        assert update_id is None or update_id not in fake.delivered()
+        assert await history(db) == [("received", "", ""),
+                                     ("needs_supplement", "Thiếu bản sao CCCD", f"telegram:{STAFF}")]
+    finally:
+        await b.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_button_press_counts_only_when_the_presser_is_the_chat(fake: FakeTelegram, tmp_path: Path) -> None:
+    """Webhook only: its post returns after the turn, so "nothing happened" needs no waiting."""
+    b = Bot(fake, tmp_path / "db.sqlite3", webhook=True)
+    await b.start()
+    try:
+        [menu] = await b.say("/start")
+        data = dict(buttons(menu))["Hộ tịch"]
+        before = len(fake.sent(CHAT))
+        await b.deliver(fake.callback_update(CHAT, data, user_id=ATTACKER))
+        assert len(fake.sent(CHAT)) == before and fake.sent(ATTACKER) == []
+        assert not [c for c in fake.calls if c.method == "answerCallbackQuery"]
+        [group] = await b.tap(data)
+        assert "Hộ tịch" in group["text"]
+    finally:
+        await b.stop()

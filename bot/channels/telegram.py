@@ -14,6 +14,17 @@ to the citizen who just wrote goes that way; earlier messages of the turn, photo
 answers and notifications go through the Bot API (and the rate limiter, which is meant for
 bulk sends) as before. Acknowledging after the turn also means an update lost in a crash is
 re-delivered by Telegram rather than dropped.
+
+A person is whoever sent the update, never the chat it sits in. The two differ for updates
+this bot has no use for: a `business_message` lives in a Business account owner's private chat
+with someone else (the chat id is the other person's, the sender the owner), and a guest
+message sits in whatever chat the bot was summoned to. Taking the chat for the person let
+anyone who connected the bot to their Business account type staff commands as the staff member
+they were chatting with. So only `message` and `callback_query` are asked for, and of those only
+private chats whose id is the sender's are served; the handlers refuse the rest as well, since
+`allowed_updates` does not reach updates created before it was set. Edited messages are left
+alone too: an edit is not a new turn, and running it again answered a citizen twice or repeated
+a staff member's status change.
 """
 
 from __future__ import annotations
@@ -32,8 +43,12 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
     Update,
+    User,
 )
+from telegram.constants import ChatType
 from telegram.ext import (
     AIORateLimiter,
     ApplicationBuilder,
@@ -58,6 +73,10 @@ MAX_FILE = 1_000_000
 LIMIT = 4000
 """UTF-16 units, below Telegram's 4,096 so a split never lands on the edge."""
 COMMANDS = [BotCommand(command, description) for command, description in wording.COMMANDS]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+"""Everything else (edits, business and guest messages, channel posts) Telegram need not send."""
+NEW_PRIVATE_MESSAGES = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
+"""`update.message` only: PTB's chat filters alone also pass edits, business and guest messages."""
 
 
 @dataclass
@@ -69,6 +88,25 @@ class WebhookReply:
 
 
 _webhook_reply: ContextVar[WebhookReply | None] = ContextVar("telegram_webhook_reply", default=None)
+
+
+def served_user(update: Update) -> int | None:
+    """The sender, when the update is one the bot serves: a new message or a button press, in
+    the private chat that is the sender's own. Anything else could speak for someone else."""
+    sender: User | None
+    where: MaybeInaccessibleMessage | None
+    if update.message is not None:
+        sender, where = update.message.from_user, update.message
+    elif update.callback_query is not None:
+        sender, where = update.callback_query.from_user, update.callback_query.message
+    else:
+        return None
+    if sender is None or where is None:
+        return None
+    if isinstance(where, Message) and (where.business_connection_id or where.guest_query_id):
+        return None   # a chat of a Business account or a summoning chat, not the bot's own
+    chat = where.chat
+    return sender.id if chat.type == ChatType.PRIVATE and chat.id == sender.id else None
 
 
 def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
@@ -109,8 +147,7 @@ class TelegramChannel:
             builder = builder.updater(None)
         self.application = builder.build()
         self.application.add_handler(CallbackQueryHandler(self.on_callback))
-        private = filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
-        self.application.add_handler(MessageHandler(private, self.on_message))
+        self.application.add_handler(MessageHandler(NEW_PRIVATE_MESSAGES, self.on_message))
         self.application.add_error_handler(self.on_error)
 
     @property
@@ -126,10 +163,10 @@ class TelegramChannel:
                 raise RuntimeError("webhook mode needs the web server")
             web_server.route(self.webhook_path, self.webhook)
             await self.application.bot.set_webhook(self.webhook_url, secret_token=self.secret,
-                                                   allowed_updates=Update.ALL_TYPES)
+                                                   allowed_updates=ALLOWED_UPDATES)
         else:
             assert self.application.updater is not None
-            await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
+            await self.application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=10)
         await self.application.start()
 
     async def stop(self) -> None:
@@ -148,8 +185,8 @@ class TelegramChannel:
             update = Update.de_json(json.loads(await request.read()), self.application.bot)
         except (ValueError, TypeError, KeyError):
             return web.Response(status=400)
-        chat = update.effective_chat
-        reply = WebhookReply(str(chat.id) if chat else "")
+        user = served_user(update)
+        reply = WebhookReply(str(user) if user is not None else "")
         token = _webhook_reply.set(reply)
         try:
             application = self.application
@@ -161,9 +198,9 @@ class TelegramChannel:
         return web.Response(status=200)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        chat = update.effective_chat
-        message = update.effective_message
-        if chat is None or message is None:
+        user = served_user(update)
+        message = update.message
+        if user is None or message is None:
             return
         text = message.text if message.text is not None else message.caption
         attachment = None
@@ -171,17 +208,17 @@ class TelegramChannel:
         if document is not None and (document.file_size or 0) <= MAX_FILE and text:
             data = bytes(await (await document.get_file()).download_as_bytearray())
             attachment = Attachment(document.file_name or "file", data, document.mime_type or "")
-        replies = await self.handle(Incoming(NAME, str(chat.id), text=text, attachment=attachment))
-        await self.send(str(chat.id), replies)
+        replies = await self.handle(Incoming(NAME, str(user), text=text, attachment=attachment))
+        await self.send(str(user), replies)
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        chat = update.effective_chat
-        if query is None or chat is None:
+        user = served_user(update)
+        if query is None or user is None:
             return
         await query.answer()
-        replies = await self.handle(Incoming(NAME, str(chat.id), action=query.data or ""))
-        await self.send(str(chat.id), replies)
+        replies = await self.handle(Incoming(NAME, str(user), action=query.data or ""))
+        await self.send(str(user), replies)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram handler failed: %s", type(context.error).__name__, exc_info=context.error)

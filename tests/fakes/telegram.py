@@ -5,6 +5,13 @@ application with ``ApplicationBuilder().token(fake.token).base_url(fake.base_url
 .base_file_url(fake.file_url)``.  Tests then queue updates (``push_text``, ``push_callback``),
 wait for the bot's reaction (``wait_for``) and inspect every decoded API call (``calls``).
 
+Besides new messages and button presses, it builds the updates a bot should not mistake for
+them (``business_update``, ``guest_update``, ``edited_update``), shaped as
+https://core.telegram.org/bots/api documents them.  ``getUpdates`` drops update types outside
+``allowed_updates`` as Telegram does, while ``post_webhook`` delivers whatever it is given,
+like an update created before ``setWebhook`` changed the list (which the Bot API says it does
+not reach).
+
 Validation mirrors the Telegram errors a real bot most often hits (message too long, bad HTML,
 callback data over 64 bytes, message not modified, stale callback queries), so such bugs surface
 in tests rather than in production.
@@ -338,6 +345,7 @@ class FakeTelegram(FakeServer):
         self._last_bot_message: dict[int, int] = {}
         self._user_names: dict[int, str] = {}
         self._callback_ids = itertools.count(1)
+        self._foreign_message_ids = itertools.count(1)
         self._open_callbacks: set[str] = set()
         self._files: dict[str, _StoredFile] = {}
         self.on_record: Callable[[Call], None] | None = None
@@ -347,6 +355,7 @@ class FakeTelegram(FakeServer):
         self._file_ids = itertools.count(1)
         self._commands: dict[str, list[JSON]] = {}
         self._webhook_url = ""
+        self._webhook_allowed: list[str] = []
         self._http: aiohttp.ClientSession | None = None
         self._methods: dict[str, Callable[[JSON, _Uploads], Awaitable[Any]]] = {
             "getMe": self._get_me,
@@ -479,6 +488,86 @@ class FakeTelegram(FakeServer):
         if caption is not None:
             message["caption"] = caption
         return self.push_update({"message": message})
+
+    def business_update(
+        self, chat_id: int, text: str, *, user_id: int, connection_id: str = "bc-1",
+        edited: bool = False, first_name: str = "Chủ doanh nghiệp",
+    ) -> JSON:
+        """A message in a chat of a Business account that connected the bot (not queued).
+
+        Bot API, "Update": ``business_message`` is a "New message from a connected business
+        account", ``edited_business_message`` a new version of one (Bot API 7.2). "Message":
+        ``business_connection_id`` is set, and "the message belongs to a chat of the
+        corresponding business account that is independent from any potential bot chat which
+        might share the same identifier". The chat is the private chat between the account and
+        the other person, so ``chat.id`` is that person's id, while ``from`` is whoever wrote:
+        the owner (``user_id``) writing to ``chat_id`` here.
+        """
+        message: JSON = {
+            "message_id": next(self._foreign_message_ids),
+            "from": self._user(user_id, first_name),
+            "chat": {"id": chat_id, "type": "private", "first_name": self._user_names.get(chat_id, "Dân")},
+            "date": int(time.time()),
+            "business_connection_id": connection_id,
+            "text": text,
+        }
+        if edited:
+            message["edit_date"] = message["date"]
+        entities = _bot_command_entities(text)
+        if entities:
+            message["entities"] = entities
+        return {"edited_business_message" if edited else "business_message": message}
+
+    def guest_update(
+        self, chat_id: int, text: str, *, user_id: int, query_id: str = "gq-1",
+        first_name: str = "Khách",
+    ) -> JSON:
+        """A guest message: the bot summoned by ``user_id`` into a chat it is not part of.
+
+        Bot API 10.0, "Update": ``guest_message``, a "New guest message"; the bot answers it
+        with ``answerGuestQuery`` and the message's ``guest_query_id``. "Message":
+        ``guest_query_id`` — "If non-empty, the message belongs to the chat where the guest bot
+        was summoned, which may not coincide with other existing bot chats sharing the same
+        identifier". So ``chat.id`` may equal a user the bot knows, ``from`` being someone else.
+        """
+        message: JSON = {
+            "message_id": next(self._foreign_message_ids),
+            "from": self._user(user_id, first_name),
+            "chat": {"id": chat_id, "type": "private", "first_name": self._user_names.get(chat_id, "Dân")},
+            "date": int(time.time()),
+            "guest_query_id": query_id,
+            "text": text,
+        }
+        entities = _bot_command_entities(text)
+        if entities:
+            message["entities"] = entities
+        return {"guest_message": message}
+
+    def edited_update(self, chat_id: int, message_id: int, text: str) -> JSON:
+        """The sender's edit of a message they sent the bot earlier (not queued).
+
+        Bot API, "Update": ``edited_message`` is a "New version of a message that is known to
+        the bot and was edited" (it "may at times be triggered by changes to message fields
+        that are either unavailable or not actively used by your bot"). It is the whole
+        message, same ``message_id``, ``chat`` and ``from``, with ``edit_date`` ("Message").
+        """
+        stored = self._messages.get(chat_id, {}).get(message_id)
+        if stored is None or stored.get("from", {}).get("id") == self.bot_user["id"]:
+            raise ValueError(f"no message {message_id} from a user in chat {chat_id} to edit")
+        stored["text"] = text
+        stored["edit_date"] = int(time.time())
+        self._set_optional(stored, "entities", _bot_command_entities(text) or None)
+        return {"edited_message": copy.deepcopy(stored)}
+
+    def delivered(self) -> set[int]:
+        """update_ids some ``getUpdates`` handed to the bot: to tell a dropped update from one
+        the bot received and chose to ignore."""
+        return {
+            update["update_id"]
+            for call in self.calls
+            if call.method == "getUpdates" and call.ok and isinstance(call.result, list)
+            for update in call.result
+        }
 
     async def post_webhook(self, url: str, secret: str, update: JSON) -> int:
         """Deliver an update to a bot's webhook as Telegram does; returns the HTTP status.
@@ -1069,6 +1158,9 @@ class FakeTelegram(FakeServer):
 
     async def _set_webhook(self, params: JSON, uploads: _Uploads) -> Any:
         self._webhook_url = str(params.get("url") or "")
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):  # omitted: "the previous setting will be used"
+            self._webhook_allowed = [str(kind) for kind in allowed]
         if params.get("drop_pending_updates"):
             while self._updates:
                 self._forget(self._updates.popleft())
@@ -1079,6 +1171,7 @@ class FakeTelegram(FakeServer):
             "url": self._webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
+            **({"allowed_updates": list(self._webhook_allowed)} if self._webhook_allowed else {}),
         }
 
     async def _send_chat_action(self, params: JSON, uploads: _Uploads) -> Any:
