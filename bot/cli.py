@@ -192,6 +192,7 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
     from bot.app import open_desk
     from bot.cases import CaseError, parse_time
     from bot.clock import now
+    from bot.tracking import CASE_MAX_FAILURES, recent_case_failures
 
     async def run() -> int:
         desk = await open_desk(config)
@@ -206,8 +207,9 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
                 print(wording.staff_case_view(case, now().date()))
             elif args.action == "show":
                 case = await desk.require(args.code)
+                failures = await recent_case_failures(desk.store, case.code)
                 print(json.dumps(case.as_json(now().date()), ensure_ascii=False) if args.json
-                      else wording.staff_case_view(case, now().date()))
+                      else wording.staff_case_view(case, now().date(), failures, failures >= CASE_MAX_FAILURES))
             elif args.action == "list":
                 cases = await desk.list(overdue=args.overdue)
                 today = now().date()

@@ -11,6 +11,7 @@ from bot.cases import CaseDesk, CaseError
 from bot.clock import now
 from bot.messages import Attachment
 from bot.statuses import STATUSES
+from bot.tracking import CASE_MAX_FAILURES, recent_case_failures
 
 _VERBS = {"them": "add", "add": "add", "capnhat": "update", "update": "update", "xem": "show",
           "show": "show", "ds": "list", "list": "list", "nhap": "import", "import": "import"}
@@ -57,7 +58,9 @@ async def run_staff_command(desk: CaseDesk, text: str, staff: str, attachment: A
             case = await desk.update(args[0], args[1], _rest(text, 4), staff)
             return wording.staff_done("Đã cập nhật.", case, now().date())
         if verb == "show" and len(args) == 1:
-            return wording.staff_case_view(await desk.require(args[0]), now().date())
+            case = await desk.require(args[0])
+            failures = await recent_case_failures(desk.store, case.code)
+            return wording.staff_case_view(case, now().date(), failures, failures >= CASE_MAX_FAILURES)
         if verb == "import":
             if attachment is None:
                 return wording.STAFF_IMPORT_NEEDS_FILE

@@ -2,7 +2,8 @@
 
 A case is shown only to someone who gives its code and the last four digits of the phone
 registered with it. A wrong code and a wrong phone get the same words, so a stranger learns
-nothing about which codes exist; five failures within an hour block look-ups for an hour.
+nothing about which codes exist. Failures are limited per person (five an hour) and per case
+(ten a day, by anyone), and deleting one's data does not reset either.
 """
 
 from __future__ import annotations
@@ -23,9 +24,21 @@ from bot.storage import Store
 
 MAX_FAILURES = 5
 BLOCK = dt.timedelta(hours=1)
+"""Five wrong second factors in an hour block that person's look-ups for an hour."""
+CASE_MAX_FAILURES = 10
+CASE_BLOCK = dt.timedelta(hours=24)
+"""Ten wrong second factors for one case in a day, by anyone, lock that case's look-up: many
+accounts guessing one case together get at most ten tries a day of ten thousand, and staff see
+the lock."""
 GLOBAL_PER_MINUTE = 300
-"""Look-ups by everyone in a minute beyond which all wait: a brake on guessing codes with many
-accounts, far above what one commune's citizens need."""
+"""Failed look-ups by everyone in a minute beyond which people who have already failed this hour
+must wait: a brake on guessing many cases with many accounts. Citizens who have not failed are
+never stopped by it, so no one can switch look-ups off for others."""
+
+
+async def recent_case_failures(store: Store, code: str) -> int:
+    """What staff see of a case's look-ups: wrong tries within the per-case window."""
+    return await store.case_failures(code, now() - CASE_BLOCK)
 
 
 class Tracking:
@@ -36,10 +49,11 @@ class Tracking:
         self.per_minute = per_minute
 
     async def blocked(self, channel: str, user: str) -> Reply | None:
-        if await self.store.lookups_since(now() - dt.timedelta(minutes=1)) >= self.per_minute:
-            return wording.lookups_overloaded(self.office)
-        if await self.store.failed_lookups(channel, user, now() - BLOCK) >= MAX_FAILURES:
+        failed = await self.store.failed_lookups(channel, user, now() - BLOCK)
+        if failed >= MAX_FAILURES:
             return wording.too_many_failures(self.office)
+        if failed and await self.store.failures_since(now() - dt.timedelta(minutes=1)) >= self.per_minute:
+            return wording.lookups_overloaded(self.office)
         return None
 
     async def start(self, channel: str, user: str, state: ConversationState, code: str | None) -> list[Reply]:
@@ -47,6 +61,10 @@ class Tracking:
         if refusal:
             state.lookup = None
             return [refusal]
+        if code and code in state.verified:
+            # proved already in this conversation: no second factor, and no attempt to count
+            state.lookup = None
+            return [await self.view(channel, user, code)]
         state.lookup = Lookup(code)
         return [Reply(wording.ASK_PHONE if code else wording.ASK_CODE, wording.CANCEL)]
 
@@ -74,9 +92,12 @@ class Tracking:
         state.lookup = None
         if refusal:
             return [refusal]
+        if await self.store.case_failures(code, now() - CASE_BLOCK) >= CASE_MAX_FAILURES:
+            # the same words whether or not the code exists: a lock reveals nothing
+            return [wording.case_locked(self.office)]
         case = await self.desk.get(code)
         ok = case is not None and case.phone.endswith(last4)
-        await self.store.record_lookup(channel, user, ok)
+        await self.store.record_lookup(channel, user, code, ok)
         if not ok or case is None:
             return [wording.REFUSED_REPLY]
         state.verify(code)

@@ -273,6 +273,12 @@ def too_many_failures(office: Office) -> Reply:
                  f"hoặc gọi {office.hotline} ({office.hours}).", (MENU_BUTTON,))
 
 
+def case_locked(office: Office) -> Reply:
+    return Reply("Hồ sơ này đang tạm khóa tra cứu vì có nhiều lần nhập sai số điện thoại. Bạn vui lòng liên hệ "
+                 f"{office.name} ({office.hotline}, {office.hours}) và mang Giấy tiếp nhận để được tra cứu.",
+                 (MENU_BUTTON,))
+
+
 REFUSED_REPLY = Reply(REFUSED, (button("🔎 Tra cứu lại", actions.Track()), MENU_BUTTON))
 PROVE_FIRST = Reply("Bạn cần tra cứu lại hồ sơ (mã và 4 số cuối điện thoại) trước khi thực hiện thao tác này.",
                     (TRACK_BUTTON, MENU_BUTTON))
@@ -395,12 +401,19 @@ def case_view(case: Case, guide: Guide | None, hotline: str, today: dt.date, day
     return "\n".join(lines)
 
 
-def staff_case_view(case: Case, today: dt.date) -> str:
+def staff_case_view(case: Case, today: dt.date, lookup_failures: int = 0, locked: bool = False) -> str:
     steps = [f"  {s.at:%d/%m %H:%M} {s.status}" + (f": {s.note}" if s.note else "")
              + (f" ({s.staff})" if s.staff else "") for s in case.history]
+    lookups = []
+    if locked:
+        lookups.append(f"⚠️ Tra cứu đang tạm khóa: {lookup_failures} lần nhập sai số điện thoại trong 24 giờ qua "
+                       "(có thể có người dò mã). Công dân đến trực tiếp sẽ được tra cứu tại quầy.")
+    elif lookup_failures:
+        lookups.append(f"Tra cứu: {lookup_failures} lần nhập sai số điện thoại trong 24 giờ qua.")
     return "\n".join([
         f"{case.code} · {case.procedure} · {case.status} · hẹn {case.due:%d/%m/%Y} · {case.timeliness(today)}",
         f"Người nộp: {case.name} · ĐT {mask_phone(case.phone)} · kênh {case.channel}",
+        *lookups,
         *steps,
     ])
 

@@ -73,14 +73,64 @@ async def test_case_codes_of_the_wrong_shape_are_explained(tmp_path):
 
 
 @pytest.mark.asyncio
-async def test_global_lookup_throttle(tmp_path):
+async def test_the_global_brake_stops_those_who_failed_never_honest_citizens(tmp_path):
+    """R3: successful look-ups counted towards a brake any one citizen could trip for everyone."""
     app = await build_app(make_config(tmp_path / "db.sqlite3", lookups_per_minute=3))
     try:
-        for user in "abc":
+        await app.desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
+        await app.dialog.handle(Incoming("t", "owner", text=f"tra cứu {CODE}"))
+        await app.dialog.handle(Incoming("t", "owner", text="5678"))
+        for _ in range(10):                                   # the owner looks again and again
+            [again] = await app.dialog.handle(Incoming("t", "owner", text=f"tra cứu {CODE}"))
+            assert again.text.startswith(f"Hồ sơ {CODE}")      # proved already: no digits asked
+        for user in "abc":                                    # guessers trip the brake
             await app.dialog.handle(Incoming("t", user, text=f"tra cứu {CODE}"))
             await app.dialog.handle(Incoming("t", user, text="1234"))
-        [reply] = await app.dialog.handle(Incoming("t", "d", text=f"tra cứu {CODE}"))
-        assert "quá tải" in reply.text
+        [guesser] = await app.dialog.handle(Incoming("t", "a", text=f"tra cứu {CODE}"))
+        assert "quá tải" in guesser.text
+        [honest] = await app.dialog.handle(Incoming("t", "d", text=f"tra cứu {CODE}"))
+        assert "4 số cuối" in honest.text
+    finally:
+        await app.close()
+
+
+@pytest.mark.asyncio
+async def test_deleting_ones_data_does_not_reset_the_look_up_limit(tmp_path):
+    """R2: "xóa dữ liệu của tôi" wiped the failed attempts, so one account could try all 10,000."""
+    app = await build_app(make_config(tmp_path / "db.sqlite3"))
+    try:
+        await app.desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
+        say = lambda text: app.dialog.handle(Incoming("t", "x", text=text))  # noqa: E731
+        for guess in ("1111", "2222", "3333", "4444", "5555"):
+            await say(f"tra cứu {CODE}")
+            await say(guess)
+        await say("xóa dữ liệu của tôi")
+        [done] = await app.dialog.handle(Incoming("t", "x", action="forget:confirm"))
+        assert "Đã xóa" in done.text
+        [still] = await say(f"tra cứu {CODE}")
+        assert "sai quá nhiều lần" in still.text
+    finally:
+        await app.close()
+
+
+@pytest.mark.asyncio
+async def test_many_accounts_guessing_one_case_lock_it_for_everyone_and_staff_see_it(tmp_path):
+    """R2: five tries per account per hour let 84 accounts cover one case a day."""
+    config = make_config(tmp_path / "db.sqlite3", staff={"t": frozenset({"officer"})})
+    app = await build_app(config)
+    try:
+        await app.desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
+        for n in range(5):                                    # five accounts, two wrong tries each
+            for guess in ("1000", "2000"):
+                await app.dialog.handle(Incoming("t", f"acct{n}", text=f"tra cứu {CODE}"))
+                await app.dialog.handle(Incoming("t", f"acct{n}", text=f"{guess[:1]}{n}{guess[2:]}"))
+        await app.dialog.handle(Incoming("t", "owner", text=f"tra cứu {CODE}"))
+        [owner] = await app.dialog.handle(Incoming("t", "owner", text="5678"))
+        assert "tạm khóa tra cứu" in owner.text and "Trạng thái" not in owner.text
+        [unknown] = await app.dialog.handle(Incoming("t", "owner", text="tra cứu 000.00.27.H15-251120-0099"))
+        assert "4 số cuối" in unknown.text                    # other cases are not affected
+        [view] = await app.dialog.handle(Incoming("t", "officer", text=f"/hoso xem {CODE}"))
+        assert "Tra cứu đang tạm khóa: 10 lần nhập sai" in view.text
     finally:
         await app.close()
 

@@ -39,7 +39,7 @@ async def leave_traces(store: Store, channel: str, user: str) -> str:
     await store.save_state(channel, user, {"procedure": "dang-ky-ket-hon"})
     await store.follow(channel, user, CODE)
     await store.enqueue(channel, user, "status", {"code": CODE})
-    await store.record_lookup(channel, user, False)
+    await store.record_lookup(channel, user, CODE, False)
     await store.note_inbound(channel, user)
     return await store.add_handoff(channel, user)
 
@@ -52,13 +52,13 @@ async def test_forget_user_removes_that_citizens_data_only(store: Store):
 
     counts = await store.forget_user("telegram", "u")
 
-    assert counts == {"conversations": 1, "follows": 1, "outbox": 1, "reply_windows": 1, "handoffs": 1,
-                      "lookup_attempts": 1}
+    assert counts == {"conversations": 1, "follows": 1, "outbox": 1, "reply_windows": 1, "handoffs": 1}
     assert await store.get_state("telegram", "u") == {}
     assert set(await store.followers(CODE)) == {("zalo-oa", "u"), ("telegram", "v")}
     assert {(r.channel, r.user) for r in await store.outbox_rows()} == {("zalo-oa", "u"), ("telegram", "v")}
     since = clock.now() - dt.timedelta(hours=1)
-    assert await store.failed_lookups("telegram", "u", since) == 0
+    # R2: the look-up record is what the limits count; deleting one's data must not reset them
+    assert await store.failed_lookups("telegram", "u", since) == 1
     assert await store.failed_lookups("telegram", "v", since) == 1
     assert await store.reply_window("telegram", "u") is None
     assert await store.handoff(ref) is None and await store.handoff(other_ref) is not None
@@ -78,7 +78,7 @@ async def test_forget_user_keeps_anonymous_ratings_votes_and_the_office_record(s
     case = await store.case(CODE)
     assert (case.name, case.phone) == ("Nguyễn Văn An", "0912345678")
     assert await store.forget_user("telegram", "u") == dict.fromkeys(
-        ("conversations", "follows", "outbox", "reply_windows", "handoffs", "lookup_attempts"), 0)
+        ("conversations", "follows", "outbox", "reply_windows", "handoffs"), 0)
 
 
 async def test_purge_anonymises_closed_cases_older_than_the_cut_off_and_keeps_open_ones(store: Store):
@@ -107,7 +107,7 @@ async def test_purge_anonymises_closed_cases_older_than_the_cut_off_and_keeps_op
 async def test_purge_deletes_old_traces_but_not_undelivered_notifications_or_recent_ones(store: Store):
     for user in ("old", "new"):
         await store.save_state("t", user, {"x": 1})
-        await store.record_lookup("t", user, True)
+        await store.record_lookup("t", user, CODE, True)
         await store.note_inbound("t", user)
         await store.add_handoff("t", user)
         await store.first_sight("t", f"msg-{user}")

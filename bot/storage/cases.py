@@ -130,11 +130,11 @@ class CaseQueries(OutboxQueries):
         ) as cur:
             return await cur.fetchone() is not None
 
-    async def record_lookup(self, channel: str, user: str, ok: bool) -> None:
+    async def record_lookup(self, channel: str, user: str, code: str, ok: bool) -> None:
         async with self.transaction():
             await self.db.execute(
-                "INSERT INTO lookup_attempts (channel, user, at, ok) VALUES (?, ?, ?, ?)",
-                (channel, user, now().isoformat(), int(ok)),
+                "INSERT INTO lookup_attempts (channel, user, code, at, ok) VALUES (?, ?, ?, ?, ?)",
+                (channel, user, code, now().isoformat(), int(ok)),
             )
 
     async def failed_lookups(self, channel: str, user: str, since: dt.datetime) -> int:
@@ -145,7 +145,18 @@ class CaseQueries(OutboxQueries):
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def lookups_since(self, since: dt.datetime) -> int:
-        async with self.db.execute("SELECT COUNT(*) FROM lookup_attempts WHERE at >= ?", (since.isoformat(),)) as cur:
+    async def case_failures(self, code: str, since: dt.datetime) -> int:
+        """Wrong second factors given for one case by anyone since then."""
+        async with self.db.execute(
+            "SELECT COUNT(*) FROM lookup_attempts WHERE code = ? AND at >= ? AND ok = 0", (code, since.isoformat())
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def failures_since(self, since: dt.datetime) -> int:
+        """Failed look-ups by everyone since then: successes are no one's to limit."""
+        async with self.db.execute(
+            "SELECT COUNT(*) FROM lookup_attempts WHERE at >= ? AND ok = 0", (since.isoformat(),)
+        ) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0

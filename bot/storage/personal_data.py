@@ -12,8 +12,10 @@ from bot.statuses import CLOSED
 from bot.storage import dialect
 from bot.storage.db import Database
 
-USER_TABLES = ("conversations", "follows", "outbox", "reply_windows", "handoffs", "lookup_attempts")
-"""Tables keyed by (channel, user)."""
+USER_TABLES = ("conversations", "follows", "outbox", "reply_windows", "handoffs")
+"""Tables keyed by (channel, user) that "delete my data" empties. Not lookup_attempts: they are
+the record the look-up limits count, so a deletion must not reset them (it let one account
+guess every phone tail); the purge removes them once old."""
 
 EXPIRING = (
     ("conversations", "updated_at", ""), ("outbox", "created_at", " AND delivered_at IS NOT NULL"),
@@ -25,7 +27,7 @@ EXPIRING = (
 
 class PersonalDataQueries(Database):
     async def forget_user(self, channel: str, user: str) -> dict[str, int]:
-        """A citizen's "delete my data": conversation, follows, pending messages, look-ups.
+        """A citizen's "delete my data": conversation, follows, pending messages, handoffs.
 
         Ratings and the question log hold no user identifier, so they stay as anonymous
         statistics.
