@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ STATUS_NAMES: dict[str, str] = {
     "stopped": "Dừng xử lý",
 }
 """Each status by the name the one-stop process gives it; what it means to a citizen is in wording.py."""
+UPDATE_TRIES = 3
 SUPPLEMENT_DAYS = 15
 """A file not completed within 15 days of the supplement request is closed (ND 118 art. 19.5)."""
 
@@ -99,12 +101,14 @@ class Case:
 
 
 def normalize_phone(raw: str) -> str | None:
-    digits = re.sub(r"[\s.\-()]", "", raw)
+    """ASCII digits only: full-width ones are converted, others refused, so a citizen typing on
+    an ordinary keyboard can always verify the case (R20)."""
+    digits = re.sub(r"[\s.\-()]", "", unicodedata.normalize("NFKC", raw))
     if digits.startswith("+84"):
         digits = "0" + digits[3:]
     elif digits.startswith("84") and len(digits) == 11:
         digits = "0" + digits[2:]
-    return digits if re.fullmatch(r"0\d{8,10}", digits) else None
+    return digits if re.fullmatch(r"0[0-9]{8,10}", digits) else None
 
 
 def parse_time(raw: str) -> dt.datetime:
@@ -167,6 +171,17 @@ class CaseDesk:
 
     async def update(self, raw_code: str, status: str, note: str = "", staff: str = "",
                      at: dt.datetime | None = None) -> Case:
+        """Two officers (or the chat and the CLI) changing one case at once: one change wins and
+        the other is checked again against it, so a closed case is never reopened and a repeated
+        change is never written twice."""
+        for _ in range(UPDATE_TRIES):
+            case = await self._try_update(raw_code, status, note, staff, at)
+            if case is not None:
+                return case
+        raise CaseError(f"hồ sơ {raw_code.strip()} đang được cập nhật liên tục; bạn thử lại sau giây lát")
+
+    async def _try_update(self, raw_code: str, status: str, note: str, staff: str,
+                          at: dt.datetime | None) -> Case | None:
         if status not in STATUS_NAMES:
             raise CaseError(f"trạng thái {status!r} không hợp lệ; dùng một trong: {', '.join(STATUSES)}")
         case = await self.require(raw_code)
@@ -190,11 +205,11 @@ class CaseDesk:
         followers = await self.store.followers(case.code)
         # facts, not words: the notifier puts them into words when it delivers
         facts = {"code": case.code, "status": status, "note": note.strip(), "procedure": case.procedure}
-        await self.store.change_status(
+        changed = await self.store.change_status(
             case.code, status, note.strip(), staff, due=due, supplement_by=supplement_by, at=at,
-            notify=[(channel, user, "status", facts) for channel, user in followers],
+            notify=[(channel, user, "status", facts) for channel, user in followers], steps=len(case.history),
         )
-        return await self.require(case.code)
+        return await self.require(case.code) if changed else None
 
     async def list(self, *, overdue: bool = False) -> list[Case]:
         rows = await self.store.cases(open_only=overdue)

@@ -8,6 +8,7 @@ is reduced to one canonical spelling before it is compared or stored.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 DEFAULT_PATTERN = r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}"
 """The one-stop information system's format: agency code (3.2.2.A2), date YYMMDD, serial."""
@@ -34,7 +35,7 @@ def canonical(raw: str, pattern: str = DEFAULT_PATTERN) -> str | None:
     The default format is rebuilt from its parts, so missing dots and dashes are forgiven; a
     configured format is matched after removing spaces and upper-casing.
     """
-    text = _SPACES.sub(" ", raw.strip())
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", raw).strip())
     if pattern == DEFAULT_PATTERN:
         m = _LENIENT.fullmatch(text)
         if not m:
@@ -42,12 +43,13 @@ def canonical(raw: str, pattern: str = DEFAULT_PATTERN) -> str | None:
         a, b, c, letter, d, day, serial = m.groups()
         return f"{a}.{b}.{c}.{letter.upper()}{d}-{day}-{serial}"
     compact = re.sub(r"\s+", "", text).upper()
-    return compact if re.fullmatch(pattern, compact) else None
+    # a configured pattern's \d would take any script's digits: codes are ASCII, or no code
+    return compact if compact.isascii() and re.fullmatch(pattern, compact) else None
 
 
 def find(text: str, pattern: str = DEFAULT_PATTERN) -> str | None:
     """The first case code in a message, canonical, or None."""
-    text = _SPACES.sub(" ", text[:MAX_CHARS])
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", text[:MAX_CHARS]))
     if pattern == DEFAULT_PATTERN:
         m = _LENIENT.search(text)
         return canonical(m.group(0)) if m else None

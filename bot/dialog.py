@@ -66,6 +66,13 @@ class Turn:
         return self.incoming.channel, self.incoming.user
 
 
+def _choice(text: str, state: ConversationState) -> bool:
+    """Whether a typed number picks one of the buttons last offered, typed as one types a
+    number: never "0001", the last four digits of a phone a look-up asks for (R20: a phone
+    ending 0001 pressed "Hủy"); a tail without a leading zero is larger than any menu."""
+    return text.isascii() and text.isdigit() and text[0] != "0" and 1 <= int(text) <= len(state.choices)
+
+
 @dataclass(frozen=True)
 class Outcome:
     replies: list[Reply]
@@ -106,7 +113,7 @@ class Dialog:
         incoming, state = turn.incoming, turn.state
         wire = incoming.action
         text = clean(incoming.text or "")
-        if wire is None and text.isascii() and text.isdigit() and 1 <= int(text) <= len(state.choices):
+        if wire is None and _choice(text, state):
             wire = state.choices[int(text) - 1]
         if wire is None and incoming.attachment is not None and is_staff_command(text) \
                 and self.config.is_staff(incoming.channel, incoming.user):

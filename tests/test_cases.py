@@ -134,3 +134,31 @@ async def test_repeating_a_status_changes_nothing(desk):
     with pytest.raises(CaseError, match="đã ở trạng thái processing"):
         await desk.update(CODE, "processing")
     assert len((await desk.require(CODE)).history) == 2 and len(await desk.store.outbox_rows()) == 1
+
+
+async def test_two_officers_changing_one_case_at_once_never_duplicate_or_reopen(tmp_path):
+    """R7: the check and the write were separate, so two updates at once both passed the check:
+    "ready" twice (two steps, two notifications), or "processing" reopening a returned case."""
+    import asyncio
+
+    config = make_config(tmp_path / "db.sqlite3")
+    a, b = await open_desk(config), await open_desk(config)
+    try:
+        for i in range(10):
+            code = f"000.00.27.H15-251122-{i:04d}"
+            await a.add(code, "dang-ky-khai-sinh", "Nguyễn Văn An", "0912345678")
+            await a.store.follow("telegram", "4242", code)
+            await a.update(code, "processing", "", "cb")
+            same = await asyncio.gather(a.update(code, "ready", "", "cb.a"), b.update(code, "ready", "", "cb.b"),
+                                        return_exceptions=True)
+            assert sum(not isinstance(r, Exception) for r in same) == 1
+            assert [s.status for s in (await a.require(code)).history].count("ready") == 1
+            await asyncio.gather(a.update(code, "returned", "", "cb.a"), b.update(code, "processing", "", "cb.b"),
+                                 return_exceptions=True)
+            case = await a.require(code)
+            assert not (case.status != "returned" and any(s.status == "returned" for s in case.history))
+        notified = [r for r in await a.store.outbox_rows() if '"ready"' in r.payload]
+        assert len(notified) == 10                       # one "ready" notification per case
+    finally:
+        await a.store.close()
+        await b.store.close()

@@ -126,3 +126,23 @@ async def test_staff_commands_only_for_staff(app):
     assert "Đã thêm" in added
     assert "Lệnh cán bộ" in await say(app, "/hoso", user="officer")
     assert "Lỗi:" in await say(app, "/hoso capnhat 123 ready", user="officer")
+
+
+async def test_a_phone_ending_0001_verifies_instead_of_pressing_a_button(app):
+    """R20: "0001" at the phone prompt pressed button 1, "Hủy"."""
+    await app.desk.add("000.00.27.H15-251120-0099", "dang-ky-khai-sinh", "Trần Thị B", "0912340001")
+    await say(app, "tra cứu 000.00.27.H15-251120-0099", "z")
+    assert "Trạng thái" in await say(app, "0001", "z")
+
+
+async def test_codes_and_phones_typed_with_other_digits_are_ascii_or_refused(app):
+    """R20: a code or phone registered with full-width or other scripts' digits could never be
+    found or verified by a citizen typing ASCII."""
+    from bot.cases import CaseError
+
+    case = await app.desk.add("000.00.27.H15-251120-００77", "dang-ky-khai-sinh", "Lê C", "０９１２３４５６７８")
+    assert (case.code, case.phone) == ("000.00.27.H15-251120-0077", "0912345678")
+    with pytest.raises(CaseError):
+        await app.desk.add("000.00.27.H15-251120-٠٠٧٨", "dang-ky-khai-sinh", "Lê D", "0912345678")
+    with pytest.raises(CaseError):
+        await app.desk.add("000.00.27.H15-251120-0079", "dang-ky-khai-sinh", "Lê E", "٠٩١٢٣٤٥٦٧٨")

@@ -89,15 +89,23 @@ class CaseQueries(OutboxQueries):
     async def change_status(
         self, code: str, status: str, note: str, staff: str, *, due: str | None = None,
         supplement_by: str | None = None, notify: Sequence[tuple[str, str, str, dict[str, Any]]] = (),
-        at: dt.datetime | None = None,
-    ) -> None:
-        """A status change, its history step and one outbox row per follower, all or nothing."""
+        at: dt.datetime | None = None, steps: int | None = None,
+    ) -> bool:
+        """A status change, its history step and one outbox row per follower, all or nothing.
+
+        `steps` is how many history steps the caller saw when it checked the change: if anyone
+        (another officer, the CLI in another process) added one since, nothing is written and the
+        answer is False, so the caller checks again against what is now true. Writers take turns
+        (BEGIN IMMEDIATE), so the comparison and the write cannot be split."""
         at_text = (at or now()).isoformat()
         async with self.transaction():
-            await self.db.execute(
-                "UPDATE cases SET status = ?, due = COALESCE(?, due), supplement_by = ? WHERE code = ?",
-                (status, due, supplement_by, code),
+            cur = await self.db.execute(
+                "UPDATE cases SET status = ?, due = COALESCE(?, due), supplement_by = ? WHERE code = ?"
+                " AND (? IS NULL OR (SELECT COUNT(*) FROM case_history WHERE code = cases.code) = ?)",
+                (status, due, supplement_by, code, steps, steps),
             )
+            if cur.rowcount != 1:
+                return False
             await self.db.execute(
                 "INSERT INTO case_history (code, at, status, note, staff) VALUES (?, ?, ?, ?, ?)",
                 (code, at_text, status, note, staff),
@@ -106,6 +114,7 @@ class CaseQueries(OutboxQueries):
                 await self._enqueue(channel, user, kind, payload)
         if notify:
             self._outbox_changed()
+        return True
 
     async def followers(self, code: str) -> list[tuple[str, str]]:
         async with self.db.execute("SELECT channel, user FROM follows WHERE code = ? ORDER BY at", (code,)) as cur:
