@@ -21,7 +21,7 @@ from bot.catalog import ASPECTS, Catalog
 from bot.clock import now
 from bot.config import Config
 from bot.elsewhere import Directory, load_agencies
-from bot.locks import KeyedLock
+from bot.locks import KeyedLock, Pace
 from bot.matching import Context, Matcher, Reading, Understanding
 from bot.messages import Attachment, Incoming, Reply
 from bot.privacy import mask_digits
@@ -34,6 +34,10 @@ from bot.tracking import Tracking
 
 log = logging.getLogger(__name__)
 
+PACE_MESSAGES, PACE_WINDOW = 20, 60.0
+"""More than twenty messages a minute from one person is a flood, not a conversation (R21: one
+account posted 14 a second): the first over the limit is told to slow down, the rest are dropped
+until the minute has passed."""
 CLARIFY_BELOW = 0.4
 """Understanding less sure than this offers the closest procedures instead of answering."""
 OFF_TOPIC_SURE = 0.7
@@ -92,6 +96,7 @@ class Dialog:
         self.forward = forward
         self.elsewhere = Directory(load_agencies())
         self._turns = KeyedLock()
+        self._pace = Pace(PACE_MESSAGES, PACE_WINDOW)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         return (await self.converse(incoming)).replies
@@ -99,6 +104,9 @@ class Dialog:
     async def converse(self, incoming: Incoming) -> Outcome:
         """Turns of one citizen run one at a time (each reads and writes their state); turns of
         different citizens run concurrently."""
+        flood = self._pace.check((incoming.channel, incoming.user))
+        if flood is not None:
+            return Outcome([wording.SLOW_DOWN] if flood else [], None)
         async with self._turns.hold((incoming.channel, incoming.user)):
             state = ConversationState()
             turn = Turn(incoming, state)

@@ -52,6 +52,11 @@ class DeferDelivery(Exception):
     notification waits in the outbox instead of being dropped or retried in a loop."""
 
 
+class Undeliverable(Exception):
+    """The platform will never deliver this (the citizen blocked the bot, the recipient does not
+    exist): the notification is set aside at once rather than retried."""
+
+
 class Sender(Protocol):
     """What the notifier needs of a channel: deliver replies to one of its users.
 

@@ -20,7 +20,7 @@ from typing import Any
 from bot import wording
 from bot.catalog import Catalog
 from bot.clock import now
-from bot.messages import Button, DeferDelivery, Reply, Sender
+from bot.messages import Button, DeferDelivery, Reply, Sender, Undeliverable
 from bot.ratings import level_buttons
 from bot.state import ConversationState
 from bot.storage import Store
@@ -28,6 +28,9 @@ from bot.storage import Store
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = dt.timedelta(hours=1)
+MAX_ATTEMPTS = 24
+"""About a day of tries (back-off reaches an hour after twelve): then the row is set aside, as
+when the platform says it can never be delivered, instead of being retried for ever (R21)."""
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -84,6 +87,10 @@ class Notifier:
                     await self.store.mark_waiting(row.id, str(exc))
                     continue
                 attempts = row.attempts + 1
+                if isinstance(exc, Undeliverable) or attempts >= MAX_ATTEMPTS:
+                    log.warning("outbox %s: set aside after %s attempts: %s", row.id, attempts, type(exc).__name__)
+                    await self.store.mark_given_up(row.id, attempts, repr(exc))
+                    continue
                 log.warning("outbox %s: attempt %s failed: %s", row.id, attempts, type(exc).__name__)
                 await self.store.mark_failed(row.id, attempts, self.clock() + backoff(attempts), repr(exc))
                 continue

@@ -204,6 +204,7 @@ def text_only(office: Office) -> Reply:
 
 
 NUMBERED_HINT = "(Trả lời bằng số để chọn)"
+SLOW_DOWN = Reply("Bạn nhắn nhanh quá, mình chưa kịp trả lời hết. Bạn đợi khoảng một phút rồi nhắn tiếp giúp mình nhé.")
 COMMANDS = [
     ("start", "Bắt đầu, xem danh mục thủ tục"), ("menu", "Danh mục thủ tục"),
     ("tracuu", "Tra cứu hồ sơ đã nộp"), ("help", "Hướng dẫn sử dụng"),

@@ -234,3 +234,17 @@ async def test_a_dispute_is_pointed_to_legal_aid_and_mediation_not_to_a_procedur
 async def test_vietnamese_without_marks_is_never_answered_in_english(app, text):
     [reply] = await Chat(app).say(text)
     assert not reply.text.startswith(("Here is", "Sorry", "Hello", "I am not sure"))
+
+
+async def test_a_flood_from_one_account_is_slowed_and_others_are_served(app):
+    """R21: one account could post 14 messages a second without limit."""
+    from bot.dialog import PACE_MESSAGES
+
+    flooder = Chat(app, user="flood")
+    for _ in range(PACE_MESSAGES):
+        assert await flooder.say("khai sinh")
+    [told] = await flooder.say("khai sinh")
+    assert "nhắn nhanh quá" in told.text
+    assert await flooder.say("khai sinh") == []
+    [other] = await Chat(app, user="calm").say("đăng ký tạm trú cần gì")
+    assert other.text.startswith("Đăng ký tạm trú")

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.locks import KeyedLock
+from bot.locks import KeyedLock, Pace
 
 
 @pytest.mark.asyncio
@@ -50,3 +50,22 @@ async def test_a_failing_holder_releases_and_forgets_the_key() -> None:
     assert len(locks) == 0
     async with locks.hold("a"):
         assert len(locks) == 1
+
+
+def test_pace_serves_the_limit_tells_once_then_drops_until_the_window_passes() -> None:
+    now = [0.0]
+    pace = Pace(3, 60.0, clock=lambda: now[0])
+    assert [pace.check("a") for _ in range(5)] == [None, None, None, True, False]
+    assert pace.check("b") is None                      # others are not slowed
+    now[0] = 60.0
+    assert pace.check("a") is None                      # the oldest left the window
+
+
+def test_pace_forgets_idle_senders() -> None:
+    now = [0.0]
+    pace = Pace(1, 1.0, clock=lambda: now[0])
+    for n in range(10_002):
+        pace.check(n)
+    now[0] = 5.0
+    pace.check("new")
+    assert len(pace) == 1

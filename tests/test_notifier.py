@@ -14,7 +14,9 @@ from bot.app import open_desk
 from bot.catalog import load_catalog
 from bot.channels import telegram
 from bot.clock import now as office_now
-from bot.notifier import Notifier, backoff
+from bot.clock import now as clock_now
+from bot.messages import Reply, Undeliverable
+from bot.notifier import MAX_ATTEMPTS, Notifier, backoff
 from tests.helpers import make_config
 from tests.test_telegram import CHAT, TOKEN, Bot
 
@@ -120,3 +122,39 @@ async def test_a_failed_send_is_retried_with_backoff_and_delivered_once(fake, tm
 async def test_backoff_grows_and_is_capped():
     assert [backoff(n).total_seconds() for n in (1, 2, 3)] == [2, 4, 8]
     assert backoff(50) == dt.timedelta(hours=1)
+
+
+class Refusing:
+    """A channel whose platform refuses every notification, in the way given."""
+
+    name = "refusing"
+
+    def __init__(self, error: Exception):
+        self.error = error
+        self.tries = 0
+
+    async def send(self, user: str, replies: list[Reply], *, proactive: bool = False) -> None:
+        self.tries += 1
+        raise self.error
+
+
+@pytest.mark.parametrize("error, tries", [(RuntimeError("HTTP 502"), MAX_ATTEMPTS), (Undeliverable("blocked"), 1)])
+async def test_a_notification_that_cannot_be_delivered_is_set_aside_not_retried_for_ever(tmp_path, error, tries):
+    """R21: rows the platform never accepts were retried hourly for ever and survived every purge."""
+    from bot.storage import Store
+
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        channel = Refusing(error)
+        clock = [clock_now()]
+        notifier = Notifier(store, {channel.name: channel}, load_catalog(make_config(tmp_path / "x").procedures),
+                            clock=lambda: clock[0])
+        await store.enqueue(channel.name, "u", "reply", {"ref": "H000001", "answer": "Chào bạn", "office": "X"})
+        for _ in range(MAX_ATTEMPTS + 5):
+            await notifier.deliver_due()
+            clock[0] += dt.timedelta(hours=2)               # past any back-off
+        [row] = await store.outbox_rows()
+        assert channel.tries == tries and row.given_up_at is not None and row.delivered_at is None
+        assert await store.due_outbox([channel.name], clock[0]) == []
+    finally:
+        await store.close()

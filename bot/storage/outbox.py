@@ -38,13 +38,14 @@ class OutboxRow:
     last_error: str
     waiting: bool
     delivered_at: dt.datetime | None
+    given_up_at: dt.datetime | None = None
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Self:
         return cls(row["id"], row["channel"], row["user"], row["kind"], row["payload"],
                    dt.datetime.fromisoformat(row["created_at"]), int(row["attempts"]),
                    dt.datetime.fromisoformat(row["next_try"]), row["last_error"], bool(row["waiting"]),
-                   _time(row["delivered_at"]))
+                   _time(row["delivered_at"]), _time(row["given_up_at"]))
 
 
 class OutboxQueries(Database):
@@ -65,7 +66,8 @@ class OutboxQueries(Database):
         if not channels:
             return []
         async with self.db.execute(
-            f"SELECT * FROM outbox WHERE delivered_at IS NULL AND waiting = 0 AND next_try <= ?"
+            f"SELECT * FROM outbox WHERE delivered_at IS NULL AND given_up_at IS NULL AND waiting = 0"
+            f" AND next_try <= ?"
             f" AND channel IN ({dialect.placeholders(len(channels))}) ORDER BY id LIMIT ?",
             (at.isoformat(), *channels, limit),
         ) as cur:
@@ -82,6 +84,14 @@ class OutboxQueries(Database):
             await self.db.execute(
                 "UPDATE outbox SET attempts = ?, next_try = ?, last_error = ? WHERE id = ?",
                 (attempts, next_try.isoformat(), error[:300], row_id),
+            )
+
+    async def mark_given_up(self, row_id: int, attempts: int, error: str) -> None:
+        """Set aside for good: never tried again, removed by the purge."""
+        async with self.transaction():
+            await self.db.execute(
+                "UPDATE outbox SET attempts = ?, last_error = ?, given_up_at = ? WHERE id = ?",
+                (attempts, error[:300], now().isoformat(), row_id),
             )
 
     async def mark_waiting(self, row_id: int, reason: str) -> None:
