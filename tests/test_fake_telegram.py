@@ -293,3 +293,18 @@ async def test_get_updates_drops_update_types_the_bot_did_not_ask_for(fake: Fake
 
     await bot.set_webhook("https://bot.example.org/hook", allowed_updates=["message"])
     assert (await bot.get_webhook_info()).allowed_updates == ("message",)
+
+
+@pytest.mark.asyncio
+async def test_an_expired_button_press_can_no_longer_be_answered(fake: FakeTelegram, bot: Bot) -> None:
+    fake.push_callback(CHAT, "proc:khai-sinh", message_id=1)
+    [stale] = await bot.get_updates(timeout=0)
+    fake.expire_callbacks()
+    fake.push_callback(CHAT, "proc:khai-tu", message_id=1)   # pressed after: still answerable
+    [fresh] = await bot.get_updates(offset=stale.update_id + 1, timeout=0)
+    assert stale.callback_query is not None and fresh.callback_query is not None
+    with pytest.raises(BadRequest, match=r"(?i)query is too old and response timeout expired"):
+        await bot.answer_callback_query(stale.callback_query.id)
+    assert await bot.answer_callback_query(fresh.callback_query.id) is True
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):  # answered once only
+        await bot.answer_callback_query(fresh.callback_query.id)

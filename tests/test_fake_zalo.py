@@ -242,6 +242,11 @@ async def test_oa_webhook_events_are_signed(oa: FakeZaloOA) -> None:
         "app-123", raw, body["timestamp"], "oa-secret"
     )
 
+    # some captured events carry no msg_id (audit R17); still signed like the others
+    raw, headers = oa.text_event(USER, "a", msg_id="ignored", timestamp_ms=9, without_msg_id=True)
+    assert json.loads(raw)["message"] == {"text": "a"}
+    assert headers["X-ZEvent-Signature"] == FakeZaloOA.sign("app-123", raw, "9", "oa-secret")
+
 
 # ---------------------------------------------------------------------- Bot helpers
 

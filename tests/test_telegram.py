@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -470,3 +471,47 @@ async def test_a_button_press_counts_only_when_the_presser_is_the_chat(fake: Fak
         assert "Hộ tịch" in group["text"]
     finally:
         await b.stop()
+
+
+# A malformed body carrying the right secret (audit R16), and a press whose answer is refused (R19).
+
+@pytest.mark.asyncio
+async def test_a_malformed_body_with_the_right_secret_gets_400_and_no_traceback(
+        fake: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    b = Bot(fake, tmp_path / "db.sqlite3", webhook=True)
+    await b.start()
+    try:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": b.channel.secret}
+        bodies = [b"{not json", b"null", b"[]", b"1", b'"0912345678"', b"{}", b'{"update_id": "abc"}',
+                  b'{"update_id": 5, "message": ["0912345678"]}', b"[" * 100_000]
+        async with httpx.AsyncClient() as client:
+            statuses = [(await client.post(b.hook, content=body, headers=headers)).status_code for body in bodies]
+        assert statuses == [400] * len(bodies)
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+        assert sum("is not an update" in r.getMessage() for r in caplog.records) == len(bodies)
+        assert "0912345678" not in caplog.text                # the body is not logged
+        [reply] = await b.say("khai sinh")                    # and the next update is served
+        assert "khai sinh" in reply["text"].lower()
+    finally:
+        await b.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_button_press_whose_answer_is_refused_still_gets_its_reply(
+        bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    [ask] = await bot.say("chứng thực")
+    label, data = buttons(ask)[0]
+    before = len(bot.fake.sent(CHAT))
+    update = bot.fake.callback_update(CHAT, data)
+    if bot.webhook:
+        bot.fake.expire_callbacks()                           # the press waited too long to be answered
+        await bot.deliver(update)
+    else:
+        bot.fake.push_update(update)
+        bot.fake.expire_callbacks()
+    replies = await bot._replies(CHAT, before)
+    assert replies[0]["text"].startswith(label)
+    [refused] = [c for c in bot.fake.calls if c.method == "answerCallbackQuery"]
+    assert not refused.ok and "query is too old" in (refused.description or "")
+    assert any("answering a button press failed" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -150,3 +151,24 @@ async def test_telegram_and_zalo_oa_side_by_side_notify_each_follower_on_their_c
             assert health.json()["channels"] == ["telegram", "zalo-oa"]
         finally:
             await service.stop()
+
+
+async def test_webhook_answers_400_to_malformed_json_with_the_right_secret(
+        fake: FakeZaloBot, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    service = await start(fake, tmp_path / "db.sqlite3", webhook=True)
+    try:
+        assert service.web is not None
+        url = f"http://127.0.0.1:{service.web.port}/webhooks/zalo-bot"
+        headers = {"X-Bot-Api-Secret-Token": SECRET}
+        bodies = [b'{"text": "0912345678"', b"[" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000]
+        async with httpx.AsyncClient() as client:
+            statuses = [(await client.post(url, content=body, headers=headers)).status_code for body in bodies]
+            event = fake.text_event(CHAT, "menu", message_id="after")
+            assert (await client.post(url, content=fake.webhook_body(event), headers=headers)).status_code == 200
+        assert statuses == [400] * len(bodies)             # a client error: the platform need not retry
+        await fake.wait_for("sendMessage", chat_id=CHAT)   # and the next event is served
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+        assert sum("is not JSON" in r.getMessage() for r in caplog.records) == len(bodies)
+        assert "0912345678" not in caplog.text              # the body is not logged
+    finally:
+        await service.stop()

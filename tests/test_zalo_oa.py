@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -263,3 +266,77 @@ async def test_missing_secret_is_named(tmp_path: Path) -> None:
     from bot.config import ConfigError
     with pytest.raises(ConfigError, match="ZALO_OA_SECRET_KEY"):
         Service(make_config(tmp_path / "db.sqlite3"), ["zalo-oa"], {"ZALO_APP_ID": "a", "ZALO_APP_SECRET": "b"})
+
+
+# Webhook hardening (audit R11, R17): the signature is checked over the raw bytes before
+# anything is parsed; events from the future and re-deliveries without msg_id count once.
+
+async def test_an_unsigned_or_forged_body_is_refused_before_it_is_parsed(
+        bot: OABot, fake: FakeZaloOA, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    nested = b"[" * 100_000                                # crashed the JSON parser: a 500 and a traceback
+    objects = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
+    big = b"[" + b"0," * 524_000 + b"0]"                  # 1 MiB of JSON: 20-40 ms of parsing per post
+    stamped = b'{"timestamp": "1", ' * 40_000 + b"}"       # many candidates, each would cost a hash
+    real, _ = fake.text_event(USER, "khai sinh", msg_id="r11")
+    attacks = [nested, objects, big, stamped, real]
+    parsed: list[bytes] = []
+    loads = json.loads
+
+    def spy(data: str | bytes | bytearray, **kwargs: Any) -> Any:
+        if isinstance(data, bytes) and data in attacks:
+            parsed.append(data)
+        return loads(data, **kwargs)
+
+    monkeypatch.setattr(json, "loads", spy)
+    headers: list[dict[str, str]] = [{}, {"X-ZEvent-Signature": "mac=" + "0" * 64},
+                                     {"X-ZEvent-Signature": "not a mac"}, {"X-ZEvent-Signature": "mac=" + "f" * 200}]
+    statuses = [(await bot.post(body, h)).status_code for body in attacks for h in headers]
+    assert statuses == [401] * len(attacks) * len(headers)
+    assert parsed == []                                    # refused on the header and the hash alone
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    [menu] = await bot.say("menu")                         # still serving, and the attacks left nothing behind
+    assert "Xin chào" in menu["text"] and len(fake.sent()) == 1
+
+
+async def test_a_signed_body_that_is_not_an_event_is_refused_without_a_traceback(
+        bot: OABot, fake: FakeZaloOA, caplog: pytest.LogCaptureFixture) -> None:
+    stamp = str(int(time.time() * 1000))
+    nested = b'{"timestamp": "' + stamp.encode() + b'", "x": ' + b"[" * 100_000
+    signed = {"X-ZEvent-Signature": fake.sign(fake.app_id, nested, stamp, fake.oa_secret_key)}
+    assert (await bot.post(nested, signed)).status_code == 401
+    # the signature covers a nested timestamp, not the event's own: not this event's signature
+    inner = json.dumps({"event_name": "user_send_text", "message": {"timestamp": stamp, "text": "x"},
+                        "timestamp": "1", "sender": {"id": USER}}).encode()
+    signed = {"X-ZEvent-Signature": fake.sign(fake.app_id, inner, stamp, fake.oa_secret_key)}
+    assert (await bot.post(inner, signed)).status_code == 401
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert fake.sent() == []
+
+
+async def test_an_event_stamped_more_than_a_minute_ahead_is_refused(bot: OABot, fake: FakeZaloOA) -> None:
+    now_ms = int(time.time() * 1000)
+    ahead, headers = fake.text_event(USER, "khai sinh", msg_id="f1", timestamp_ms=now_ms + 120_000)
+    assert (await bot.post(ahead, headers)).status_code == 401
+    for msg_id, offset in (("f2", 30_000), ("f3", -240_000)):  # clock drift; and the past window is unchanged
+        body, headers = fake.text_event(USER, "menu", msg_id=msg_id, timestamp_ms=now_ms + offset)
+        assert (await bot.post(body, headers)).status_code == 200
+    calls = await fake.wait_for("/v3.0/oa/message/cs", count=2, user_id=USER)
+    assert all("Xin chào" in c.body["message"]["text"] for c in calls)
+
+
+async def test_a_replayed_event_without_msg_id_is_answered_once(fake: FakeZaloOA, tmp_path: Path) -> None:
+    b = OABot(fake, tmp_path / "db.sqlite3")
+    await b.start()
+    now_ms = int(time.time() * 1000)
+    try:
+        body, headers = fake.text_event(USER, "menu", timestamp_ms=now_ms, without_msg_id=True)
+        assert b'"msg_id"' not in body
+        assert (await b.post(body, headers)).status_code == 200
+        await fake.wait_for("/v3.0/oa/message/cs", user_id=USER)
+        assert (await b.post(body, headers)).status_code == 200          # the replay: acknowledged, ignored
+        again, headers = fake.text_event(USER, "menu", timestamp_ms=now_ms + 1, without_msg_id=True)
+        assert (await b.post(again, headers)).status_code == 200         # the same words written again
+        await fake.wait_for("/v3.0/oa/message/cs", count=2, user_id=USER)
+    finally:
+        await b.stop()                                                   # waits for every event in hand
+    assert len(fake.sent(USER)) == 2

@@ -49,6 +49,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     ApplicationBuilder,
@@ -62,6 +63,7 @@ from bot import wording
 from bot.channels.base import split_text, utf16_len
 from bot.channels.registry import Parts
 from bot.channels.telegram_http import AiohttpRequest
+from bot.logs import remember_secret
 from bot.messages import Attachment, Button, Handler, Incoming, Reply
 from bot.web import WebServer
 
@@ -135,6 +137,8 @@ class TelegramChannel:
         self.webhook_url = webhook_url
         # a fresh secret per start: Telegram echoes it in every webhook post, strangers cannot
         self.secret = secrets.token_urlsafe(32) if webhook_url else ""
+        if self.secret:
+            remember_secret(self.secret)   # made here, so the environment's list does not hold it
         builder = (
             ApplicationBuilder().token(token).base_url(base_url)
             .request(AiohttpRequest()).get_updates_request(AiohttpRequest(pool_size=1))
@@ -181,9 +185,8 @@ class TelegramChannel:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.Response(status=403)
-        try:
-            update = Update.de_json(json.loads(await request.read()), self.application.bot)
-        except (ValueError, TypeError, KeyError):
+        update = self.decode(await request.read())
+        if update is None:
             return web.Response(status=400)
         user = served_user(update)
         reply = WebhookReply(str(user) if user is not None else "")
@@ -196,6 +199,25 @@ class TelegramChannel:
         if reply.call is not None:
             return web.json_response(reply.call)
         return web.Response(status=200)
+
+    def decode(self, raw: bytes) -> Update | None:
+        """The update a webhook post carries, or None when the body is not one.
+
+        Only Telegram knows the secret, so a bad body is a bug or a stolen secret, never a
+        citizen: it gets a 400, a client error Telegram does not retry forever, where an
+        exception would give a 500 and a traceback. The body itself is not logged: it may hold
+        a citizen's message."""
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise TypeError(f"a JSON {type(data).__name__}, not an object")
+            if type(data.get("update_id")) is not int:  # an Integer in the Bot API, never absent
+                raise TypeError("no integer update_id")
+            return Update.de_json(data, self.application.bot)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            log.warning("telegram: webhook body of %d bytes is not an update (%s); answered 400",
+                        len(raw), type(exc).__name__)
+            return None
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = served_user(update)
@@ -212,11 +234,20 @@ class TelegramChannel:
         await self.send(str(user), replies)
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press is a turn. Answering the query only stops the button's spinner, so
+        a refused answer (Telegram says "query is too old" once the press has waited too long,
+        say behind a backlog) is logged and the turn runs all the same: the citizen who
+        pressed still gets the reply."""
         query = update.callback_query
         user = served_user(update)
         if query is None or user is None:
             return
-        await query.answer()
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            # "query is too old" after a backlog: the press still counts, only its spinner is lost
+            log.warning("telegram: answering a button press failed (%s: %s); the turn runs anyway",
+                        type(exc).__name__, exc)
         replies = await self.handle(Incoming(NAME, str(user), action=query.data or ""))
         await self.send(str(user), replies)
 

@@ -125,9 +125,14 @@ class ZaloBotChannel:
         given = request.headers.get("X-Bot-Api-Secret-Token", "")
         if not self.webhook_secret or not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
             return web.json_response({"ok": False}, status=403)
+        raw = await request.read()
         try:
-            body = json.loads(await request.read())
-        except ValueError:
+            body = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            # only the platform holds the secret: a client error it need not retry, and no
+            # traceback; the body is not logged, it may hold a citizen's message
+            log.warning("zalo-bot: webhook body of %d bytes is not JSON (%s); answered 400",
+                        len(raw), type(exc).__name__)
             return web.json_response({"ok": False}, status=400)
         event = body.get("result", body) if isinstance(body, dict) else None
         if isinstance(event, dict):

@@ -6,8 +6,14 @@ documentation leaves open is decided here, written down, and configurable where 
 in practice:
 
 - Signature: `X-ZEvent-Signature: mac=<sha256 hex of app_id + raw body + timestamp + OA secret
-  key>` (plain SHA-256, not HMAC; the body's `timestamp` field, in milliseconds). Events older
-  than `zalo.signature_max_age_seconds` (default 300) are refused as replays.
+  key>` (plain SHA-256, not HMAC; the body's `timestamp` field, in milliseconds). It is checked
+  over the raw bytes, in constant time, before the body is parsed: a stranger's post costs a
+  header check and at most a few hashes, never a JSON parse (a deeply nested body used to
+  crash the parser and log a traceback per request). Events older than
+  `zalo.signature_max_age_seconds` (default 300), or stamped more than `MAX_FUTURE_SKEW` ahead
+  of our clock, are refused as replays.
+- Re-deliveries: an event is handled once, known by its `msg_id`, or, when Zalo sends none, by
+  a hash of its signed body (which holds the timestamp, so two identical texts differ).
 - Buttons: Zalo documents `oa.query.hide` buttons, which send their payload back as a user
   message, but not whether `/v3.0/oa/message/cs` accepts a button template. Replies with at
   most five buttons are sent as a template (`zalo.oa_buttons: template`); if Zalo refuses it
@@ -28,9 +34,12 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
+import itertools
 import json
 import logging
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -42,6 +51,7 @@ from bot.channels.base import numbered, split_text
 from bot.channels.registry import Parts
 from bot.clock import now
 from bot.config import ZaloOASettings
+from bot.logs import remember_secret
 from bot.messages import DeferDelivery, Handler, Incoming, Reply
 from bot.storage import Store
 from bot.web import WebServer
@@ -56,6 +66,17 @@ WINDOW_MESSAGES = 8
 REFRESH_BEFORE = dt.timedelta(hours=1)
 ACTION_PREFIX = "#"
 INVALID_TOKEN = -216
+MAX_FUTURE_SKEW = 60.0
+"""Seconds an event may be stamped ahead of our clock: room for clock drift, not for events
+signed in advance (the past side is `signature_max_age`)."""
+MAC = re.compile(r"mac=([0-9a-f]{64})")
+"""The header's shape; anything else is refused before the body is even looked at."""
+TIMESTAMP = re.compile(rb'"timestamp"\s*:\s*"?([0-9]{1,15})"?')
+"""Where the signed timestamp may sit in the raw body. Inside a JSON string a quote is escaped,
+so only a key matches; the top-level one is confirmed after parsing."""
+MAX_TIMESTAMP_CANDIDATES = 3
+"""A real event carries one `timestamp` key or very few; trying more would let an unsigned
+body full of them buy one hash of up to 1 MiB per key."""
 
 
 class ZaloError(Exception):
@@ -123,6 +144,8 @@ class ZaloOAClient:
             if "access_token" not in data:
                 raise ZaloError(int(data.get("error", -1)), str(data.get("error_name") or data.get("message")))
             expires = now() + dt.timedelta(seconds=int(data.get("expires_in", 90000)))
+            remember_secret(data["access_token"])
+            remember_secret(data["refresh_token"])
             await self.store.save_tokens(NAME, data["access_token"], data["refresh_token"], expires)
             log.info("zalo-oa: access token refreshed")
             return str(data["access_token"])
@@ -155,7 +178,7 @@ class ZaloOAChannel:
 
     name = NAME
 
-    def __init__(self, client: ZaloOAClient, store: Store, handle: Handler, clock: Any = time.time):
+    def __init__(self, client: ZaloOAClient, store: Store, handle: Handler, clock: Callable[[], float] = time.time):
         self.client = client
         self.store = store
         self.handle = handle
@@ -173,21 +196,47 @@ class ZaloOAChannel:
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=10)
 
+    def signed_timestamp(self, raw: bytes, header: str) -> int | None:
+        """The timestamp (ms) the signature covers, if the header signs these exact bytes.
+
+        Runs before any parsing, so an unsigned or forged body, however large or nested, is
+        refused at the cost of a regular-expression scan and at most a few hashes."""
+        match = MAC.fullmatch(header.strip().lower())
+        if match is None:
+            return None
+        given = match.group(1).encode()
+        secrets = self.client.secrets
+        for candidate in itertools.islice(TIMESTAMP.finditer(raw), MAX_TIMESTAMP_CANDIDATES):
+            timestamp = candidate.group(1).decode()
+            expected = signature(secrets.app_id, raw, timestamp, secrets.oa_secret_key).encode()
+            if hmac.compare_digest(expected, given):
+                return int(timestamp)
+        return None
+
+    def fresh(self, timestamp_ms: int) -> bool:
+        """Within the replay window: not older than `signature_max_age`, not more than
+        `MAX_FUTURE_SKEW` ahead (an event from the future was signed for a later replay)."""
+        ahead = timestamp_ms / 1000 - self.clock()
+        return -self.settings.signature_max_age <= ahead <= MAX_FUTURE_SKEW
+
     def verify(self, raw: bytes, header: str) -> dict[str, Any] | None:
-        """The event if its signature is right and fresh; None otherwise (and nothing happens)."""
+        """The event if its signature is right and fresh; None otherwise (and nothing happens).
+
+        Authenticity and freshness first, on the raw bytes; only then is the body parsed, and
+        its top-level `timestamp` must be the one the signature covered."""
+        timestamp = self.signed_timestamp(raw, header)
+        if timestamp is None or not self.fresh(timestamp):
+            return None
         try:
             event = json.loads(raw)
-            timestamp = str(event["timestamp"])
-            age = abs(self.clock() - int(timestamp) / 1000)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, RecursionError) as exc:
+            log.warning("zalo-oa: a signed event is not JSON (%s); refused", type(exc).__name__)
             return None
-        expected = signature(self.client.secrets.app_id, raw, timestamp, self.client.secrets.oa_secret_key)
-        given = header.removeprefix("mac=").strip()
-        if not hmac.compare_digest(expected.encode(), given.encode()) or age > self.settings.signature_max_age:
+        if not isinstance(event, dict) or str(event.get("timestamp")) != str(timestamp):
             return None
         if str(event.get("app_id", self.client.secrets.app_id)) != self.client.secrets.app_id:
             return None
-        return cast(dict[str, Any], event)
+        return event
 
     async def webhook(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -195,19 +244,21 @@ class ZaloOAChannel:
         if event is None:
             return web.json_response({"error": "invalid signature"}, status=401)
         # Zalo wants an answer within 2 seconds: acknowledge, then handle the event
-        task = asyncio.create_task(self.handle_event(event))
+        task = asyncio.create_task(self.handle_event(event, hashlib.sha256(raw).hexdigest()))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return web.json_response({"received": True})
 
-    async def handle_event(self, event: dict[str, Any]) -> None:
+    async def handle_event(self, event: dict[str, Any], body_hash: str) -> None:
+        """One verified event. `body_hash` identifies a re-delivery of an event without a
+        `msg_id`: the signed body, timestamp included, is the event's only identity then."""
         try:
             if event.get("event_name") != "user_send_text":
                 return
             user = str(event["sender"]["id"])
             message = event.get("message") or {}
             msg_id = str(message.get("msg_id") or "")
-            if msg_id and not await self.store.first_sight(NAME, msg_id):
+            if not await self.store.first_sight(NAME, msg_id or f"body:{body_hash}"):
                 return
             await self.store.note_inbound(NAME, user)
             text = str(message.get("text") or "")

@@ -435,6 +435,16 @@ class FakeTelegram(FakeServer):
         """
         return self.push_update(self.callback_update(chat_id, data, message_id=message_id, user_id=user_id))
 
+    def expire_callbacks(self) -> None:
+        """Let every button press queued or delivered so far time out unanswered.
+
+        The Bot API: "Telegram clients will display a progress bar until you call
+        answerCallbackQuery"; a query left unanswered too long can no longer be answered, and
+        answerCallbackQuery then fails with 400 "Bad Request: query is too old and response
+        timeout expired or query ID is invalid" (https://core.telegram.org/bots/api#answercallbackquery).
+        A bot that fell behind (a backlog, a long turn) meets exactly that."""
+        self._open_callbacks.clear()
+
     def callback_update(
         self,
         chat_id: int,

@@ -240,12 +240,17 @@ class FakeZaloOA(_ZaloServer):
         *,
         msg_id: str | None = None,
         timestamp_ms: int | None = None,
+        without_msg_id: bool = False,
     ) -> tuple[bytes, dict[str, str]]:
-        """A signed ``user_send_text`` webhook POST: (raw JSON body, headers)."""
+        """A signed ``user_send_text`` webhook POST: (raw JSON body, headers).
+
+        ``without_msg_id`` leaves ``message.msg_id`` out, as some captured events do (audit
+        R17): a receiver must not count on it to recognise a re-delivery."""
         message: JSON = {"text": text}
         if msg_id is not None:
             message["msg_id"] = msg_id
-        return self.event("user_send_text", user_id, message, timestamp_ms=timestamp_ms)
+        return self.event("user_send_text", user_id, message, timestamp_ms=timestamp_ms,
+                          without_msg_id=without_msg_id)
 
     def event(
         self,
@@ -254,10 +259,11 @@ class FakeZaloOA(_ZaloServer):
         message: dict[str, Any] | None = None,
         *,
         timestamp_ms: int | None = None,
+        without_msg_id: bool = False,
     ) -> tuple[bytes, dict[str, str]]:
         """Any signed webhook event: (raw JSON body, headers).
 
-        ``message`` gets a unique ``msg_id`` unless it has one.  ``follow``/``unfollow`` use the
+        ``message`` gets a unique ``msg_id`` unless it has one or ``without_msg_id``.  ``follow``/``unfollow`` use the
         shape Zalo documents for them (``oa_id`` + ``follower.id``, no sender/recipient/message);
         every other event has ``sender``/``recipient``.  The body is serialised with non-ASCII
         kept and spaces after separators, so a verifier that re-serialises JSON instead of
@@ -282,7 +288,10 @@ class FakeZaloOA(_ZaloServer):
             )
         if message is not None:
             body = copy.deepcopy(message)
-            body.setdefault("msg_id", f"{next(self._ids):032x}")
+            if without_msg_id:
+                body.pop("msg_id", None)
+            else:
+                body.setdefault("msg_id", f"{next(self._ids):032x}")
             payload["message"] = body
         raw = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         headers = {
