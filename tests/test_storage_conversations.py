@@ -87,3 +87,19 @@ async def test_unanswered_lists_distinct_unanswered_questions_most_asked_first(s
     assert [(r.text, r.n) for r in rows] == [("cấp lại hộ chiếu", 3), ("đổi bằng lái", 1)]
     assert [r.text for r in await store.unanswered(since, limit=1)] == ["cấp lại hộ chiếu"]
     assert await store.unanswered(clock.now() + dt.timedelta(days=1)) == []
+
+
+async def test_the_question_log_masks_what_identifies_a_person_whoever_writes_to_it(store: Store):
+    """R10: the log has no user link, so "delete my data" cannot find these texts; masked at write."""
+    qid = await store.log_question("t", "Tôi là Phan Thị Bí Mật, email bimat@example.com, hộ chiếu C1234567",
+                                   "unknown", None, None, 0.1, False)
+    assert (await store.question(qid)).text == "Tôi là ***, email ***, hộ chiếu ***"
+    assert [r.text for r in await store.unanswered(clock.now() - dt.timedelta(days=1))] == [
+        "Tôi là ***, email ***, hộ chiếu ***"]
+
+
+async def test_questions_whose_text_the_purge_blanked_are_not_listed_as_unanswered(store: Store):
+    await store.log_question("t", "đổi bằng lái", "unknown", None, None, 0.4, False)
+    qid = await store.log_question("t", "Phan Thị Bí Mật hỏi", "unknown", None, None, 0.4, False)
+    await store.db.execute("UPDATE questions SET text = '' WHERE id = ?", (qid,))
+    assert [r.text for r in await store.unanswered(clock.now() - dt.timedelta(days=1))] == ["đổi bằng lái"]

@@ -35,8 +35,14 @@ async def test_the_connection_settings_are_in_force_on_an_opened_store(store: St
     assert await pragma(store, "synchronous") == 1          # NORMAL
     assert await pragma(store, "foreign_keys") == 1
     assert await pragma(store, "busy_timeout") == 5000
+    assert await pragma(store, "secure_delete") == 1        # R10: deleted rows are zeroed, whatever the build
     with pytest.raises(sqlite3.IntegrityError):              # foreign keys are enforced, not just declared
         await store.follow("t", "u", "no-such-case")
+
+
+async def test_secure_delete_is_among_the_settings_not_left_to_how_sqlite_was_built():
+    """This machine's library defaults to on, the upstream one to off: only the setting decides."""
+    assert "PRAGMA secure_delete=ON" in dialect.CONNECTION_SETTINGS
 
 
 async def test_the_schema_version_counter_is_read_and_written(store: Store):

@@ -76,3 +76,15 @@ async def test_feedback_messages_are_kept_with_their_kind(store: Store):
     assert {(r.channel, r.kind, r.text) for r in rows} == {
         ("zalo-oa", "complaint", "Gọi hotline mãi không ai nghe máy."), ("telegram", "praise", "Cán bộ hướng dẫn tận tình.")}
     assert await store.feedback_between(T(2000, 1, 1), T(2001, 1, 1)) == []
+
+
+async def test_feedback_and_rating_comments_are_masked_whoever_writes_them(store: Store):
+    """R10: complaints and comments carry no user link, so "delete my data" cannot find them."""
+    await store.add_feedback("telegram", "complaint", "tôi Phan Thị Bí Mật ở nhà số 12 ngõ 34 Hàng Bạc, gọi 0912 345 678")
+    rows = await store.feedback_between(clock.now() - dt.timedelta(hours=1), clock.now() + dt.timedelta(hours=1))
+    assert [r.text for r in rows] == ["tôi *** ở nhà số ***, gọi ***"]
+    await store.add_rating(CODE, "telegram", "dang-ky-tam-tru", "UBND xã", 5, "2")
+    await store.set_rating_field(CODE, "comment", "liên hệ bimat@example.com hoặc +84 912 345 678")
+    await store.set_rating_field(CODE, "contact_ok", True)
+    rating = await store.rating(CODE)
+    assert (rating.comment, rating.contact_ok) == ("liên hệ *** hoặc ***", True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -134,4 +135,119 @@ async def test_purge_deletes_old_traces_but_not_undelivered_notifications_or_rec
         ("old", '{"text": "pending"}'), ("new", '{"text": "delivered"}'), ("new", '{"text": "pending"}')}
     assert await store.first_sight("t", "msg-old") is True       # forgotten: a re-delivery this late is new
     assert await store.first_sight("t", "msg-new") is False
-    assert await store.question(qid) is not None                  # the question log is anonymous statistics
+    question = await store.question(qid)                          # the row stays for the statistics,
+    assert question is not None and question.text == ""           # its text (R10) does not
+
+
+# R10: what a citizen typed survives neither the deletion in the file nor the purge
+
+MARKER = "trạng-thái-riêng-của-4242"
+USER = "4242424242"
+
+
+def raw_bytes(path: Path) -> bytes:
+    """The database file and its WAL, as someone holding a copy of the disk would read them."""
+    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+@pytest.fixture
+def upstream_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An SQLite library built with secure_delete off (the upstream default; this machine's is on):
+    every new connection starts with it off, as there."""
+    connect = sqlite3.connect
+
+    def insecure(*args: object, **kwargs: object) -> sqlite3.Connection:
+        db = connect(*args, **kwargs)  # type: ignore[arg-type]
+        db.execute("PRAGMA secure_delete=0")
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", insecure)
+
+
+@pytest.mark.usefixtures("upstream_default")
+async def test_a_forgotten_citizen_leaves_no_bytes_in_the_file_whatever_sqlite_defaults_to(tmp_path: Path):
+    path = tmp_path / "db.sqlite3"
+    store = await Store.open(path)
+    await add_case(store, CODE, T(2026, 11, 20, 9))
+    for i in range(20):                                   # enough rows that the page is not freed whole
+        await store.save_state("telegram", f"other-{i}", {"procedure": "dang-ky-ket-hon"})
+    await store.save_state("telegram", USER, {"note": MARKER})
+    await store.follow("telegram", USER, CODE)
+    await store.forget_user("telegram", USER)
+    await store.close()
+    data = raw_bytes(path)
+    assert MARKER.encode() not in data and USER.encode() not in data
+
+
+async def test_after_forget_the_wal_no_longer_holds_the_rows_as_they_were(tmp_path: Path):
+    """The WAL keeps each page as it was written until it is reused: emptied after a deletion."""
+    path = tmp_path / "db.sqlite3"
+    store = await Store.open(path)
+    try:
+        await store.save_state("telegram", USER, {"note": MARKER})
+        assert MARKER.encode() in raw_bytes(path)
+        await store.forget_user("telegram", USER)
+        assert MARKER.encode() not in raw_bytes(path)
+    finally:
+        await store.close()
+
+
+async def test_forget_inside_a_callers_transaction_commits_with_it(store: Store):
+    async with store.transaction():
+        await store.save_state("telegram", USER, {"note": MARKER})
+        await store.forget_user("telegram", USER)
+    assert await store.get_state("telegram", USER) == {}
+
+
+async def test_purge_blanks_old_question_feedback_and_comment_texts_and_keeps_the_statistics(store: Store):
+    old_case, new_case = "000.00.27.H15-230102-0001", "000.00.27.H15-251120-0002"
+    await add_case(store, old_case, T(2023, 1, 2, 9), ("returned", T(2023, 1, 9, 9)))
+    await add_case(store, new_case, T(2026, 11, 20, 9), ("returned", T(2026, 11, 25, 9)))
+    await store.add_rating(old_case, "t", "dang-ky-ket-hon", "", 5, "2", at=T(2023, 1, 10, 9))
+    await store.add_rating(new_case, "t", "dang-ky-ket-hon", "", 5, "5")
+    for code in (old_case, new_case):
+        await store.set_rating_field(code, "comment", "Phan Thị Bí Mật không hài lòng")
+    old_q = await store.log_question("t", "Phan Thị Bí Mật hỏi khai sinh", "unknown", None, None, 0.1, False)
+    new_q = await store.log_question("t", "Phan Thị Bí Mật hỏi kết hôn", "unknown", None, None, 0.1, False)
+    await store.add_feedback("t", "complaint", "Phan Thị Bí Mật bị hạch dịch")
+    await store.add_feedback("t", "complaint", "Phan Thị Bí Mật lần hai")
+    await store.db.execute("UPDATE questions SET at = ? WHERE id = ?", (LONG_AGO, old_q))
+    await store.db.execute("UPDATE feedback SET at = ? WHERE text LIKE '%bị hạch dịch'", (LONG_AGO,))
+
+    counts = await store.purge(CUT_OFF)
+
+    assert (counts["questions blanked"], counts["feedback blanked"], counts["rating comments blanked"]) == (1, 1, 1)
+    assert (await store.question(old_q)).text == "" and (await store.question(old_q)).intent == "unknown"
+    assert (await store.question(new_q)).text == "Phan Thị Bí Mật hỏi kết hôn"
+    assert [f.text for f in await store.feedback_between(T(2000, 1, 1), T(2100, 1, 1))] == ["", "Phan Thị Bí Mật lần hai"]
+    old_rating, new_rating = await store.rating(old_case), await store.rating(new_case)
+    assert (old_rating.comment, old_rating.level) == ("", "2") and new_rating.comment != ""
+    assert [r.text for r in await store.unanswered(T(2000, 1, 1))] == ["Phan Thị Bí Mật hỏi kết hôn"]
+    assert (await store.purge(CUT_OFF))["questions blanked"] == 0
+
+
+async def test_purge_masks_the_applicants_name_and_phone_in_the_notes_of_the_cases_it_anonymises(store: Store):
+    old_closed, old_open = "000.00.27.H15-230102-0001", "000.00.27.H15-230102-0002"
+    note = "Liên hệ Nguyễn Văn An qua 0912345678 hoặc an@example.com"
+    for code, status in ((old_closed, "returned"), (old_open, "needs_supplement")):
+        await add_case(store, code, T(2023, 1, 2, 9))
+        await store.change_status(code, "processing", note, "cb", at=T(2023, 1, 3, 9))
+        await store.change_status(code, status, "Đã trả kết quả", "cb", at=T(2023, 1, 9, 9))
+
+    counts = await store.purge(CUT_OFF)
+
+    assert counts["history notes masked"] == 1
+    assert [h.note for h in await store.case_history(old_closed)] == ["", "Liên hệ *** qua *** hoặc ***", "Đã trả kết quả"]
+    assert [h.note for h in await store.case_history(old_open)][1] == note
+
+
+async def test_purge_removes_old_notifications_set_aside_or_waiting_for_ever(store: Store):
+    """R21: rows that can never be delivered survived every purge, which took delivered rows only."""
+    for text in ("given up", "waiting", "due"):
+        await store.enqueue("t", "u", "status", {"text": text})
+    rows = {r.payload: r.id for r in await store.outbox_rows()}
+    await store.mark_given_up(rows['{"text": "given up"}'], 24, "blocked")
+    await store.mark_waiting(rows['{"text": "waiting"}'], "reply window closed")
+    await store.db.execute("UPDATE outbox SET created_at = ?", (LONG_AGO,))
+    assert (await store.purge(CUT_OFF))["outbox"] == 2
+    assert [r.payload for r in await store.outbox_rows()] == ['{"text": "due"}']

@@ -3,7 +3,8 @@
 State is kept per (channel, user) and saved after every turn, so a restart continues a
 conversation where it was. The question log holds no user identifier: it feeds the
 "what could the bot not answer" list and the answer votes, and stays after a citizen asks to
-be forgotten.
+be forgotten. Its texts cannot be found by user, so what identifies a person in them is masked
+as they are written (`bot.privacy.mask_digits`), and the purge blanks them once old.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Self
 import aiosqlite
 
 from bot.clock import now
+from bot.privacy import mask_digits
 from bot.state import ConversationState
 from bot.storage.db import Database
 
@@ -115,11 +117,12 @@ class ConversationQueries(Database):
         self, channel: str, text: str, intent: str, procedure: str | None, aspect: str | None,
         confidence: float, answered: bool,
     ) -> int:
+        """Logs a question, masked here as well as by the caller: no caller can store it unmasked."""
         async with self.transaction():
             cur = await self.db.execute(
                 "INSERT INTO questions (at, channel, text, intent, procedure, aspect, confidence, answered)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (now().isoformat(), channel, text, intent, procedure, aspect, confidence, int(answered)),
+                (now().isoformat(), channel, mask_digits(text), intent, procedure, aspect, confidence, int(answered)),
             )
         return int(cur.lastrowid or 0)
 
@@ -129,11 +132,12 @@ class ConversationQueries(Database):
         return None if row is None else QuestionRow.from_row(row)
 
     async def unanswered(self, since: dt.datetime, limit: int = 50) -> list[UnansweredRow]:
-        """Questions the bot could not answer or answered unsure, most frequent first."""
+        """Questions the bot could not answer or answered unsure, most frequent first (not those
+        whose text the purge blanked)."""
         async with self.db.execute(
             "SELECT text, COUNT(*) AS n, MAX(intent) AS intent, MAX(procedure) AS procedure,"
             " ROUND(AVG(confidence), 2) AS confidence FROM questions"
-            " WHERE at >= ? AND answered = 0 GROUP BY text ORDER BY n DESC, MAX(at) DESC LIMIT ?",
+            " WHERE at >= ? AND answered = 0 AND text != '' GROUP BY text ORDER BY n DESC, MAX(at) DESC LIMIT ?",
             (since.isoformat(), limit),
         ) as cur:
             return [UnansweredRow.from_row(row) for row in await cur.fetchall()]

@@ -22,7 +22,15 @@ CONNECTION_SETTINGS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
+    "PRAGMA secure_delete=ON",
 )
+"""Every connection's settings. `secure_delete` overwrites deleted content with zeros: without
+it, whether a forgotten citizen's rows linger in free pages of the file depends on how the
+SQLite library was built (the upstream default is off) (R10)."""
+
+CHECKPOINT = "PRAGMA wal_checkpoint(TRUNCATE)"
+"""Copy the WAL into the database and empty it: the WAL still holds the pages as they were
+before a deletion until it is overwritten."""
 
 SCHEMA_VERSION = "PRAGMA user_version"
 

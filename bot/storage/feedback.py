@@ -2,6 +2,8 @@
 
 Ratings carry no user identifier (they are confidential, ND 118 art. 29), one per case; an
 answer gets one vote. Reports read each kind for a period through its own typed query.
+Free text (feedback, rating comments) is masked as it is written (`bot.privacy.mask_digits`):
+it carries no user link, so "delete my data" cannot find it; the purge blanks it once old.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, Self
 import aiosqlite
 
 from bot.clock import now
+from bot.privacy import mask_digits
 from bot.storage import dialect
 from bot.storage.db import Database
 
@@ -89,8 +92,11 @@ class FeedbackQueries(Database):
         return cur.rowcount == 1
 
     async def set_rating_field(self, code: str, field: str, value: Any) -> None:
+        """One answer of a rating; a comment is masked here as well as by the caller."""
         if field not in RATING_FIELDS:
             raise ValueError(f"not a rating field: {field}")
+        if field == "comment" and isinstance(value, str):
+            value = mask_digits(value)
         async with self.transaction():
             await self.db.execute(f"UPDATE ratings SET {field} = ? WHERE code = ?", (value, code))
 
@@ -105,10 +111,11 @@ class FeedbackQueries(Database):
         return cur.rowcount == 1
 
     async def add_feedback(self, channel: str, kind: str, text: str) -> None:
+        """A complaint or suggestion, masked here as well as by the caller."""
         async with self.transaction():
             await self.db.execute(
                 "INSERT INTO feedback (at, channel, kind, text) VALUES (?, ?, ?, ?)",
-                (now().isoformat(), channel, kind, text),
+                (now().isoformat(), channel, kind, mask_digits(text)),
             )
 
     async def ratings_between(self, start: dt.datetime, end: dt.datetime) -> list[RatingRow]:
