@@ -4,7 +4,9 @@ A status change writes one outbox row per follower in the same transaction as th
 a notification exists exactly when the change does, whichever process made it (the bot, the
 CLI) and whether or not the bot was running. This task reads due rows for the channels this
 process serves, sends them, marks them delivered, and retries failures with exponential
-back-off. It wakes at once for changes made in this process and polls for the others.
+back-off. It wakes at once for changes made in this process and polls for the others. Each pass
+claims the rows it takes for a few minutes, so two processes on one database send each
+notification once.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from bot.storage import Store
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = dt.timedelta(hours=1)
+LEASE = dt.timedelta(minutes=5)
+"""How long a pass may hold the rows it took: far longer than sending fifty messages takes."""
 MAX_ATTEMPTS = 24
 """About a day of tries (back-off reaches an hour after twelve): then the row is set aside, as
 when the platform says it can never be delivered, instead of being retried for ever (R21)."""
@@ -61,15 +65,21 @@ class Notifier:
         self.clock = clock
         self._wake = asyncio.Event()
         self._stopping = False
+        self._passing = asyncio.Lock()
         store.outbox_listeners.append(self.wake)
 
     def wake(self) -> None:
         self._wake.set()
 
     async def deliver_due(self) -> int:
-        """One pass over the due rows; returns how many were delivered."""
+        """One pass over the due rows; returns how many were delivered. Passes of one process take
+        turns: a pass asked for while another runs waits for it, then finds what is left."""
+        async with self._passing:
+            return await self._pass()
+
+    async def _pass(self) -> int:
         delivered = 0
-        for row in await self.store.due_outbox(list(self.channels), self.clock()):
+        for row in await self.store.claim_due(list(self.channels), self.clock(), LEASE):
             channel = self.channels[row.channel]
             reply = render(row.kind, json.loads(row.payload), self.catalog, self.rating_scale)
             previous: list[str] = []

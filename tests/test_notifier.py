@@ -14,7 +14,6 @@ from bot.app import open_desk
 from bot.catalog import load_catalog
 from bot.channels import telegram
 from bot.clock import now as office_now
-from bot.clock import now as clock_now
 from bot.messages import Reply, Undeliverable
 from bot.notifier import MAX_ATTEMPTS, Notifier, backoff
 from tests.helpers import make_config
@@ -146,7 +145,7 @@ async def test_a_notification_that_cannot_be_delivered_is_set_aside_not_retried_
     store = await Store.open(tmp_path / "db.sqlite3")
     try:
         channel = Refusing(error)
-        clock = [clock_now()]
+        clock = [office_now()]
         notifier = Notifier(store, {channel.name: channel}, load_catalog(make_config(tmp_path / "x").procedures),
                             clock=lambda: clock[0])
         await store.enqueue(channel.name, "u", "reply", {"ref": "H000001", "answer": "Chào bạn", "office": "X"})
@@ -156,5 +155,53 @@ async def test_a_notification_that_cannot_be_delivered_is_set_aside_not_retried_
         [row] = await store.outbox_rows()
         assert channel.tries == tries and row.given_up_at is not None and row.delivered_at is None
         assert await store.due_outbox([channel.name], clock[0]) == []
+    finally:
+        await store.close()
+
+
+class Counting:
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, user: str, replies: list[Reply], *, proactive: bool = False) -> None:
+        self.sent.append(user)
+
+
+async def test_two_processes_on_one_database_send_each_notification_once(tmp_path):
+    """R14: two bots on one database sent 45 notifications for 20 changes."""
+    import asyncio
+
+    from bot.storage import Store
+
+    a, b = await Store.open(tmp_path / "db.sqlite3"), await Store.open(tmp_path / "db.sqlite3")
+    try:
+        channel = Counting()
+        catalog = load_catalog(make_config(tmp_path / "x").procedures)
+        for n in range(30):
+            await a.enqueue(channel.name, f"u{n}", "reply", {"ref": "H000001", "answer": "Chào bạn", "office": "X"})
+        first, second = Notifier(a, {channel.name: channel}, catalog), Notifier(b, {channel.name: channel}, catalog)
+        delivered = await asyncio.gather(first.deliver_due(), second.deliver_due(), first.deliver_due())
+        assert sum(delivered) == 30 and sorted(channel.sent) == sorted(f"u{n}" for n in range(30))
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_rows_claimed_by_a_process_that_died_are_sent_after_the_claim_expires(tmp_path):
+    from bot.notifier import LEASE
+    from bot.storage import Store
+
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        await store.enqueue("counting", "u", "reply", {"ref": "H000001", "answer": "Chào bạn", "office": "X"})
+        start = office_now()
+        assert len(await store.claim_due(["counting"], start, LEASE)) == 1      # taken, then the process died
+        channel = Counting()
+        catalog = load_catalog(make_config(tmp_path / "x").procedures)
+        assert await Notifier(store, {channel.name: channel}, catalog, clock=lambda: start).deliver_due() == 0
+        later = start + LEASE
+        assert await Notifier(store, {channel.name: channel}, catalog, clock=lambda: later).deliver_due() == 1
     finally:
         await store.close()

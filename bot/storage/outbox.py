@@ -73,6 +73,32 @@ class OutboxQueries(Database):
         ) as cur:
             return [OutboxRow.from_row(row) for row in await cur.fetchall()]
 
+    async def claim_due(self, channels: list[str], at: dt.datetime, lease: dt.timedelta,
+                        limit: int = 50) -> list[OutboxRow]:
+        """Due rows, claimed by this process until `at + lease`: another process on the same
+        database skips them, so each notification is sent once; a claim left by a process that
+        died expires, and the row is sent by another (at least once, never lost)."""
+        if not channels:
+            return []
+        async with self.transaction():
+            async with self.db.execute(
+                f"SELECT id FROM outbox WHERE delivered_at IS NULL AND given_up_at IS NULL AND waiting = 0"
+                f" AND next_try <= ? AND (lease_until IS NULL OR lease_until <= ?)"
+                f" AND channel IN ({dialect.placeholders(len(channels))}) ORDER BY id LIMIT ?",
+                (at.isoformat(), at.isoformat(), *channels, limit),
+            ) as cur:
+                ids = [int(row[0]) for row in await cur.fetchall()]
+            if not ids:
+                return []
+            await self.db.execute(
+                f"UPDATE outbox SET lease_until = ? WHERE id IN ({dialect.placeholders(len(ids))})",
+                ((at + lease).isoformat(), *ids),
+            )
+            async with self.db.execute(
+                f"SELECT * FROM outbox WHERE id IN ({dialect.placeholders(len(ids))}) ORDER BY id", ids
+            ) as cur:
+                return [OutboxRow.from_row(row) for row in await cur.fetchall()]
+
     async def mark_delivered(self, row_id: int) -> None:
         async with self.transaction():
             await self.db.execute(
@@ -82,7 +108,7 @@ class OutboxQueries(Database):
     async def mark_failed(self, row_id: int, attempts: int, next_try: dt.datetime, error: str) -> None:
         async with self.transaction():
             await self.db.execute(
-                "UPDATE outbox SET attempts = ?, next_try = ?, last_error = ? WHERE id = ?",
+                "UPDATE outbox SET attempts = ?, next_try = ?, last_error = ?, lease_until = NULL WHERE id = ?",
                 (attempts, next_try.isoformat(), error[:300], row_id),
             )
 
@@ -96,7 +122,8 @@ class OutboxQueries(Database):
 
     async def mark_waiting(self, row_id: int, reason: str) -> None:
         async with self.transaction():
-            await self.db.execute("UPDATE outbox SET waiting = 1, last_error = ? WHERE id = ?", (reason[:300], row_id))
+            await self.db.execute("UPDATE outbox SET waiting = 1, last_error = ?, lease_until = NULL WHERE id = ?",
+                                  (reason[:300], row_id))
 
     async def _release_waiting(self, channel: str, user: str) -> int:
         """Rows kept waiting for this citizen become due now; returns how many."""
