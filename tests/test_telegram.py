@@ -515,3 +515,12 @@ async def test_a_button_press_whose_answer_is_refused_still_gets_its_reply(
     assert not refused.ok and "query is too old" in (refused.description or "")
     assert any("answering a button press failed" in r.getMessage() for r in caplog.records)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_every_instance_of_a_deployment_registers_the_same_webhook_secret() -> None:
+    """R6: a second copy registered a fresh secret, then failed to start, and the running copy
+    refused every update until restarted. The secret now follows from the token alone."""
+    from bot.channels.telegram import webhook_secret
+
+    assert webhook_secret(TOKEN) == webhook_secret(TOKEN) != webhook_secret("654321:OTHER-token")
+    assert TOKEN not in webhook_secret(TOKEN) and len(webhook_secret(TOKEN)) == 64

@@ -29,10 +29,10 @@ a staff member's status change.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
-import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -125,6 +125,13 @@ def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
+def webhook_secret(token: str) -> str:
+    """The secret Telegram echoes in every webhook post, strangers cannot. Derived from the token
+    rather than drawn at each start, so every instance of one deployment registers the same one:
+    a second copy started by mistake (R6) no longer leaves the first refusing every update."""
+    return hmac.new(token.encode(), b"motcua telegram webhook", hashlib.sha256).hexdigest()
+
+
 class TelegramChannel:
     """Receives updates (polling, or webhook posts through the shared web server) and sends
     replies; also what the notifier uses to reach Telegram users."""
@@ -135,8 +142,7 @@ class TelegramChannel:
                  max_rate: float = 30.0):
         self.handle = handle
         self.webhook_url = webhook_url
-        # a fresh secret per start: Telegram echoes it in every webhook post, strangers cannot
-        self.secret = secrets.token_urlsafe(32) if webhook_url else ""
+        self.secret = webhook_secret(token) if webhook_url else ""
         if self.secret:
             remember_secret(self.secret)   # made here, so the environment's list does not hold it
         builder = (
