@@ -12,6 +12,7 @@ import pytest_asyncio
 from bot.catalog import Catalog, load_catalog
 from bot.classifier import Model, load_model
 from bot.matching import Matcher
+from bot.storage import Store
 from tests.fakes.telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,14 @@ def model(catalog: Catalog) -> Model:
 @pytest.fixture(scope="session")
 def matcher(catalog: Catalog, model: Model) -> Matcher:
     return Matcher(catalog, model)
+
+
+@pytest_asyncio.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A fresh database, for the tests of each storage concern."""
+    s = await Store.open(tmp_path / "db.sqlite3")
+    yield s
+    await s.close()
 
 
 @pytest_asyncio.fixture

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from bot import clock
 from bot.storage import Store
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest_asyncio.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "db.sqlite3")
-    yield s
-    await s.close()
 
 
 async def test_state_round_trips_per_channel_and_user(tmp_path: Path):

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
 import pytest
-import pytest_asyncio
 
 from bot import clock
 from bot.storage import Store, dialect
@@ -16,13 +14,6 @@ from bot.storage.db import MIGRATIONS
 
 pytestmark = pytest.mark.asyncio
 CODE = "000.00.27.H15-251120-0012"
-
-
-@pytest_asyncio.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "db.sqlite3")
-    yield s
-    await s.close()
 
 
 async def pragma(store: Store, name: str) -> object:

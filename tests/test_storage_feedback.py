@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from bot import clock
 from bot.storage import Store
@@ -15,13 +12,6 @@ from bot.storage import Store
 pytestmark = pytest.mark.asyncio
 CODE = "000.00.27.H15-251120-0012"
 T = dt.datetime
-
-
-@pytest_asyncio.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "db.sqlite3")
-    yield s
-    await s.close()
 
 
 async def test_a_case_is_rated_once_and_the_first_rating_stands(store: Store):

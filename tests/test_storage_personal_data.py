@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from bot import clock
 from bot.storage import Store
@@ -18,13 +16,6 @@ T = dt.datetime
 CODE = "000.00.27.H15-251120-0012"
 CUT_OFF = T(2025, 1, 1)
 LONG_AGO = "2023-01-01T09:00:00"
-
-
-@pytest_asyncio.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "db.sqlite3")
-    yield s
-    await s.close()
 
 
 async def add_case(store: Store, code: str, received: T, *steps: tuple[str, T]) -> None:
