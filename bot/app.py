@@ -29,8 +29,9 @@ class App:
 
 async def open_desk(config: Config) -> CaseDesk:
     """The case desk alone, for staff commands that need no dialog."""
+    catalog = load_catalog(config.procedures)    # a broken guide is reported before the database opens
     store = await Store.open(config.database)
-    return make_desk(config, store, load_catalog(config.procedures))
+    return make_desk(config, store, catalog)
 
 
 def make_desk(config: Config, store: Store, catalog: Catalog) -> CaseDesk:
@@ -39,9 +40,16 @@ def make_desk(config: Config, store: Store, catalog: Catalog) -> CaseDesk:
 
 
 async def build_app(config: Config, forward: Forward | None = None) -> App:
+    """The database opens first: an unusable one stops the command at once with its name,
+    before minutes of training a model that could not be used; if the rest fails, the
+    database is closed again (its open connection would keep the process alive)."""
     catalog = load_catalog(config.procedures)
-    model = await asyncio.to_thread(load_model, catalog)  # trains only when its cache is stale
     store = await Store.open(config.database)
+    try:
+        model = await asyncio.to_thread(load_model, catalog)  # trains only when its cache is stale
+    except BaseException:
+        await store.close()
+        raise
     desk = make_desk(config, store, catalog)
     dialog = Dialog(catalog, Matcher(catalog, model, config.case_code_pattern), store, config, desk, forward)
     return App(config, catalog, store, desk, dialog)

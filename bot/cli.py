@@ -16,6 +16,7 @@ from bot.catalog import CatalogError, check_dir, load_catalog
 from bot.channels.registry import REGISTRY
 from bot.config import ENV_CONFIG, ENV_DATABASE, Config, ConfigError, load_config
 from bot.matching import Matcher, Understanding
+from bot.storage.db import StorageError
 
 if TYPE_CHECKING:
     from bot.evaluation import Conversation
@@ -238,12 +239,44 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date like 2026-11-01, got {value!r}") from None
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _refuse_output(output: Path, database: Path) -> str | None:
+    """Why a report must not be written to `output`, or None.
+
+    A report written over the database (or its -wal or -shm file) destroyed every case and
+    conversation without a word, and every later command failed; a typo or a shell
+    completion is enough. Any other SQLite file (a backup) is refused as well. Reports
+    themselves are overwritten as before: staff re-run the same period."""
+    from bot.storage.db import is_database_file
+
+    if is_database_file(output, database):
+        return (f"Không ghi báo cáo đè lên cơ sở dữ liệu {output}; hãy chọn tên tệp khác. "
+                f"(Refusing to write the report over the database.)")
+    if output.is_dir():
+        return f"{output} là một thư mục; hãy cho tên tệp. (The output is a directory.)"
+    try:
+        with output.open("rb") as existing:
+            if existing.read(len(SQLITE_HEADER)) == SQLITE_HEADER:
+                return (f"{output} là một tệp cơ sở dữ liệu SQLite (có thể là bản sao lưu); không ghi đè. "
+                        f"(Refusing to overwrite a SQLite database file.)")
+    except OSError:
+        pass                        # no such file yet, or unreadable: writing it will say so
+    return None
+
+
 def cmd_report(args: argparse.Namespace, config: Config) -> int:
     from bot import reports
     from bot.app import open_desk
 
     if args.end < args.start:
         print("--to is before --from", file=sys.stderr)
+        return 2
+    output = Path(args.output) if args.output else (
+        None if args.format == "text" else Path(f"baocao-{args.start}-{args.end}.{args.format}"))
+    if output is not None and (refusal := _refuse_output(output, config.database)):
+        print(refusal, file=sys.stderr)
         return 2
 
     async def run() -> reports.Report:
@@ -259,8 +292,8 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
     report = asyncio.run(run())
     if args.format == "text":
         text = reports.render_text(report)
-        if args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
+        if output is not None:
+            output.write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
         return 0
@@ -269,7 +302,7 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
         "xlsx": lambda: reports.to_xlsx(report),
         "png": lambda: reports.to_png(report),
     }[args.format]()
-    output = Path(args.output or f"baocao-{args.start}-{args.end}.{args.format}")
+    assert output is not None
     output.write_bytes(data)
     print(f"Đã ghi {output}")
     return 0
@@ -297,6 +330,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:
+    """The copy appears under FILE only when complete (see `Database.backup`)."""
     from bot.storage import Store
 
     async def run() -> None:
@@ -397,7 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help=DB_HELP)
     demo.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("backup", help="copy the database while the bot runs (SQLite online backup)")
+    p = sub.add_parser("backup", help="copy the database while the bot runs (one consistent snapshot; "
+                                      "FILE appears only when complete)")
     p.add_argument("file")
     p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_backup)
@@ -434,8 +469,8 @@ def main(argv: list[str] | None = None) -> int:
             config = dataclasses.replace(config, database=Path(args.db))
         code: int = args.func(args, config)
         return code
-    except (ConfigError, CatalogError) as exc:
-        print(exc, file=sys.stderr)
+    except (ConfigError, CatalogError, StorageError) as exc:
+        print(exc, file=sys.stderr)           # an unusable database: its name and why, exit 2, no hang
         return 2
     except BrokenPipeError:
         return 0

@@ -115,14 +115,42 @@ class Service:
             self.app = None
 
     async def run(self) -> None:
-        """Start, wait for SIGTERM or SIGINT, stop."""
+        """Start, wait for SIGTERM or SIGINT, stop.
+
+        A signal also ends a start that does not finish (a platform that does not answer, a
+        database another program holds): the start is cancelled and what it opened is closed,
+        so systemd's stop works at any moment. The handlers are removed on the way out,
+        whatever happens: left on a loop that has ended, they would swallow every later
+        SIGTERM and the process could only be killed.
+        """
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        signals = (signal.SIGTERM, signal.SIGINT)
+        previous = {sig: signal.getsignal(sig) for sig in signals}
+        for sig in signals:
             loop.add_signal_handler(sig, stopping.set)
-        await self.start()
         try:
-            await stopping.wait()
-            log.info("stopping")
+            starting = asyncio.create_task(self.start(), name="start")
+            signalled = asyncio.create_task(stopping.wait(), name="signal")
+            try:
+                await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                signalled.cancel()
+                if not starting.done():
+                    log.info("stopping while starting")
+                    starting.cancel()
+                    await asyncio.gather(starting, return_exceptions=True)
+                    await self.stop()
+            if starting.cancelled():
+                return
+            starting.result()                     # a start that failed raises here, already cleaned up
+            try:
+                await stopping.wait()
+                log.info("stopping")
+            finally:
+                await self.stop()
         finally:
-            await self.stop()
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+                if previous[sig] is not None:         # e.g. asyncio.run's own Ctrl-C handler
+                    signal.signal(sig, previous[sig])

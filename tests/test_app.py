@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from bot.cases import CaseError
 from bot.catalog import load_catalog
 from bot.messages import Incoming
 from bot.storage import Store
+from bot.wording import apology
 from tests.helpers import make_config
 
 pytestmark = pytest.mark.asyncio
@@ -82,3 +85,37 @@ async def test_the_desk_follows_the_configured_office_days_off_and_code_pattern(
             await desk.add(CODE, "dang-ky-thuong-tru", "Lê Thị Cúc", "0911222333")
     finally:
         await store.close()
+
+
+async def test_a_turn_waits_for_another_process_write_while_another_turn_is_reading(tmp_path: Path):
+    """R12: the CLI holds a write transaction while one turn is part-way through its rows and
+    another turn writes. The writer waits its turn and the citizen gets an answer; before, the
+    open read left the connection on a stale snapshot and the turn failed at once with
+    `database is locked` and an apology."""
+    app = await build_app(make_config(tmp_path / "db.sqlite3"))
+    loop = asyncio.get_running_loop()
+    writing = asyncio.Event()
+
+    def trace(sql: str) -> None:                      # on the connection's thread
+        if sql.startswith("BEGIN"):
+            loop.call_soon_threadsafe(writing.set)
+
+    other = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)   # the staff CLI
+    try:
+        for user in ("a", "b", "c"):
+            await app.store.save_state("test", user, {"step": 1})
+        async with app.store.db.execute("SELECT user FROM conversations") as reading:    # a turn reading
+            assert await reading.fetchone() is not None
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("UPDATE conversations SET updated_at = updated_at")
+            await app.store.db.set_trace_callback(trace)
+            turn = asyncio.create_task(app.dialog.handle(Incoming("test", "u", text="đăng ký tạm trú cần giấy tờ gì")))
+            await asyncio.wait_for(writing.wait(), 30)   # the turn asked for the write lock (a guard, not a timing)
+            other.execute("COMMIT")                      # the CLI finishes while the turn waits
+            [answer] = await asyncio.wait_for(turn, 30)
+            assert [row["user"] for row in await reading.fetchall()] == ["b", "c"]
+    finally:
+        other.close()
+        await app.close()
+    assert answer.text != apology(app.config.office).text
+    assert "Đăng ký tạm trú" in answer.text

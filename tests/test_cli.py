@@ -9,10 +9,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def motcua(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
+def motcua(*args: str, stdin: str = "", env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-        cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120,
+        cwd=ROOT, env={**os.environ, **(env or {})}, timeout=timeout,
     )
 
 
@@ -158,3 +158,33 @@ def test_eval_scores_a_conversation_file(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "procedure_top1             1/1 = 100.0 %" in result.stdout
     assert "conversation_success       1/1 = 100.0 %" in result.stdout
+
+
+def test_commands_on_a_file_that_is_not_a_database_name_it_and_exit_2(tmp_path):
+    """R9: they hung after a traceback (and `run` ignored SIGTERM); the timeout guards against that."""
+    db = tmp_path / "motcua.sqlite3"
+    db.write_text("code,status\n000,received\n", encoding="utf-8")
+    env = {"MOTCUA_DB": str(db), "TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_BASE_URL": "http://127.0.0.1:9/bot"}
+    for args in (["cases", "list"], ["backup", str(tmp_path / "b.sqlite3")], ["run", "telegram"]):
+        out = motcua(*args, env=env, timeout=60)
+        assert out.returncode == 2, (args, out.stderr)
+        assert out.stderr.startswith(f"Không dùng được cơ sở dữ liệu {db}: tệp không phải cơ sở dữ liệu SQLite")
+        assert "Traceback" not in out.stderr
+    assert not (tmp_path / "b.sqlite3").exists()
+
+
+def test_report_refuses_to_write_over_the_database(tmp_path):
+    db = tmp_path / "data" / "motcua.sqlite3"
+    assert motcua("cases", "list", "--db", str(db)).returncode == 0
+    spellings = [str(db), str(tmp_path / "data" / ".." / "data" / "motcua.sqlite3"), f"{db}-wal", f"{db}-shm"]
+    for output in spellings:
+        out = motcua("report", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv", "--output", output,
+                     "--db", str(db))
+        assert out.returncode == 2 and out.stderr.startswith("Không ghi báo cáo đè lên cơ sở dữ liệu"), out.stderr
+    assert db.read_bytes().startswith(b"SQLite format 3")
+    listed = motcua("cases", "list", "--json", "--db", str(db))
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+    report = tmp_path / "baocao.csv"
+    out = motcua("report", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv", "--output", str(report),
+                 "--db", str(db))
+    assert out.returncode == 0 and report.exists(), out.stderr

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from bot.channels.registry import ChannelSpec, Parts
 from bot.config import ConfigError
 from bot.messages import Reply
 from bot.service import RunOptions, Service
+from bot.storage.db import StorageError
 from bot.web import WebServer
 from tests.helpers import make_config
 
@@ -117,3 +120,41 @@ async def test_the_notifier_finishes_its_send_before_the_channels_stop(tmp_path:
     await service.stop()
     assert channel.events == ["start", "send u1: Hồ sơ đã có kết quả", "notifier stop", "sent", "stop"]
     assert channel.delivered_at_stop == [True]
+
+
+async def test_sigterm_while_a_channel_is_still_starting_stops_the_service(
+        tmp_path: Path, recorders: list[Recorder], monkeypatch: pytest.MonkeyPatch):
+    """R9: a start that never finishes (a platform that does not answer) no longer makes the
+    process deaf to systemd's SIGTERM; what was started is stopped and the signals given back."""
+    entered, never = asyncio.Event(), asyncio.Event()
+
+    class Stuck(Recorder):
+        async def start(self, web_server: WebServer | None) -> None:
+            entered.set()
+            await never.wait()
+
+    def stuck(parts: Parts) -> Recorder:
+        recorders.append(Stuck(parts, []))
+        return recorders[-1]
+
+    monkeypatch.setitem(registry.REGISTRY, "stuck", ChannelSpec("stuck", stuck))  # type: ignore[index]
+    before = signal.getsignal(signal.SIGTERM)
+    service = Service(make_config(tmp_path / "db.sqlite3"), [NAME, "stuck"], {})
+    running = asyncio.create_task(service.run())
+    await asyncio.wait_for(entered.wait(), 30)                    # a guard against hanging, not a timing
+    os.kill(os.getpid(), signal.SIGTERM)
+    await asyncio.wait_for(running, 30)
+    assert recorders[0].events == ["start", "stop"]
+    assert service.app is None and service.channels == {} and service.http is None
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+async def test_a_service_that_cannot_open_its_database_says_so_and_gives_the_signals_back(
+        tmp_path: Path, recorders: list[Recorder]):
+    db = tmp_path / "db.sqlite3"
+    db.write_text("not a database\n", encoding="utf-8")
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    with pytest.raises(StorageError, match=r"^Không dùng được cơ sở dữ liệu .*db\.sqlite3"):
+        await Service(make_config(db), [NAME], {}).run()
+    assert recorders == []
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before

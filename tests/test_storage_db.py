@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
 from bot.storage import Store
-from bot.storage.db import MIGRATIONS, Database, load_migrations, split_statements
+from bot.storage import db as db_module
+from bot.storage.db import MIGRATIONS, Database, StorageError, load_migrations, split_statements
 
 TRICKY = """\
 -- 1: a literal with a semicolon, and a trigger whose body has statements of its own
@@ -67,6 +71,155 @@ async def test_a_database_at_the_latest_version_opens_unchanged(tmp_path: Path) 
     await store.close()
     store = await Store.open(tmp_path / "a.sqlite3")
     assert await snapshot(store) == before
-    assert before[0] == len(MIGRATIONS) == 6
+    assert before[0] == len(MIGRATIONS) == 7
     assert await store.get_state("t", "1") == {"x": 1}
     await store.close()
+
+
+# R8: the backup is one snapshot, finishes while another connection commits, and appears whole or not at all.
+
+def _writer(path: Path, started: threading.Event, stop: threading.Event) -> int:
+    """Another process's writes, as fast as they come, until told to stop."""
+    other = sqlite3.connect(path, timeout=30, isolation_level=None)
+    commits = 0
+    try:
+        while not stop.is_set():
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("INSERT INTO conversations VALUES ('t', ?, '{}', '2026-01-01T00:00:00')",
+                          (f"w{commits}",))
+            other.execute("COMMIT")
+            commits += 1
+            started.set()
+    finally:
+        other.close()
+    return commits
+
+
+async def _filled(path: Path, rows: int = 20000) -> Store:
+    """A database of many pages (about 12 MB), so a page-by-page copy needs many steps."""
+    store = await Store.open(path)
+    filler = sqlite3.connect(path)
+    with filler:
+        filler.executemany("INSERT INTO conversations VALUES ('t', ?, ?, '2026-01-01T00:00:00')",
+                           ((f"seed{i}", '{"x": "' + "y" * 500 + '"}') for i in range(rows)))
+    filler.close()
+    return store
+
+
+@pytest.mark.asyncio
+async def test_a_backup_finishes_while_another_connection_keeps_committing(tmp_path: Path) -> None:
+    store = await _filled(tmp_path / "live.sqlite3")
+    started, stop = threading.Event(), threading.Event()
+    writer = asyncio.create_task(asyncio.to_thread(_writer, tmp_path / "live.sqlite3", started, stop))
+    try:
+        assert await asyncio.to_thread(started.wait, 30)          # the other process is writing
+        # a guard against hanging, not a timing: the old page-by-page backup restarted forever here
+        await asyncio.wait_for(store.backup(tmp_path / "copy.sqlite3"), 60)
+    finally:
+        stop.set()
+        commits = await writer
+        await store.close()
+    assert commits > 0
+    copy = sqlite3.connect(tmp_path / "copy.sqlite3")
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert copy.execute("SELECT COUNT(*) FROM conversations WHERE user LIKE 'seed%'").fetchone()[0] == 20000
+    finally:
+        copy.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if "copy" in p.name) == ["copy.sqlite3"]
+
+
+@pytest.mark.asyncio
+async def test_the_backup_file_only_ever_appears_complete(tmp_path: Path) -> None:
+    """Whenever the final name exists, it is the whole copy: a backup killed half-way can leave
+    only a temporary file, never a broken one a restore would copy over the database."""
+    store = await _filled(tmp_path / "live.sqlite3")
+    target = tmp_path / "copy.sqlite3"
+    done = threading.Event()
+    seen: list[int] = []
+
+    def watch() -> None:
+        while not done.is_set() and not seen:
+            try:
+                seen.append(target.stat().st_size)
+            except FileNotFoundError:
+                continue
+
+    watcher = asyncio.create_task(asyncio.to_thread(watch))
+    try:
+        await store.backup(target)
+    finally:
+        done.set()
+        await watcher
+        await store.close()
+    assert seen in ([], [target.stat().st_size])
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+@pytest.mark.asyncio
+async def test_a_failed_backup_leaves_nothing_under_the_final_name(tmp_path: Path) -> None:
+    store = await _filled(tmp_path / "live.sqlite3", rows=10)
+    target = tmp_path / "copy.sqlite3"
+    try:
+        await store.db.execute("BEGIN")          # VACUUM cannot run inside a transaction: the copy fails
+        with pytest.raises(StorageError, match=r"Sao lưu vào .*copy\.sqlite3 thất bại"):
+            await store.backup(target)
+        await store.db.execute("ROLLBACK")
+        with pytest.raises(StorageError, match="Không sao lưu đè lên chính cơ sở dữ liệu"):
+            await store.backup(tmp_path / "live.sqlite3-wal")
+    finally:
+        await store.close()
+    assert not target.exists() and [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+# R9: a file that is not a usable database is refused at once, by name, and nothing is left running.
+
+def _ended(threads: set[threading.Thread]) -> bool:
+    """The connection's worker thread ends (it kept every command alive after the error)."""
+    for thread in threads:
+        thread.join(30)                          # a guard against hanging, not a timing
+    return not any(thread.is_alive() for thread in threads)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kind", ["text", "directory", "corrupt", "truncated"])
+async def test_an_unusable_database_is_refused_by_name_and_its_connection_closed(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "bad.sqlite3"
+    if kind == "text":
+        path.write_text("code,status\n000,received\n", encoding="utf-8")
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        good = await _filled(path, rows=200)
+        await good.close()
+        data = bytearray(path.read_bytes())
+        if kind == "corrupt":
+            data[4096:len(data)] = b"\xff" * (len(data) - 4096)     # every page after the first is garbage
+        else:
+            data = data[:100]
+        path.write_bytes(bytes(data))
+    threads = set(threading.enumerate())
+    with pytest.raises(StorageError, match=r"^Không dùng được cơ sở dữ liệu .*bad\.sqlite3"):
+        await Store.open(path)
+    assert _ended(set(threading.enumerate()) - threads)
+
+
+@pytest.mark.asyncio
+async def test_a_database_another_program_holds_exclusively_is_refused_after_the_busy_timeout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "held.sqlite3"
+    store = await Store.open(path)
+    await store.close()
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_SECONDS", 0.0)
+    monkeypatch.setattr(db_module.dialect, "CONNECTION_SETTINGS", ("PRAGMA busy_timeout=0",
+                                                                     *db_module.dialect.CONNECTION_SETTINGS[:1]))
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        threads = set(threading.enumerate())
+        with pytest.raises(StorageError, match=r"held\.sqlite3: một chương trình khác đang khoá tệp"):
+            await Store.open(path)
+        assert _ended(set(threading.enumerate()) - threads)
+    finally:
+        holder.close()

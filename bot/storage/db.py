@@ -9,23 +9,147 @@ Durability: WAL journal, `synchronous=NORMAL`. A committed transaction survives 
 being killed at any moment (it is in the WAL file); only an operating-system crash or power
 loss can lose the last few commits, which is the usual trade for a chat service that must
 answer hundreds of messages a second on one core.
+
+Sharing: the bot and the staff CLI write the same file from different processes. A writer
+waits its turn (`BEGIN IMMEDIATE` under the busy timeout) instead of failing, which holds only
+while the connection has no read transaction of its own open: SQLite cannot upgrade a read
+snapshot that another process's commit has made stale, and says `database is locked` at once
+without waiting. So every statement here is run to its end in one step on the connection's
+thread (see `SharedConnection`), and no read transaction survives an `await`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import aiosqlite
+from aiosqlite.context import Result
 
 from bot.storage import dialect
+
+BUSY_TIMEOUT_SECONDS = 5.0
+"""How long a connection waits for another one's write transaction before giving up; set when
+the connection opens, so it is in force from the first statement (even the WAL switch), and
+the same value as the `busy_timeout` pragma in `dialect.CONNECTION_SETTINGS`. A staff command
+or a turn holds the write lock for milliseconds; five seconds covers a large CSV import."""
+
+
+class StorageError(Exception):
+    """A database or backup file that cannot be used, said for a person (Vietnamese first) with
+    the file's name: the command stops with it instead of a traceback or a hang."""
+
+
+def sidecars(database: Path) -> tuple[Path, ...]:
+    """The database file and the files SQLite keeps beside it; writing over any of them
+    destroys the live data."""
+    return tuple(Path(f"{database}{suffix}") for suffix in ("", "-wal", "-shm", "-journal"))
+
+
+def is_database_file(path: Path, database: Path) -> bool:
+    """Whether `path` is the database or one of its side files, however it is spelt (relative,
+    `..`, a symbolic link or a hard link)."""
+    if str(database) == ":memory:":
+        return False
+    target = path.expanduser().resolve()
+    for own in sidecars(database.expanduser().resolve()):
+        if target == own:
+            return True
+        try:
+            if os.path.samefile(target, own):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+class _FetchedCursor(aiosqlite.Cursor):
+    """A cursor whose rows were all read when its statement ran: fetching never goes back to
+    SQLite, so the statement is finished and holds no read transaction between awaits."""
+
+    def __init__(self, conn: aiosqlite.Connection, cursor: sqlite3.Cursor, rows: list[sqlite3.Row]) -> None:
+        super().__init__(conn, cursor)
+        self._rows = rows
+
+    async def fetchone(self) -> sqlite3.Row | None:
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[sqlite3.Row]:
+        size = self.arraysize if size is None else size
+        rows, self._rows = self._rows[:size], self._rows[size:]
+        return rows
+
+    async def fetchall(self) -> list[sqlite3.Row]:
+        rows, self._rows = self._rows, []
+        return rows
+
+
+def _run_to_end(conn: sqlite3.Connection, sql: str, parameters: Any) -> tuple[sqlite3.Cursor, list[sqlite3.Row]]:
+    """On the connection's thread: the statement with all its rows, in one step."""
+    cursor = conn.execute(sql, parameters)
+    return cursor, cursor.fetchall()
+
+
+class SharedConnection(aiosqlite.Connection):
+    """The connection every coroutine of the process shares.
+
+    aiosqlite's own `execute` leaves a SELECT open after its first row, and the next
+    `fetchone` is a separate call on the connection's thread. While one turn sat between the
+    two, another turn's `BEGIN IMMEDIATE` ran inside the first one's read snapshot; if the CLI
+    had committed meanwhile, SQLite refused at once with `database is locked` (busy_timeout
+    does not apply to upgrading a stale snapshot), and the citizen got an apology. Here a
+    statement and all its rows are one call: results are small (one conversation, one case, a
+    report's rows), so holding them in memory costs nothing worth the failure.
+    """
+
+    @functools.wraps(aiosqlite.Connection.execute)
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Result[aiosqlite.Cursor]:
+        return Result(self._execute_to_end(sql, parameters))
+
+    async def _execute_to_end(self, sql: str, parameters: Iterable[Any] | None) -> aiosqlite.Cursor:
+        on_thread: Callable[..., Awaitable[tuple[sqlite3.Cursor, list[sqlite3.Row]]]] = self._execute
+        cursor, rows = await on_thread(_run_to_end, self._conn, sql, [] if parameters is None else parameters)
+        return _FetchedCursor(self, cursor, rows)
+
+
+def connect(path: Path | str) -> SharedConnection:
+    """Like `aiosqlite.connect`, with statements run to their end and the busy timeout set."""
+    location = str(path)
+    connector = functools.partial(sqlite3.connect, location, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    return SharedConnection(connector, iter_chunk_size=64)
+
+
+def _describe(error: BaseException) -> str:
+    """Why a database cannot be used, in Vietnamese, from SQLite's or the system's words."""
+    text = str(error)
+    if isinstance(error, IsADirectoryError):
+        return "đó là một thư mục, không phải tệp (is a directory)"
+    if isinstance(error, PermissionError) or "readonly" in text or "read-only" in text:
+        return f"không có quyền đọc và ghi tệp ({text})"
+    if "not a database" in text:
+        return f"tệp không phải cơ sở dữ liệu SQLite ({text})"
+    if "malformed" in text or "corrupt" in text:
+        return f"tệp bị hỏng ({text})"
+    if "locked" in text or "busy" in text:
+        return f"một chương trình khác đang khoá tệp ({text})"
+    if "unable to open" in text:
+        return f"không mở được tệp: thư mục không tồn tại, là thư mục, hoặc không có quyền ({text})"
+    return text
+
+
+def _unusable(path: Path | str, error: BaseException) -> StorageError:
+    return StorageError(f"Không dùng được cơ sở dữ liệu {path}: {_describe(error)}. "
+                        f"(Cannot use the database {path}.)")
 
 
 def split_statements(script: str) -> Iterator[str]:
@@ -63,6 +187,8 @@ class Database:
         self.outbox_listeners: list[Callable[[], None]] = []
         """Called after a commit that added outbox rows (the notifier wakes at once)."""
         self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar("in_tx", default=False)
+        self.path: Path | None = None
+        """The database file, when opened from one (a backup must never land on it)."""
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -89,14 +215,32 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path | str) -> Self:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(str(path), isolation_level=None)
-        db.row_factory = aiosqlite.Row
-        for setting in dialect.CONNECTION_SETTINGS:
-            await db.execute(setting)
-        store = cls(db)
-        await store.migrate()
+        """The database ready to use, or `StorageError` naming the file and why.
+
+        Whatever fails (not a SQLite file, a folder, no permission, locked, corrupt), the
+        connection is closed before raising: its worker thread would otherwise keep the
+        process alive after the error, and every command would hang instead of exiting.
+        """
+        try:
+            if str(path) != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                if Path(path).is_dir():
+                    raise IsADirectoryError(str(path))
+            db = await connect(path)
+        except (sqlite3.Error, OSError) as exc:
+            raise _unusable(path, exc) from exc
+        try:
+            db.row_factory = aiosqlite.Row
+            for setting in dialect.CONNECTION_SETTINGS:
+                await db.execute(setting)
+            store = cls(db)
+            store.path = None if str(path) == ":memory:" else Path(path)
+            await store.migrate()
+        except BaseException as exc:
+            await db.close()
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise _unusable(path, exc) from exc
+            raise
         return store
 
     async def close(self) -> None:
@@ -121,11 +265,51 @@ class Database:
         return int(row[0]) if row else 0
 
     async def backup(self, target: Path) -> None:
-        """A consistent copy while the bot keeps running (SQLite's online backup)."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        async with aiosqlite.connect(str(target)) as dest:
-            await self.db.backup(dest, pages=256, sleep=0.01)
+        """A consistent copy while the bot keeps running, under `target` only once complete.
+
+        `VACUUM INTO` reads the whole database in one read transaction, so the copy is one
+        snapshot and the bot's commits meanwhile neither disturb nor restart it. (SQLite's
+        online backup, used before, started over after every commit between two of its
+        steps, and never finished while the bot was busy.) The copy is written under a
+        temporary name in the target's folder, flushed to disk, then renamed: a backup
+        killed half-way leaves a `.tmp` file, never a broken file under the name a restore
+        would copy back.
+        """
+        if self.path is not None and is_database_file(target, self.path):
+            raise StorageError(f"Không sao lưu đè lên chính cơ sở dữ liệu {target}; hãy chọn tệp khác. "
+                               f"(Refusing to back up over the live database.)")
+        if target.is_dir():
+            raise StorageError(f"{target} là một thư mục; hãy cho tên tệp sao lưu. (The backup target is a directory.)")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        except OSError as exc:
+            raise StorageError(f"Không ghi được vào thư mục {target.parent}: {exc}. "
+                               f"(Cannot write the backup.)") from exc
+        os.close(fd)
+        temporary = Path(name)
+        try:
+            async with self._lock:       # no transaction of ours is open: VACUUM cannot run inside one
+                await self.db.execute("VACUUM INTO ?", (str(temporary),))
+            await asyncio.to_thread(_flush_to_disk, temporary)
+            os.replace(temporary, target)
+            await asyncio.to_thread(_flush_to_disk, target.parent)
+        except BaseException as exc:
+            temporary.unlink(missing_ok=True)
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise StorageError(f"Sao lưu vào {target} thất bại: {exc}. (The backup failed; "
+                                   f"nothing was written under {target.name}.)") from exc
+            raise
 
     def _outbox_changed(self) -> None:
         for listener in self.outbox_listeners:
             listener()
+
+
+def _flush_to_disk(path: Path) -> None:
+    """fsync a file or a folder (so a rename in it survives a power cut)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
