@@ -20,7 +20,7 @@ from bot.app import App, build_app
 from bot.channels import http, telegram
 from bot.channels.base import Channel
 from bot.channels.registry import REGISTRY, Parts, RunOptions, check_secrets
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.notifier import Notifier
 from bot.web import WebServer
 
@@ -75,6 +75,12 @@ class Service:
         self.http = session = http.open_session()
         self.web = WebServer(o.host, o.port) if self.needs_web else None
         try:
+            if self.web:
+                try:
+                    self.web.bind()
+                except OSError as exc:
+                    raise ConfigError(f"cổng {o.host}:{o.port} không dùng được ({exc.strerror}); có thể một bản "
+                                      "motcua khác đang chạy. Chưa đăng ký webhook nào. (port unavailable)") from None
             for spec in self.specs:
                 parts = Parts(config, spec.values(self.env), o, app.dialog.handle, app.store, session)
                 channel = spec.factory(parts)

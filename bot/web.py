@@ -7,6 +7,7 @@ the tests' fake platforms are served, so one well-kept library serves both sides
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -23,6 +24,16 @@ class WebServer:
         """Channels running in this process, reported by /healthz."""
         self.app.router.add_get("/healthz", self._health)
         self._runner: web.AppRunner | None = None
+        self._socket: socket.socket | None = None
+
+    def bind(self) -> socket.socket:
+        """Take the port before anything is registered with a platform: a second copy of the bot
+        started on a port already in use must fail here, before its setWebhook points Telegram
+        at itself (R6). Raises OSError when the port is taken."""
+        family = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)[0][0]
+        self._socket = socket.create_server((self.host, self.port), family=family)
+        self.port = int(self._socket.getsockname()[1])
+        return self._socket
 
     def route(self, path: str, handler: Handler) -> None:
         self.app.router.add_post(path, handler)
@@ -33,12 +44,12 @@ class WebServer:
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        if self.port == 0:  # tests ask for any free port
-            self.port = int(self._runner.addresses[0][1])
+        await web.SockSite(self._runner, self._socket or self.bind()).start()
 
     async def stop(self) -> None:
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None

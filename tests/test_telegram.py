@@ -524,3 +524,30 @@ def test_every_instance_of_a_deployment_registers_the_same_webhook_secret() -> N
 
     assert webhook_secret(TOKEN) == webhook_secret(TOKEN) != webhook_secret("654321:OTHER-token")
     assert TOKEN not in webhook_secret(TOKEN) and len(webhook_secret(TOKEN)) == 64
+
+
+@pytest.mark.asyncio
+async def test_a_second_copy_on_a_taken_port_stops_before_it_touches_the_webhook(fake: FakeTelegram,
+                                                                                 tmp_path: Path) -> None:
+    """R6: the second copy registered its webhook, then failed to bind, and the first copy
+    refused every update until restarted."""
+    import socket
+
+    from bot.config import ConfigError
+
+    first = Bot(fake, tmp_path / "db.sqlite3", webhook=True)
+    await first.start()
+    try:
+        assert first.service is not None and first.service.web is not None
+        port = first.service.web.port
+        webhooks = len([c for c in fake.calls if c.method == "setWebhook"])
+        second = Service(first.config, ["telegram"], {"TELEGRAM_BOT_TOKEN": TOKEN},
+                         RunOptions(port=port, telegram_webhook_url=WEBHOOK_URL))
+        with pytest.raises(ConfigError, match=f"cổng 127.0.0.1:{port}"):
+            await second.start()
+        assert len([c for c in fake.calls if c.method == "setWebhook"]) == webhooks
+        assert await fake.post_webhook(first.hook, first.channel.secret, fake.text_update(CHAT, "khai sinh")) == 200
+        with socket.create_connection(("127.0.0.1", port)):
+            pass                                                   # the first copy still listens
+    finally:
+        await first.stop()
