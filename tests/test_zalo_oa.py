@@ -340,3 +340,37 @@ async def test_a_replayed_event_without_msg_id_is_answered_once(fake: FakeZaloOA
     finally:
         await b.stop()                                                   # waits for every event in hand
     assert len(fake.sent(USER)) == 2
+
+
+async def test_events_beyond_what_is_pending_are_refused_until_work_drains(fake: FakeZaloOA, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """R21: every OA event became a task, with no bound."""
+    import asyncio
+
+    from bot.channels import zalo_oa
+
+    monkeypatch.setattr(zalo_oa, "MAX_PENDING", 2)
+    bot = OABot(fake, tmp_path / "db.sqlite3")
+    await bot.start()
+    try:
+        assert bot.service is not None
+        channel = bot.service.channels[NAME]
+        release = asyncio.Event()
+        started = asyncio.Queue[None]()
+
+        async def slow(incoming: object) -> list[object]:
+            await started.put(None)
+            await release.wait()
+            return []
+
+        channel.handle = slow  # type: ignore[attr-defined]
+        statuses = []
+        for n in range(3):
+            response = await bot.post(*fake.text_event(USER, "khai sinh", msg_id=f"p{n}"))
+            statuses.append(response.status_code)
+        assert statuses == [200, 200, 503]
+        await started.get()
+        await started.get()
+        release.set()
+    finally:
+        await bot.stop()

@@ -67,6 +67,9 @@ REFRESH_BEFORE = dt.timedelta(hours=1)
 ACTION_PREFIX = "#"
 INVALID_TOKEN = -216
 MAX_FUTURE_SKEW = 60.0
+MAX_PENDING = 1000
+"""Events acknowledged but not yet answered; past this the webhook says 503 (R21: every event
+became a task, without bound)."""
 """Seconds an event may be stamped ahead of our clock: room for clock drift, not for events
 signed in advance (the past side is `signature_max_age`)."""
 MAC = re.compile(r"mac=([0-9a-f]{64})")
@@ -243,6 +246,9 @@ class ZaloOAChannel:
         event = self.verify(raw, request.headers.get("X-ZEvent-Signature", ""))
         if event is None:
             return web.json_response({"error": "invalid signature"}, status=401)
+        if len(self._tasks) >= MAX_PENDING:
+            # a flood: refuse rather than hold unbounded work; Zalo sends a refused event again later
+            return web.json_response({"error": "busy"}, status=503)
         # Zalo wants an answer within 2 seconds: acknowledge, then handle the event
         task = asyncio.create_task(self.handle_event(event, hashlib.sha256(raw).hexdigest()))
         self._tasks.add(task)
