@@ -551,3 +551,16 @@ async def test_a_second_copy_on_a_taken_port_stops_before_it_touches_the_webhook
             pass                                                   # the first copy still listens
     finally:
         await first.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_file_sent_without_a_command_is_never_downloaded(fake: FakeTelegram, tmp_path: Path) -> None:
+    """R21: any document under 1 MB with a caption was fetched before the staff check."""
+    b = Bot(fake, tmp_path / "db.sqlite3")
+    await b.start()
+    try:
+        fake.push_document(CHAT, b"x" * 900_000, "anh.jpg", caption="giấy khai sinh của con em đây ạ")
+        await fake.wait_for("sendMessage", chat_id=CHAT)
+        assert not [c for c in fake.calls if c.method == "getFile"]
+    finally:
+        await b.stop()

@@ -233,7 +233,9 @@ class TelegramChannel:
         text = message.text if message.text is not None else message.caption
         attachment = None
         document = message.document
-        if document is not None and (document.file_size or 0) <= MAX_FILE and text:
+        # only a file sent with a command is fetched (staff import cases as "/hoso nhap"): any
+        # citizen's file with a caption was downloaded before the dialog could say no (R21)
+        if document is not None and (document.file_size or 0) <= MAX_FILE and text and text.startswith("/"):
             data = bytes(await (await document.get_file()).download_as_bytearray())
             attachment = Attachment(document.file_name or "file", data, document.mime_type or "")
         replies = await self.handle(Incoming(NAME, str(user), text=text, attachment=attachment))
