@@ -30,8 +30,10 @@ from bot.storage import Store
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = dt.timedelta(hours=1)
-LEASE = dt.timedelta(minutes=5)
-"""How long a pass may hold the rows it took: far longer than sending fifty messages takes."""
+LEASE = dt.timedelta(seconds=20)
+"""How long a pass holds the rows it took: longer than sending fifty messages takes (a few
+seconds at Telegram's rate), short enough that rows taken by a process killed mid-pass reach
+their citizens soon after another process, or the restarted one, looks again."""
 MAX_ATTEMPTS = 24
 """About a day of tries (back-off reaches an hour after twelve): then the row is set aside, as
 when the platform says it can never be delivered, instead of being retried for ever (R21)."""
@@ -114,6 +116,7 @@ class Notifier:
         self._wake.set()
 
     async def run(self) -> None:
+        await self.store.release_claims(list(self.channels))
         while not self._stopping:
             try:
                 await self.deliver_due()

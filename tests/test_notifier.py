@@ -205,3 +205,24 @@ async def test_rows_claimed_by_a_process_that_died_are_sent_after_the_claim_expi
         assert await Notifier(store, {channel.name: channel}, catalog, clock=lambda: later).deliver_due() == 1
     finally:
         await store.close()
+
+
+async def test_a_restarted_process_takes_back_its_claims_at_once(tmp_path):
+    """A bot killed mid-pass and started again must not leave its citizens waiting for the
+    claims to expire (the crash test kills it five times)."""
+    from bot.notifier import LEASE
+    from bot.storage import Store
+
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        await store.enqueue("counting", "u", "reply", {"ref": "H000001", "answer": "Chào bạn", "office": "X"})
+        start = office_now()
+        await store.claim_due(["counting"], start, LEASE)                        # then killed
+        channel = Counting()
+        notifier = Notifier(store, {channel.name: channel}, load_catalog(make_config(tmp_path / "x").procedures),
+                            clock=lambda: start)
+        assert await notifier.deliver_due() == 0
+        assert await store.release_claims([channel.name]) == 1                   # what run() does first
+        assert await notifier.deliver_due() == 1 and channel.sent == ["u"]
+    finally:
+        await store.close()
