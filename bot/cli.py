@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import wording
 from bot.catalog import CatalogError, check_dir, load_catalog
 from bot.channels.registry import REGISTRY
 from bot.config import ENV_CONFIG, ENV_DATABASE, Config, ConfigError, load_config
@@ -37,9 +38,9 @@ def cmd_validate(args: argparse.Namespace, config: Config) -> int:
     for problem in problems:
         print(problem)
     if problems:
-        print(f"{len(problems)} problem(s) in {directory}", file=sys.stderr)
+        print(wording.guide_problems(len(problems), directory), file=sys.stderr)
         return 1
-    print(f"{len(guides)} guides OK in {directory}")
+    print(wording.guides_ok(len(guides), directory))
     return 0
 
 
@@ -124,8 +125,7 @@ def cmd_train(args: argparse.Namespace, config: Config) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    print(f"Đã huấn luyện: {len(examples)} câu mẫu, {len(model.labels.classes)} nhãn, "
-          f"{len(model.aspects.classes)} khía cạnh; lưu tại {cache_dir()}")
+    print(wording.trained(len(examples), len(model.labels.classes), len(model.aspects.classes), cache_dir()))
     return 0
 
 
@@ -180,16 +180,11 @@ def cmd_questions(args: argparse.Namespace, config: Config) -> int:
             await store.close()
 
     rows = asyncio.run(run())
-    if not rows:
-        print("Không có câu hỏi nào chưa trả lời được trong khoảng thời gian này.")
-    for row in rows:
-        guess = f" (gần nhất: {row.procedure}, tin cậy {row.confidence})" if row.procedure else ""
-        print(f"{row.n:>4} × [{row.intent}] {row.text}{guess}")
+    print(wording.unanswered(rows))
     return 0
 
 
 def cmd_cases(args: argparse.Namespace, config: Config) -> int:
-    from bot import wording
     from bot.app import open_desk
     from bot.cases import CaseError, parse_time
     from bot.clock import now
@@ -217,14 +212,12 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
                 if args.json:
                     print(json.dumps([c.as_json(today) for c in cases], ensure_ascii=False))
                 else:
-                    for c in cases:
-                        print(f"{c.code}  {c.procedure:<36} {c.status:<17} hẹn {c.due:%d/%m/%Y}  {c.timeliness(today)}")
-                    print(f"{len(cases)} hồ sơ")
+                    print(wording.case_table(cases, today))
             elif args.action == "import":
-                print(f"Đã nhập {await desk.import_csv(Path(args.file), staff=args.staff)} hồ sơ.")
+                print(wording.imported(await desk.import_csv(Path(args.file), staff=args.staff)))
             return 0
         except CaseError as exc:
-            print(f"Lỗi: {exc}", file=sys.stderr)
+            print(wording.staff_error(str(exc)), file=sys.stderr)
             return 1
         finally:
             await desk.store.close()
@@ -271,7 +264,7 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
     from bot.app import open_desk
 
     if args.end < args.start:
-        print("--to is before --from", file=sys.stderr)
+        print(wording.PERIOD_BACKWARDS, file=sys.stderr)
         return 2
     output = Path(args.output) if args.output else (
         None if args.format == "text" else Path(f"baocao-{args.start}-{args.end}.{args.format}"))
@@ -304,7 +297,7 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
     }[args.format]()
     assert output is not None
     output.write_bytes(data)
-    print(f"Đã ghi {output}")
+    print(wording.written(output))
     return 0
 
 
@@ -322,10 +315,9 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
 
     count = asyncio.run(run())
     if not count:
-        print("Cơ sở dữ liệu đã có hồ sơ; dữ liệu mẫu chỉ nạp vào cơ sở dữ liệu trống.", file=sys.stderr)
+        print(wording.DEMO_NOT_EMPTY, file=sys.stderr)
         return 1
-    print(f"Đã nạp dữ liệu mẫu: {count} hồ sơ trong 30 ngày qua, kèm đánh giá. Thử: motcua report "
-          f"--from {(today() - dt.timedelta(days=30)).isoformat()} --to {today().isoformat()}")
+    print(wording.demo_loaded(count, today() - dt.timedelta(days=30), today()))
     return 0
 
 
@@ -341,7 +333,7 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
             await store.close()
 
     asyncio.run(run())
-    print(f"Đã sao lưu {config.database} vào {args.file}")
+    print(wording.backed_up(config.database, args.file))
     return 0
 
 
@@ -356,8 +348,7 @@ def cmd_purge(args: argparse.Namespace, config: Config) -> int:
         finally:
             await store.close()
 
-    for what, count in asyncio.run(run()).items():
-        print(f"{what}: {count}")
+    print(wording.purged(asyncio.run(run())))
     return 0
 
 

@@ -22,6 +22,7 @@ from bot.elsewhere import Agency
 from bot.messages import Button, Reply
 from bot.privacy import mask_phone
 from bot.statuses import PAUSED, RESULT
+from bot.storage import UnansweredRow
 
 SECTION_LABELS = {
     "documents": "Giấy tờ", "fees": "Lệ phí", "processing_time": "Thời gian", "where": "Nơi nộp",
@@ -488,3 +489,53 @@ def staff_case_list(cases: list[Case], overdue: bool, today: dt.date) -> str:
         return "Không có hồ sơ nào."
     lines = [f"{c.code} · {c.procedure} · {c.status} · hẹn {c.due:%d/%m} · {c.timeliness(today)}" for c in cases[-30:]]
     return f"{len(cases)} hồ sơ" + (" quá hạn" if overdue else "") + ":\n" + "\n".join(lines)
+
+
+# the command line, for officers and operators
+
+def guide_problems(count: int, directory: object) -> str:
+    return f"{count} lỗi trong {directory} ({count} problem(s))"
+
+
+def guides_ok(count: int, directory: object) -> str:
+    return f"{count} hướng dẫn hợp lệ trong {directory} ({count} guides OK)"
+
+
+def trained(examples: int, labels: int, aspects: int, where: object) -> str:
+    return f"Đã huấn luyện: {examples} câu mẫu, {labels} nhãn, {aspects} khía cạnh; lưu tại {where}"
+
+
+def unanswered(rows: list[UnansweredRow]) -> str:
+    if not rows:
+        return "Không có câu hỏi nào chưa trả lời được trong khoảng thời gian này."
+    lines = []
+    for row in rows:
+        guess = f" (gần nhất: {row.procedure}, tin cậy {row.confidence})" if row.procedure else ""
+        lines.append(f"{row.n:>4} × [{row.intent}] {row.text}{guess}")
+    return "\n".join(lines)
+
+
+def case_table(cases: list[Case], today: dt.date) -> str:
+    lines = [f"{c.code}  {c.procedure:<36} {c.status:<17} hẹn {c.due:%d/%m/%Y}  {c.timeliness(today)}" for c in cases]
+    return "\n".join([*lines, f"{len(cases)} hồ sơ"])
+
+
+PERIOD_BACKWARDS = "Ngày --to trước ngày --from (--to is before --from)"
+DEMO_NOT_EMPTY = "Cơ sở dữ liệu đã có hồ sơ; dữ liệu mẫu chỉ nạp vào cơ sở dữ liệu trống."
+
+
+def written(path: object) -> str:
+    return f"Đã ghi {path}"
+
+
+def demo_loaded(count: int, start: dt.date, end: dt.date) -> str:
+    return (f"Đã nạp dữ liệu mẫu: {count} hồ sơ trong 30 ngày qua, kèm đánh giá. Thử: motcua report "
+            f"--from {start.isoformat()} --to {end.isoformat()}")
+
+
+def backed_up(database: object, target: object) -> str:
+    return f"Đã sao lưu {database} vào {target}"
+
+
+def purged(counts: dict[str, int]) -> str:
+    return "\n".join(f"{what}: {count}" for what, count in counts.items())
