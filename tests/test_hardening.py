@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,13 +16,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import clock
-from bot.app import build_app
+from bot.app import App, build_app
 from bot.messages import Incoming
 from bot.storage import Store
 from tests.helpers import make_config
 
 CODE = "000.00.27.H15-251120-0012"
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.asynccontextmanager
+async def app_with_a_case(tmp_path: Path, **changes: object) -> AsyncIterator[App]:
+    """The bot with one case filed, its applicant's phone ending 5678."""
+    app = await build_app(make_config(tmp_path / "db.sqlite3", **changes))
+    try:
+        await app.desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
+        yield app
+    finally:
+        await app.close()
 ACTION_KINDS = ["menu", "grp", "proc", "track", "follow", "unfollow", "case", "rate", "rq", "vote", "fwd",
                 "forget", "human", "x"]
 actions = st.builds(
@@ -75,9 +88,7 @@ async def test_case_codes_of_the_wrong_shape_are_explained(tmp_path):
 @pytest.mark.asyncio
 async def test_the_global_brake_stops_those_who_failed_never_honest_citizens(tmp_path):
     """R3: successful look-ups counted towards a brake any one citizen could trip for everyone."""
-    app = await build_app(make_config(tmp_path / "db.sqlite3", lookups_per_minute=3))
-    try:
-        await app.desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
+    async with app_with_a_case(tmp_path, lookups_per_minute=3) as app:
         await app.dialog.handle(Incoming("t", "owner", text=f"tra cứu {CODE}"))
         await app.dialog.handle(Incoming("t", "owner", text="5678"))
         for _ in range(10):                                   # the owner looks again and again
@@ -90,16 +101,12 @@ async def test_the_global_brake_stops_those_who_failed_never_honest_citizens(tmp
         assert "quá tải" in guesser.text
         [honest] = await app.dialog.handle(Incoming("t", "d", text=f"tra cứu {CODE}"))
         assert "4 số cuối" in honest.text
-    finally:
-        await app.close()
 
 
 @pytest.mark.asyncio
 async def test_deleting_ones_data_does_not_reset_the_look_up_limit(tmp_path):
     """R2: "xóa dữ liệu của tôi" wiped the failed attempts, so one account could try all 10,000."""
-    app = await build_app(make_config(tmp_path / "db.sqlite3"))
-    try:
-        await app.desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
+    async with app_with_a_case(tmp_path) as app:
         say = lambda text: app.dialog.handle(Incoming("t", "x", text=text))  # noqa: E731
         for guess in ("1111", "2222", "3333", "4444", "5555"):
             await say(f"tra cứu {CODE}")
@@ -109,8 +116,6 @@ async def test_deleting_ones_data_does_not_reset_the_look_up_limit(tmp_path):
         assert "Đã xóa" in done.text
         [still] = await say(f"tra cứu {CODE}")
         assert "sai quá nhiều lần" in still.text
-    finally:
-        await app.close()
 
 
 @pytest.mark.asyncio
@@ -137,9 +142,7 @@ async def test_many_accounts_guessing_one_case_lock_it_for_everyone_and_staff_se
 
 @pytest.mark.asyncio
 async def test_citizen_can_delete_their_data_and_ratings_stay_anonymous(tmp_path):
-    app = await build_app(make_config(tmp_path / "db.sqlite3"))
-    try:
-        await app.desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
+    async with app_with_a_case(tmp_path) as app:
         say = lambda text: app.dialog.handle(Incoming("t", "u", text=text))  # noqa: E731
         await say(f"tra cứu {CODE}")
         await say("5678")
@@ -156,8 +159,6 @@ async def test_citizen_can_delete_their_data_and_ratings_stay_anonymous(tmp_path
         assert (await app.store.rating(CODE)).level == "4"
         # the case itself is the office's record, not chat data
         assert (await app.desk.require(CODE)).name == "Nguyễn Văn An"
-    finally:
-        await app.close()
 
 
 @pytest.mark.asyncio
