@@ -172,3 +172,21 @@ async def test_webhook_answers_400_to_malformed_json_with_the_right_secret(
         assert "0912345678" not in caplog.text              # the body is not logged
     finally:
         await service.stop()
+
+
+async def test_an_event_whose_message_is_not_an_object_is_ignored_without_a_traceback(
+        fake: FakeZaloBot, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    service = await start(fake, tmp_path / "db.sqlite3", webhook=True)
+    try:
+        assert service.web is not None
+        url = f"http://127.0.0.1:{service.web.port}/webhooks/zalo-bot"
+        headers = {"X-Bot-Api-Secret-Token": SECRET}
+        odd = {"event_name": "message.text.received", "message": "chào"}
+        async with httpx.AsyncClient() as client:
+            assert (await client.post(url, content=fake.webhook_body(odd), headers=headers)).status_code == 200
+            event = fake.text_event(CHAT, "menu", message_id="after-odd")
+            assert (await client.post(url, content=fake.webhook_body(event), headers=headers)).status_code == 200
+        await fake.wait_for("sendMessage", chat_id=CHAT)
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    finally:
+        await service.stop()

@@ -374,3 +374,18 @@ async def test_events_beyond_what_is_pending_are_refused_until_work_drains(fake:
         release.set()
     finally:
         await bot.stop()
+
+
+async def test_a_signed_event_not_shaped_as_zalo_documents_is_ignored_without_a_traceback(
+        bot: OABot, fake: FakeZaloOA, caplog: pytest.LogCaptureFixture) -> None:
+    """A body that passed the signature but lacks a sender, or whose message is not an object,
+    is not a citizen's text: nothing to answer, and no traceback in the log."""
+    for shape in ({"message": {"text": "chào", "msg_id": "s1"}}, {"sender": {"id": USER}, "message": "chào"},
+                  {"sender": "x", "message": {"text": "chào", "msg_id": "s2"}}):
+        timestamp = str(int(time.time() * 1000))
+        raw = json.dumps({"app_id": fake.app_id, "event_name": "user_send_text", "timestamp": timestamp,
+                          **shape}, ensure_ascii=False).encode()
+        headers = {"X-ZEvent-Signature": fake.sign(fake.app_id, raw, timestamp, fake.oa_secret_key)}
+        assert (await bot.post(raw, headers)).status_code == 200
+    await bot.say("menu")                                   # the next real event is served, after those
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

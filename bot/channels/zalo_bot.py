@@ -144,7 +144,11 @@ class ZaloBotChannel:
     async def handle_event(self, event: dict[str, Any]) -> None:
         try:
             message = event.get("message") or {}
-            chat = str((message.get("chat") or {}).get("id") or (message.get("from") or {}).get("id") or "")
+            if not isinstance(message, dict):
+                return   # not shaped as the Zalo Bot API documents a message: nothing to answer
+            chat_of, sender = message.get("chat") or {}, message.get("from") or {}
+            chat = str((chat_of.get("id") if isinstance(chat_of, dict) else None)
+                       or (sender.get("id") if isinstance(sender, dict) else None) or "")
             message_id = str(message.get("message_id") or "")
             if not chat or (message_id and not await self.store.first_sight(NAME, message_id)):
                 return

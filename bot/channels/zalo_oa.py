@@ -259,10 +259,11 @@ class ZaloOAChannel:
         """One verified event. `body_hash` identifies a re-delivery of an event without a
         `msg_id`: the signed body, timestamp included, is the event's only identity then."""
         try:
-            if event.get("event_name") != "user_send_text":
-                return
-            user = str(event["sender"]["id"])
-            message = event.get("message") or {}
+            sender, message = event.get("sender"), event.get("message") or {}
+            if event.get("event_name") != "user_send_text" or not isinstance(sender, dict) \
+                    or not sender.get("id") or not isinstance(message, dict):
+                return   # not a citizen's text, or not shaped as Zalo documents it: nothing to answer
+            user = str(sender["id"])
             msg_id = str(message.get("msg_id") or "")
             if not await self.store.first_sight(NAME, msg_id or f"body:{body_hash}"):
                 return
