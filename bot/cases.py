@@ -62,6 +62,8 @@ class Case:
     supplement_by: dt.date | None
     history: tuple[Step, ...]
     office: str = ""
+    id_tail: str = ""
+    """The last four digits of the applicant's căn cước number, where the office verifies with it."""
 
     @property
     def closed(self) -> bool:
@@ -98,6 +100,17 @@ class Case:
             "history": [{"at": s.at.isoformat(), "status": s.status, "note": s.note, "staff": s.staff}
                         for s in self.history],
         }
+
+
+def id_number_tail(raw: str) -> str:
+    """The last four digits of a căn cước (12 digits) or older ID number (9): all an office
+    needs to verify a look-up with it, and all that is kept. Empty when none was given."""
+    digits = re.sub(r"[\s.\-]", "", unicodedata.normalize("NFKC", raw))
+    if not digits:
+        return ""
+    if not re.fullmatch(r"[0-9]{9}|[0-9]{12}", digits):
+        raise CaseError("số căn cước không hợp lệ (cần 12 chữ số, hoặc 9 chữ số của CMND cũ)")
+    return digits[-4:]
 
 
 def normalize_phone(raw: str) -> str | None:
@@ -157,8 +170,10 @@ class CaseDesk:
         return canonical, procedure, name.strip(), normalized
 
     async def add(self, code: str, procedure: str, name: str, phone: str, *, received: dt.datetime | None = None,
-                  staff: str = "", channel: str = "trực tiếp", status: str = "received", office: str = "") -> Case:
+                  staff: str = "", channel: str = "trực tiếp", status: str = "received", office: str = "",
+                  id_number: str = "") -> Case:
         code, procedure, name, phone = self.check_new(code, procedure, name, phone)
+        id_tail = id_number_tail(id_number)
         if await self.store.case(code) is not None:
             raise CaseError(f"hồ sơ {code} đã có")
         received = received or now()
@@ -166,6 +181,7 @@ class CaseDesk:
         await self.store.insert_case({
             "code": code, "procedure": procedure, "name": name, "phone": phone, "channel": channel,
             "received": received.isoformat(), "due": due.isoformat(), "status": status, "office": office or self.office,
+            "id_tail": id_tail,
         }, staff)
         return await self.require(code)
 
@@ -241,7 +257,7 @@ class CaseDesk:
         missing = [c for c in required if c not in (reader.fieldnames or [])]
         if missing:
             raise CaseError(f"{path.name}: thiếu cột {', '.join(missing)} "
-                            "(cần: code,procedure,name,phone[,received,channel])")
+                            "(cần: code,procedure,name,phone[,received,channel,id_number])")
         rows, problems, seen = [], [], set()
         try:
             for row in reader:
@@ -251,7 +267,10 @@ class CaseDesk:
                     if code in seen or await self.store.case(code) is not None:
                         raise CaseError(f"hồ sơ {code} đã có")
                     seen.add(code)
-                    rows.append((code, procedure, name, phone, received, (row.get("channel") or "trực tiếp").strip()))
+                    id_number = (row.get("id_number") or "").strip()
+                    id_number_tail(id_number)
+                    rows.append((code, procedure, name, phone, received, (row.get("channel") or "trực tiếp").strip(),
+                                 id_number))
                 except CaseError as exc:
                     problems.append(f"dòng {reader.line_num}: {exc}")
         except csv.Error as exc:
@@ -260,8 +279,9 @@ class CaseDesk:
         if problems:
             raise CaseError(f"{path.name}: {len(problems)} dòng lỗi, chưa nhập dòng nào:\n" + "\n".join(problems))
         async with self.store.transaction():
-            for code, procedure, name, phone, received, channel in rows:
-                await self.add(code, procedure, name, phone, received=received, staff=staff, channel=channel)
+            for code, procedure, name, phone, received, channel, id_number in rows:
+                await self.add(code, procedure, name, phone, received=received, staff=staff, channel=channel,
+                               id_number=id_number)
         return len(rows)
 
 
@@ -270,4 +290,5 @@ def _case(row: CaseRow, history: list[HistoryRow]) -> Case:
         code=row.code, procedure=row.procedure, name=row.name, phone=row.phone, channel=row.channel,
         received=row.received, due=row.due, status=row.status, supplement_by=row.supplement_by,
         history=tuple(Step(h.at, h.status, h.note, h.staff) for h in history), office=row.office,
+        id_tail=row.id_tail,
     )

@@ -196,7 +196,7 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
             if args.action == "add":
                 received = parse_time(args.received) if args.received else None
                 case = await desk.add(args.code, args.procedure, args.name, args.phone, received=received,
-                                      staff=args.staff, channel=args.channel)
+                                      staff=args.staff, channel=args.channel, id_number=args.id_number)
                 print(wording.staff_case_view(case, now().date()))
             elif args.action == "update":
                 case = await desk.update(args.code, args.status, args.note, args.staff)
@@ -387,6 +387,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--phone", required=True, help="applicant's phone (used to verify look-ups)")
     p.add_argument("--received", help="time received, e.g. 2026-11-20T09:30 (default: now)")
     p.add_argument("--channel", default="trực tiếp", help="how it was submitted (trực tiếp, trực tuyến, bưu chính)")
+    p.add_argument("--id-number", default="", help="applicant's căn cước number; only its last 4 digits are kept, "
+                                                   "to verify look-ups where lookup.second_factor is id")
     p = csub.add_parser("update", help="change a case's status")
     p.add_argument("code")
     p.add_argument("status", help="submitted, received, processing, needs_supplement, awaiting_fees, transferred,"

@@ -83,6 +83,10 @@ class Config:
     rating_scale: int = 5
     rating_questions: tuple[str, ...] = ("visits", "attitude", "extra_fee")
     lookups_per_minute: int = 300
+    lookup_factor: str = "phone"
+    """What proves a case is one's own besides its code: the last four digits of the phone
+    registered with it ("phone"), or of the applicant's căn cước number ("id"), which an office
+    that records it may prefer: a phone tail is easier to learn."""
     zalo_oa: ZaloOASettings = ZaloOASettings()
     zalo_bot_base_url: str = "https://bot-api.zaloplatforms.com"
 
@@ -126,6 +130,7 @@ class _Telegram(_Section):
 
 class _Lookup(_Section):
     max_per_minute: Annotated[int, Field(gt=0)] = 300
+    second_factor: Literal["phone", "id"] = "phone"
 
 
 class _Calendar(_Section):
@@ -249,6 +254,7 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         rating_scale=ratings.scale,
         rating_questions=tuple(ratings.questions),
         lookups_per_minute=data.lookup.max_per_minute,
+        lookup_factor=data.lookup.second_factor,
         zalo_oa=zalo_oa,
         zalo_bot_base_url=(env.get(ENV_ZALO_BOT_URL) or zalo.bot_base_url or Config.zalo_bot_base_url).rstrip("/"),
     )

@@ -91,7 +91,7 @@ class Dialog:
         self.store = store
         self.config = config
         self.desk = desk
-        self.tracking = Tracking(desk, store, config.office, config.lookups_per_minute)
+        self.tracking = Tracking(desk, store, config.office, config.lookups_per_minute, config.lookup_factor)
         self.ratings = RatingFlow(store, config.rating_scale, config.rating_questions)
         self.forward = forward
         self.elsewhere = Directory(load_agencies())

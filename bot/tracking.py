@@ -13,7 +13,7 @@ import re
 
 from bot import actions, codes, wording
 from bot.actions import button
-from bot.cases import CaseDesk
+from bot.cases import Case, CaseDesk
 from bot.clock import now
 from bot.config import Office
 from bot.matching import Reading
@@ -42,11 +42,13 @@ async def recent_case_failures(store: Store, code: str) -> int:
 
 
 class Tracking:
-    def __init__(self, desk: CaseDesk, store: Store, office: Office, per_minute: int = GLOBAL_PER_MINUTE):
+    def __init__(self, desk: CaseDesk, store: Store, office: Office, per_minute: int = GLOBAL_PER_MINUTE,
+                 factor: str = "phone"):
         self.desk = desk
         self.store = store
         self.office = office
         self.per_minute = per_minute
+        self.factor = factor
 
     async def blocked(self, channel: str, user: str) -> Reply | None:
         failed = await self.store.failed_lookups(channel, user, now() - BLOCK)
@@ -66,7 +68,8 @@ class Tracking:
             state.lookup = None
             return [await self.view(channel, user, code)]
         state.lookup = Lookup(code)
-        return [Reply(wording.ASK_PHONE if code else wording.ASK_CODE, wording.CANCEL)]
+        ask_factor = wording.ASK_ID if self.factor == "id" else wording.ASK_PHONE
+        return [Reply(ask_factor if code else wording.ASK_CODE, wording.CANCEL)]
 
     async def step(self, channel: str, user: str, state: ConversationState, reading: Reading) -> list[Reply] | None:
         """The next look-up step, or None when the message is not part of the look-up."""
@@ -96,12 +99,17 @@ class Tracking:
             # the same words whether or not the code exists: a lock reveals nothing
             return [wording.case_locked(self.office)]
         case = await self.desk.get(code)
-        ok = case is not None and case.phone.endswith(last4)
+        ok = case is not None and self._proves(case, last4)
         await self.store.record_lookup(channel, user, code, ok)
         if not ok or case is None:
             return [wording.REFUSED_REPLY]
         state.verify(code)
         return [await self.view(channel, user, code)]
+
+    def _proves(self, case: Case, last4: str) -> bool:
+        if self.factor == "id":
+            return bool(case.id_tail) and case.id_tail == last4   # a case without it is never shown
+        return case.phone.endswith(last4)
 
     async def view(self, channel: str, user: str, code: str) -> Reply:
         case = await self.desk.get(code)

@@ -259,6 +259,8 @@ ASK_CODE = ("Bạn gửi mã hồ sơ in trên Giấy tiếp nhận và hẹn tr
             "(ví dụ 000.00.27.H15-251120-0012).")
 ASK_PHONE = ("Để bảo vệ thông tin của bạn, vui lòng nhập 4 số cuối của số điện thoại "
              "đã đăng ký khi nộp hồ sơ.")
+ASK_ID = ("Để bảo vệ thông tin của bạn, vui lòng nhập 4 số cuối của số căn cước của người đứng tên "
+          "hồ sơ (in trên thẻ căn cước).")
 REFUSED = ("Không tìm thấy hồ sơ khớp với mã và số điện thoại bạn nhập. Bạn kiểm tra lại "
            "mã trên Giấy tiếp nhận và thử lại.")
 CANCEL = (button("Hủy", actions.Menu()),)

@@ -146,3 +146,31 @@ async def test_codes_and_phones_typed_with_other_digits_are_ascii_or_refused(app
         await app.desk.add("000.00.27.H15-251120-٠٠٧٨", "dang-ky-khai-sinh", "Lê D", "0912345678")
     with pytest.raises(CaseError):
         await app.desk.add("000.00.27.H15-251120-0079", "dang-ky-khai-sinh", "Lê E", "٠٩١٢٣٤٥٦٧٨")
+
+
+@pytest.mark.asyncio
+async def test_an_office_can_verify_look_ups_with_the_id_number_instead_of_the_phone(tmp_path):
+    """R2: a phone's last digits are easy to learn; an office that records the căn cước number
+    can ask for its last four instead (lookup.second_factor: id). Only those four are kept."""
+    app = await build_app(make_config(tmp_path / "db.sqlite3", lookup_factor="id"))
+    try:
+        await app.desk.add(CODE, "dang-ky-thuong-tru", "Nguyễn Văn An", "0912345678", id_number="001 099 012 345")
+        await app.desk.add("000.00.27.H15-251120-0077", "dang-ky-thuong-tru", "Lê B", "0912340077")
+        assert "số căn cước" in await say(app, f"tra cứu {CODE}", "a")
+        assert "Trạng thái" not in await say(app, "5678", "a")                 # the phone tail proves nothing
+        await say(app, f"tra cứu {CODE}", "b")
+        assert "Trạng thái" in await say(app, "2345", "b")
+        await say(app, "tra cứu 000.00.27.H15-251120-0077", "c")              # no id recorded: never shown
+        assert "Trạng thái" not in await say(app, "0077", "c")
+        async with app.store.db.execute("SELECT id_tail FROM cases WHERE code = ?", (CODE,)) as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [("2345",)]
+    finally:
+        await app.close()
+
+
+@pytest.mark.asyncio
+async def test_an_id_number_of_the_wrong_shape_is_refused_at_the_desk(app):
+    from bot.cases import CaseError
+
+    with pytest.raises(CaseError, match="số căn cước"):
+        await app.desk.add("000.00.27.H15-251120-0078", "dang-ky-khai-sinh", "Lê C", "0912345678", id_number="12345")

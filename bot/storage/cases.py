@@ -33,6 +33,7 @@ class CaseRow:
     supplement_by: dt.date | None
     office: str
     created_at: dt.datetime
+    id_tail: str = ""
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Self:
@@ -40,7 +41,7 @@ class CaseRow:
             row["code"], row["procedure"], row["name"], row["phone"], row["channel"],
             dt.datetime.fromisoformat(row["received"]), dt.date.fromisoformat(row["due"]), row["status"],
             dt.date.fromisoformat(row["supplement_by"]) if row["supplement_by"] else None,
-            row["office"], dt.datetime.fromisoformat(row["created_at"]),
+            row["office"], dt.datetime.fromisoformat(row["created_at"]), row["id_tail"],
         )
 
 
@@ -77,9 +78,10 @@ class CaseQueries(OutboxQueries):
         """A new case with the first step of its history, in one transaction."""
         async with self.transaction():
             await self.db.execute(
-                "INSERT INTO cases (code, procedure, name, phone, channel, received, due, status, office, created_at)"
-                " VALUES (:code, :procedure, :name, :phone, :channel, :received, :due, :status, :office, :created_at)",
-                {"office": "", **row, "created_at": now().isoformat()},
+                "INSERT INTO cases (code, procedure, name, phone, channel, received, due, status, office, created_at,"
+                " id_tail) VALUES (:code, :procedure, :name, :phone, :channel, :received, :due, :status, :office,"
+                " :created_at, :id_tail)",
+                {"office": "", "id_tail": "", **row, "created_at": now().isoformat()},
             )
             await self.db.execute(
                 "INSERT INTO case_history (code, at, status, note, staff) VALUES (?, ?, ?, ?, ?)",
