@@ -173,10 +173,6 @@ def strongest_cue(norm: str) -> tuple[str | None, int]:
     return best_aspect, best[0] if best else 0
 
 
-def detect_aspect(norm: str) -> str | None:
-    """Which part of a guide the citizen asked for, from cue phrases in the folded text."""
-    return strongest_cue(norm)[0]
-
 
 def _features(words: list[str]) -> set[str]:
     """Content words, and word pairs: adjacent in the message (one content word is enough, so

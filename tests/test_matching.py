@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.matching import detect_aspect
+from bot.matching import strongest_cue
 
 
 def proc(matcher, text):
@@ -118,7 +118,7 @@ def test_clear_message_has_high_confidence(matcher):
 ])
 def test_aspects(text, aspect):
     from bot.text import normalize
-    assert detect_aspect(normalize(text)) == aspect
+    assert strongest_cue(normalize(text))[0] == aspect
 
 
 @settings(max_examples=300, deadline=None)
