@@ -218,9 +218,13 @@ NAMING_TERMS = [
 _NAMING = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in NAMING_TERMS) + r")\b")
 
 
-def names_procedure(text: str) -> bool:
-    folded = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
-    folded = " ".join(re.sub(r"[^a-z0-9]+", " ", "".join(c for c in folded if not unicodedata.combining(c))).split())
+def names_procedure(text: str, folded: str | None = None) -> bool:
+    """`folded`, when the caller has it, is the turn's one spelling (`bot.text.spelling`): it
+    also expands the chat abbreviations the naming terms list ("gks" → "giay khai sinh"), so
+    understanding need not fold the text a second time. Without it, the scorer's own folding."""
+    if folded is None:
+        marks = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
+        folded = " ".join(re.sub(r"[^a-z0-9]+", " ", "".join(c for c in marks if not unicodedata.combining(c))).split())
     return bool(_NAMING.search(folded)) or "đất" in unicodedata.normalize("NFC", text.lower())
 
 

@@ -354,7 +354,7 @@ class Matcher:
         labels, aspects = self.model.predict(typed, reading.text, focus(reading.text))
         words = [self._correct(w) for w in typed.split()]
         spelled = self._spelled(words)
-        named = names_procedure(reading.text) or bool(spelled)
+        named = names_procedure(reading.text, typed) or bool(spelled)
         """Whether the message itself names a procedure; without that, context decides."""
         labels = _credit(labels, {PROCEDURE + gid: 1.0 for gid in spelled} or self._ranked_shares(words))
         top, p = labels[0]
