@@ -153,13 +153,17 @@ async def test_telegram_and_zalo_oa_side_by_side_notify_each_follower_on_their_c
             await service.stop()
 
 
+def hook(service: Service) -> tuple[str, dict[str, str]]:
+    """Where the platform posts, and the secret header it sends."""
+    assert service.web is not None
+    return f"http://127.0.0.1:{service.web.port}/webhooks/zalo-bot", {"X-Bot-Api-Secret-Token": SECRET}
+
+
 async def test_webhook_answers_400_to_malformed_json_with_the_right_secret(
         fake: FakeZaloBot, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     service = await start(fake, tmp_path / "db.sqlite3", webhook=True)
     try:
-        assert service.web is not None
-        url = f"http://127.0.0.1:{service.web.port}/webhooks/zalo-bot"
-        headers = {"X-Bot-Api-Secret-Token": SECRET}
+        url, headers = hook(service)
         bodies = [b'{"text": "0912345678"', b"[" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000]
         async with httpx.AsyncClient() as client:
             statuses = [(await client.post(url, content=body, headers=headers)).status_code for body in bodies]
@@ -178,9 +182,7 @@ async def test_an_event_whose_message_is_not_an_object_is_ignored_without_a_trac
         fake: FakeZaloBot, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     service = await start(fake, tmp_path / "db.sqlite3", webhook=True)
     try:
-        assert service.web is not None
-        url = f"http://127.0.0.1:{service.web.port}/webhooks/zalo-bot"
-        headers = {"X-Bot-Api-Secret-Token": SECRET}
+        url, headers = hook(service)
         odd = {"event_name": "message.text.received", "message": "chào"}
         async with httpx.AsyncClient() as client:
             assert (await client.post(url, content=fake.webhook_body(odd), headers=headers)).status_code == 200
