@@ -228,6 +228,12 @@ def names_procedure(text: str, folded: str | None = None) -> bool:
     return bool(_NAMING.search(folded)) or "đất" in unicodedata.normalize("NFC", text.lower())
 
 
+def naming_terms(folded: str) -> list[str]:
+    """The naming terms a message in its one spelling uses: whether they all belong to the
+    procedure in view tells a follow-up ("chứng thực xong mấy hôm" about a contract) from a switch."""
+    return _NAMING.findall(folded)
+
+
 def corpus_files() -> list[Path]:
     """The training messages shipped with the package (bot/corpus/*.jsonl)."""
     root = resources.files("bot") / "corpus"

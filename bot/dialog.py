@@ -20,7 +20,6 @@ from bot.cases import CaseDesk
 from bot.catalog import ASPECTS, Catalog
 from bot.clock import now
 from bot.config import Config
-from bot.elsewhere import Directory, load_agencies
 from bot.locks import KeyedLock, Pace
 from bot.matching import Context, Matcher, Reading, Understanding
 from bot.messages import Attachment, Incoming, Reply
@@ -94,7 +93,6 @@ class Dialog:
         self.tracking = Tracking(desk, store, config.office, config.lookups_per_minute, config.lookup_factor)
         self.ratings = RatingFlow(store, config.rating_scale, config.rating_questions)
         self.forward = forward
-        self.elsewhere = Directory(load_agencies())
         self._turns = KeyedLock()
         self._pace = Pace(PACE_MESSAGES, PACE_WINDOW)
 
@@ -283,7 +281,7 @@ class Dialog:
             if u.kind == "rate":
                 return [await self.rate_latest(turn)], True
             return [await self.feedback_ack(turn, u.kind or "other", reading.text)], True
-        return [wording.out_of_scope(office, self.elsewhere.find(reading.norm), english=u.english)], False
+        return [wording.out_of_scope(office, self.matcher.elsewhere.find(reading.norm), english=u.english)], False
 
     async def staff_report(self, norm: str) -> Reply:
         """/baocao [tuan|thang]: the short summary and the chart, for staff in the chat."""

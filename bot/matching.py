@@ -22,7 +22,8 @@ from rapidfuzz import fuzz, process
 
 from bot import codes
 from bot.catalog import Catalog, Guide
-from bot.classifier import ASK, NO_ASPECT, PROCEDURE, Model, focus, names_procedure
+from bot.classifier import ASK, NO_ASPECT, PROCEDURE, Model, focus, names_procedure, naming_terms
+from bot.elsewhere import Directory, load_agencies
 from bot.text import SYLLABLE, normalize, spelling
 
 
@@ -93,6 +94,16 @@ _QUESTION_CUE = 7
 _EXPLICIT_CUE = 6
 _ASPECT_SURE = 0.5
 _MODEL_ASPECT_SURE = 0.6
+_REFERS_BACK = re.compile(
+    r"\b(the|giay|thu tuc|ho so|cai|viec|vu|so|don|to khai|ban|chung nhan|tro cap|khoan|tien|muc)( \w+)?"
+    r" (nay|do|ay|kia)\b"
+)
+""""Thẻ này", "giấy đó": a message that points back at what was just answered is about it."""
+_RESIDENCE_AT = re.compile(
+    r"(?<!dang ky )(?<!nhap )(?<!chuyen )(?<!lam )(?<!xin )(?<!khai bao )"
+    r"\b(thuong tru|tam tru|ho khau|hk) (o|tai) (?!(dau|nao|cho nao|noi nao)\b)"
+)
+""""Tôi có tạm trú ở Cần Thơ": where the citizen lives, said while asking about something else."""
 _AGAIN = re.compile(r"\b(the con|con (cho )?\w+( \w+)? (thi|the) sao|thi sao|what about)\b")
 """"Thế còn vợ em thì sao": the question just answered, asked again for someone else."""
 
@@ -128,16 +139,19 @@ _CUE_TABLE: list[tuple[str, int, str]] = [
     ("fees", 7, r"bao nhieu tien|mat tien|ton tien|het tien|le phi|phi (bao nhieu|tinh|la bao nhieu|nhu the nao|sao)"
                 r"|mat phi|co phi|thue phi|how much|cost|fees?|bao nhieu phi|phi gi|phi la"
                 r"|(dong|nop|chiu) (thue|tien|phi)"
-                r"|thue (gi|bao nhieu)|tra tien"),
+                r"|thue (gi|bao nhieu)|tra tien|(thu|het|mat|ton)( cua \w+)? (bao )?nhieu( tien)?"),
+    ("fees", 6, r"nha nuoc (cho|chi tra|tra|ho tro)|phai dong( tien| phi)?|mien phi (khong|ko|k|a|ha)|free"),
     ("fees", 2, r"phi|mien phi|tien|thue"),
     ("processing_time", 7, r"bao lau|may ngay|bao nhieu ngay (thi|moi) (co|xong|nhan|lay)|lay ngay"
                            r"|phai cho|bao gio (thi )?(co|xong|nhan|lay)|how long"
                            r"|thoi gian (giai quyet|xu ly|cap|lam|tra)"
-                           r"|nhanh nhat|trong ngay|lau khong|lau ko|mat bao lau"),
+                           r"|nhanh nhat|trong ngay|lau khong|lau ko|mat bao lau"
+                           r"|khi nao (thi )?(\w+ )?(hop|xet|co ket qua|xong|duyet|nhan|tra|lay)"),
     ("where", 6, r"o dau|cho nao|noi nao|xa nao|phuong nao|co quan nao|where|which office|what office|nop (o|tai|cho)"
                  r"|lam o|(phai|co the|duoc) (ve|len|ra|den) (que|xa|phuong|ubnd|noi|tinh|cong an)( \w+)? (lam|nop|moi)"
                  r"|(ra|len|ve) xa lam|hay (len|ve|ra|o) (ubnd|xa|phuong|noi|van phong|phong|cong an)"
                  r"|noi (cha|me|con|cu tru|dang o|thuong tru) .{0,20}hay"),
+    ("where", 6, r"(nop|gui|dua|giao|gap) (\w+ ){0,2}(cho )?(ai|bo phan nao|phong nao|can bo nao)|bo phan nao"),
     ("where", 5, r"o (xa|phuong|ubnd|uy ban|cong an|van phong|chi nhanh)"),
     ("documents", 7, r"giay (to )?(gi|nao)|can (nhung )?(giay to|gi|nhung gi|mang)|mang (theo )?(gi|nhung gi)"
                      r"|(can|nhung|chuan bi) ho so (gi|nao)|ho so gi|ho so (gom|can|co) .{0,15}(gi|nhung gi)"
@@ -146,7 +160,12 @@ _CUE_TABLE: list[tuple[str, int, str]] = [
     ("documents", 3, r"ban goc|ban chinh"),
     ("steps", 7, r"cac buoc|trinh tu|quy trinh|nhung buoc|buoc nao|tung buoc|steps?"),
     ("steps", 4, r"lam the nao|lam sao|lam nhu the nao|how (do|to|can) i|nhu the nao"),
-    ("eligibility", 6, r"trong (bao lau|bao nhieu ngay|may ngay|thoi han) .{0,20}phai|thoi han|con kip"
+    # the citizen's own deadline, and lateness: above "bao lâu" (how long the office takes)
+    ("eligibility", 8, r"(bao lau|may ngay|bao nhieu ngay|thoi han|han) (thi |la )?(phai|bat buoc)"
+                       r"|(phai|bat buoc) .{0,30}trong (vong )?(bao lau|may ngay|bao nhieu ngay)"
+                       r"|(qua|tre|muon|cham) (han|\d+ (ngay|thang|nam)).{0,25}(co sao|bi phat|co bi|phat|duoc khong)"),
+    ("eligibility", 6, r"do i (need|have) to (register|declare|apply|get|do|report)"
+                       r"|trong (bao lau|bao nhieu ngay|may ngay|thoi han) .{0,20}phai|thoi han|con kip"
                        r"|bi phat|phat (bao nhieu|khong)|tre han|qua han .{0,10}(co sao|co bi)|co sao (khong)?"
                        r"|dieu kien|ai (duoc|co the)|co duoc (phep )?.{0,60}(khong|chua)|du tuoi|du chuan|du dieu kien"
                        r"|co bat buoc|bat buoc phai|co phai .{0,40}(khong|chua|hay)|co can phai"
@@ -198,9 +217,12 @@ class _Entry:
 class Matcher:
     """An index of the catalog for ranking procedures; build once, query many times."""
 
-    def __init__(self, catalog: Catalog, model: Model, code_pattern: str = codes.DEFAULT_PATTERN):
+    def __init__(self, catalog: Catalog, model: Model, code_pattern: str = codes.DEFAULT_PATTERN,
+                 elsewhere: Directory | None = None):
         self.model = model
         self.code_pattern = code_pattern
+        self.elsewhere = elsewhere or Directory(load_agencies())
+        """Topics other agencies handle: a question about one is not a follow-up of ours."""
         self._entries: list[_Entry] = []
         lists: dict[str, tuple[list[int], list[float]]] = {}
         for i, guide in enumerate(catalog.guides.values()):
@@ -351,15 +373,24 @@ class Matcher:
             return Understanding("case_status", confidence=0.98, english=english, case_code=reading.case_code)
         if not typed:
             return Understanding("unknown", english=english)
-        labels, aspects = self.model.predict(typed, reading.text, focus(reading.text))
+        in_view = context.procedure if context.procedure in self._by_id else None
+        text = reading.text
+        if in_view and _RESIDENCE_AT.search(typed):
+            # the place the citizen lives names no procedure they ask about
+            typed = text = _RESIDENCE_AT.sub(r"song \2 ", typed)
+        labels, aspects = self.model.predict(typed, text, focus(text))
         words = [self._correct(w) for w in typed.split()]
         spelled = self._spelled(words)
-        named = names_procedure(reading.text, typed) or bool(spelled)
+        named = names_procedure(text, typed) or bool(spelled)
         """Whether the message itself names a procedure; without that, context decides."""
-        labels = _credit(labels, {PROCEDURE + gid: 1.0 for gid in spelled} or self._ranked_shares(words))
+        generic = bool(named and in_view and self._names_only(in_view, words, naming_terms(typed)))
+        if generic:
+            named, spelled = False, []
+        if not generic:
+            # the name shared with the procedure in view is no evidence for its neighbours
+            labels = _credit(labels, {PROCEDURE + gid: 1.0 for gid in spelled} or self._ranked_shares(words))
         top, p = labels[0]
         aspect = self._aspect(typed, aspects)
-        in_view = context.procedure if context.procedure in self._by_id else None
         procedures = [(label[len(PROCEDURE):], q) for label, q in labels if label.startswith(PROCEDURE)]
         if not named or (top == ASK and not spelled):
             # nothing in the message says which procedure (a generic word such as "xin phép" is
@@ -369,14 +400,20 @@ class Matcher:
                 return Understanding("unknown", confidence=round(p, 3), english=english)
             if context.case and top in (ASK, "case_status"):
                 return Understanding("case_status", confidence=round(p, 3), english=english)
-            if in_view and not context.case:
+            elsewhere = top == "unknown" and p >= _INTENT_SURE and self.elsewhere.find(typed)
+            if in_view and not context.case and not elsewhere:
                 other, q = next(((pid, q) for pid, q in procedures if pid != in_view), ("", 0.0))
-                if q >= _SWITCH_UNNAMED:
+                mine = dict(procedures).get(in_view, 0.0)
+                if q >= _SWITCH_UNNAMED and not (generic and q < mine * _IN_VIEW_WEIGHT):
                     # the situation, not a name, points elsewhere ("bé đã 3 tháng" after khai sinh)
                     return Understanding("procedure", other, aspect, round(q, 3), english=english)
                 again = bool(_AGAIN.search(typed))
                 thanks = top == "greeting" and bool(_THANKS.search(typed))
-                if not thanks and (asks or aspect is not None or again or p < _INTENT_SURE):
+                # a model's aspect guess alone does not make a confident request ("cho tôi gặp
+                # người thật") a question about the procedure; a cue phrase or a pointer back does
+                sure_other = top not in (ASK, "unknown") and p >= _INTENT_SURE
+                hinted = aspect is not None and (not sure_other or strongest_cue(typed)[1] >= _EXPLICIT_CUE)
+                if not thanks and (asks or hinted or again or p < _INTENT_SURE or _REFERS_BACK.search(typed)):
                     repeated = aspect is None and again
                     return Understanding("procedure", in_view, context.aspect if repeated else aspect, round(p, 3),
                                          english=english, follow_up=True)
@@ -417,6 +454,14 @@ class Matcher:
         if q >= _ASPECT_SURE:
             return None if best == NO_ASPECT else best
         return cue
+
+    def _names_only(self, in_view: str, words: list[str], terms: list[str]) -> bool:
+        """Whether every name the message uses is part of the name of the procedure in view:
+        "chứng thực" after a contract question is that contract's chứng thực, not a copy's."""
+        own = "|".join(self._by_id[in_view].spelled)
+        joined = f" {' '.join(words)} "
+        others = [a for e in self._entries if e.guide.id != in_view for a in e.spelled if a in joined]
+        return bool(terms or others) and all(f" {t} " in own for t in terms) and all(a in own for a in others)
 
     def _ranked_shares(self, words: list[str]) -> dict[str, float]:
         """The alias ranking's guides that clear its threshold, by score."""

@@ -104,11 +104,21 @@ def tokens(text: str, *, telex: bool = True) -> list[str]:
 _CONTRACTIONS = [(re.compile(r"\bbao hiem y te\b"), "bhyt")]
 
 
+# Motorbikes are named by their model ("con wave", "chiếc vision"): in Vietnamese text the model
+# name says "xe máy" as plainly as the word itself (in English "lead" and "future" are words).
+_MOTORBIKE = re.compile(
+    r"\b(?:(?:xe may|xe|con|chiec) )?(wave|sirius|vision|exciter|air blade|airblade|lead|dream|future|winner|vario"
+    r"|janus|grande|cub|attila|jupiter|vespa|liberty|sh mode|sh)\b"
+)
+
+
 def normalize(text: str, *, telex: bool = True) -> str:
     """The one spelling of a message that matching and rules work on."""
     joined = " ".join(tokens(text, telex=telex))
     for pattern, short in _CONTRACTIONS:
         joined = pattern.sub(short, joined)
+    if telex:
+        joined = _MOTORBIKE.sub(r"xe may \1", joined)
     return joined
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.matching import strongest_cue
+from bot.matching import Context, strongest_cue
 
 
 def proc(matcher, text):
@@ -115,6 +115,11 @@ def test_clear_message_has_high_confidence(matcher):
     ("mẫu tờ khai tải ở đâu", "forms"), ("cần những giấy tờ gì", "documents"),
     ("trình tự các bước thế nào", "steps"), ("có bắt buộc không, điều kiện gì", "eligibility"),
     ("trong bao nhiêu ngày phải đi đăng ký, trễ có bị phạt", "eligibility"),
+    # the citizen's own deadline is not the office's processing time
+    ("bao lâu thì phải sang tên", "eligibility"), ("để quá 2 tháng mới đi làm thì có sao không", "eligibility"),
+    ("khi nào thì xã xét duyệt", "processing_time"),
+    ("gửi hồ sơ cho bộ phận nào", "where"), ("nộp giấy cho ai ạ", "where"),
+    ("xã thu của mình nhiêu tiền", "fees"), ("nhà nước cho hay phải đóng", "fees"),
 ])
 def test_aspects(text, aspect):
     from bot.text import normalize
@@ -134,3 +139,41 @@ def test_no_input_raises_and_result_is_well_formed(matcher, text):
 def test_huge_and_hostile_messages(matcher):
     for text in ["khai sinh " * 2000, "'; DROP TABLE cases; --", "😀" * 500, "\x00\x1b[2J", "\u202e\u200b"]:
         assert matcher.understand(text).intent in {"procedure", "unknown", "greeting", "help"}
+
+
+def follow(matcher, text, in_view):
+    u = matcher.understand(text, Context(procedure=in_view))
+    return u.procedure if u.intent == "procedure" else u.intent
+
+
+@pytest.mark.parametrize("text, in_view", [
+    # where the citizen lives, said in passing, is not a question about residence
+    ("con tôi thường trú ở Nghệ An, giờ làm ở đâu được", "dang-ky-khai-sinh"),
+    ("em đang tạm trú tại Bình Dương thì xin ở đó có được không", "xac-nhan-tinh-trang-hon-nhan"),
+    # a word the procedure in view shares with its neighbours stays with it
+    ("chứng thực mất mấy ngày", "chung-thuc-hop-dong"),
+    ("chung thuc xong thi lay o dau", "chung-thuc-chu-ky"),
+    # a pointer back at what was just answered
+    ("cái thẻ đó có phải mất tiền không", "cap-the-bhyt-tre-em"),
+    ("giấy này dùng được bao lâu", "xac-nhan-tinh-trang-hon-nhan"),
+])
+def test_follow_up_stays_on_the_procedure_in_view(matcher, text, in_view):
+    assert follow(matcher, text, in_view) == in_view
+
+
+@pytest.mark.parametrize("text, in_view, expected", [
+    ("còn đăng ký tạm trú cho em thì cần gì", "dang-ky-khai-sinh", "dang-ky-tam-tru"),
+    ("thế chứng thực chữ ký giấy ủy quyền thì sao", "chung-thuc-hop-dong", "chung-thuc-chu-ky"),
+    ("sổ gốc ở xã bị cháy hết rồi, không trích lục được thì làm sao", "cap-ban-sao-trich-luc",
+     "dang-ky-lai-khai-sinh"),
+])
+def test_another_procedure_named_or_described_switches(matcher, text, in_view, expected):
+    assert follow(matcher, text, in_view) == expected
+
+
+def test_a_topic_other_agencies_handle_is_not_a_follow_up(matcher):
+    assert follow(matcher, "thế làm hộ chiếu cho cháu thì cần những gì", "cap-ban-sao-trich-luc") == "unknown"
+
+
+def test_a_confident_request_is_not_taken_for_a_follow_up(matcher):
+    assert follow(matcher, "thôi cho tôi nói chuyện với cán bộ", "tro-cap-mai-tang") == "human"

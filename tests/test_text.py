@@ -61,3 +61,11 @@ def test_nfd_input_is_understood_like_nfc(text):
 def test_fold_output_has_no_marks(text):
     folded = fold_marks(text)
     assert not any(unicodedata.combining(c) for c in folded)
+
+
+def test_a_motorbike_named_by_its_model_is_a_motorbike_in_vietnamese_only():
+    assert "xe may wave" in normalize("mua lại con wave của hàng xóm")
+    assert "xe may" in normalize("chiếc Air Blade cũ sang tên thế nào")
+    assert "xe may" not in normalize("I lead a team and plan for the future", telex=False)
+    assert normalize("shop bán hàng") == "shop ban hang"
+    assert normalize(normalize("xe wave")) == normalize("xe wave") == "xe may wave"
