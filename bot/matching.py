@@ -106,6 +106,8 @@ _RESIDENCE_AT = re.compile(
 """"Tôi có tạm trú ở Cần Thơ": where the citizen lives, said while asking about something else."""
 _AGAIN = re.compile(r"\b(the con|con (cho )?\w+( \w+)? (thi|the) sao|thi sao|what about)\b")
 """"Thế còn vợ em thì sao": the question just answered, asked again for someone else."""
+_CORRECTION = re.compile(r"\b(y (em|toi|minh|tui|anh|chi|con|chau) la|nham|nhon|khong phai .{0,40}ma|i mean)\b")
+""""À nhầm, ý em là tạm trú": the same question about the procedure meant."""
 
 _BIGRAM_BOOST = 1.6
 _ALIAS_BONUS = 0.6
@@ -385,12 +387,17 @@ class Matcher:
         """Whether the message itself names a procedure; without that, context decides."""
         generic = bool(named and in_view and self._names_only(in_view, words, naming_terms(typed)))
         if generic:
-            named, spelled = False, []
-        if not generic:
             # the name shared with the procedure in view is no evidence for its neighbours
+            named, spelled = False, []
+        else:
             labels = _credit(labels, {PROCEDURE + gid: 1.0 for gid in spelled} or self._ranked_shares(words))
         top, p = labels[0]
-        aspect = self._aspect(typed, aspects)
+        cue, strength = strongest_cue(typed)
+        aspect = self._aspect(cue, strength, aspects)
+        again = bool(_AGAIN.search(typed))
+        if in_view and (again or _CORRECTION.search(typed)) and strength < _EXPLICIT_CUE:
+            # "thế còn cho vợ em", "ý em là tạm trú": the question just answered, asked again
+            aspect = context.aspect
         procedures = [(label[len(PROCEDURE):], q) for label, q in labels if label.startswith(PROCEDURE)]
         if not named or (top == ASK and not spelled):
             # nothing in the message says which procedure (a generic word such as "xin phép" is
@@ -407,15 +414,13 @@ class Matcher:
                 if q >= _SWITCH_UNNAMED and not (generic and q < mine * _IN_VIEW_WEIGHT):
                     # the situation, not a name, points elsewhere ("bé đã 3 tháng" after khai sinh)
                     return Understanding("procedure", other, aspect, round(q, 3), english=english)
-                again = bool(_AGAIN.search(typed))
                 thanks = top == "greeting" and bool(_THANKS.search(typed))
                 # a model's aspect guess alone does not make a confident request ("cho tôi gặp
                 # người thật") a question about the procedure; a cue phrase or a pointer back does
                 sure_other = top not in (ASK, "unknown") and p >= _INTENT_SURE
-                hinted = aspect is not None and (not sure_other or strongest_cue(typed)[1] >= _EXPLICIT_CUE)
+                hinted = aspect is not None and (not sure_other or strength >= _EXPLICIT_CUE)
                 if not thanks and (asks or hinted or again or p < _INTENT_SURE or _REFERS_BACK.search(typed)):
-                    repeated = aspect is None and again
-                    return Understanding("procedure", in_view, context.aspect if repeated else aspect, round(p, 3),
+                    return Understanding("procedure", in_view, aspect, round(p, 3),
                                          english=english, follow_up=True)
         elif in_view and procedures and procedures[0][0] != in_view:
             # a name shared by neighbours ("chứng thực") stays with the one in view unless the
@@ -441,9 +446,8 @@ class Matcher:
             kind = "thanks"
         return Understanding(intent, confidence=round(p, 3), english=english, kind=kind)
 
-    def _aspect(self, typed: str, aspects: list[tuple[str, float]]) -> str | None:
+    def _aspect(self, cue: str | None, weight: int, aspects: list[tuple[str, float]]) -> str | None:
         """An explicit cue ("giấy tờ gì", "ở đâu") wins; otherwise the model's guess when it is sure."""
-        cue, weight = strongest_cue(typed)
         best, q = aspects[0]
         if cue and weight >= _QUESTION_CUE:
             return cue

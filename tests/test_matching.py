@@ -177,3 +177,18 @@ def test_a_topic_other_agencies_handle_is_not_a_follow_up(matcher):
 
 def test_a_confident_request_is_not_taken_for_a_follow_up(matcher):
     assert follow(matcher, "thôi cho tôi nói chuyện với cán bộ", "tro-cap-mai-tang") == "human"
+
+
+@pytest.mark.parametrize("text", ["ad oi", "chị ơi", "cán bộ ơi", "alo có ai không ạ"])
+def test_calling_out_is_a_greeting(matcher, text):
+    assert matcher.understand(text).intent == "greeting"
+
+
+def test_the_same_question_for_someone_else_keeps_its_aspect(matcher):
+    u = matcher.understand("thế còn cho chồng em", Context(procedure="dang-ky-thuong-tru", aspect="documents"))
+    assert (u.procedure, u.aspect) == ("dang-ky-thuong-tru", "documents")
+
+
+def test_a_correction_takes_the_procedure_meant_and_keeps_the_question(matcher):
+    u = matcher.understand("à nhầm, ý em là tạm trú", Context(procedure="dang-ky-thuong-tru", aspect="fees"))
+    assert (u.procedure, u.aspect) == ("dang-ky-tam-tru", "fees")
