@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.classifier import names_procedure
-from bot.dialog import Dialog
+from bot.dialog import CLARIFY_BELOW, Dialog
 from bot.matching import Matcher, Understanding
 from bot.messages import Incoming
 
@@ -41,6 +41,10 @@ class Report:
     by_procedure: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     by_aspect: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     wrong_procedure: int = 0
+    answered_wrong: int = 0
+    """Messages answered with a procedure other than the right one: not offered as one of a few choices."""
+    found: list[int] = field(default_factory=lambda: [0, 0])
+    """Procedure questions whose procedure was answered, or offered among the choices."""
     misses: list[str] = field(default_factory=list)
 
 
@@ -103,8 +107,13 @@ def score(matcher: Matcher, items: list[Labelled]) -> Report:
         tally = report.by_intent[str(item.intent)]
         tally[1] += 1
         tally[0] += got.intent == item.intent
+        offered = (got.procedure, *got.alternatives[:2]) if _clarifies(got) else (got.procedure,)
         if got.procedure and got.procedure != item.procedure:
             report.wrong_procedure += 1
+            report.answered_wrong += not _clarifies(got)
+        if item.procedure:
+            report.found[1] += 1
+            report.found[0] += item.procedure in offered
         problems = []
         if got.intent != item.intent:
             problems.append(f"intent {got.intent} (want {item.intent})")
@@ -127,6 +136,11 @@ def score(matcher: Matcher, items: list[Labelled]) -> Report:
     return report
 
 
+def _clarifies(got: Understanding) -> bool:
+    """Whether the dialog offers choices instead of answering (its rule, `Dialog.respond`)."""
+    return got.intent == "procedure" and got.confidence < CLARIFY_BELOW and bool(got.alternatives) and not got.follow_up
+
+
 def _ratio(pair: list[int]) -> str:
     right, total = pair
     return f"{right}/{total} = {100 * right / total:.1f} %" if total else "n/a"
@@ -143,6 +157,9 @@ def format_report(report: Report) -> str:
     lines.append(f"case_status recall: {_ratio(report.by_intent.get('case_status', [0, 0]))}")
     lines.append(f"wrong-procedure answers: {report.wrong_procedure}/{report.total}"
                  f" = {100 * report.wrong_procedure / max(1, report.total):.1f} %")
+    lines.append(f"  of which answered (not offered among choices): {report.answered_wrong}/{report.total}"
+                 f" = {100 * report.answered_wrong / max(1, report.total):.1f} %")
+    lines.append(f"right procedure answered or offered: {_ratio(report.found)}")
     for title, table in (("intent", report.by_intent), ("procedure", report.by_procedure),
                          ("aspect", report.by_aspect)):
         lines += ["", f"by {title}:"]

@@ -180,3 +180,14 @@ def test_conversation_scores_follow_the_evaluation_sets_scorer() -> None:
     counts = score_conversations([conversation, conversation], [right, wrong]).counts
     assert (counts["scored"], counts["proc"], counts["proc_ok"], counts["wrong"]) == (4, 2, 1, 1)
     assert (counts["conv"], counts["conv_ok"], counts["cs"], counts["cs_ok"]) == (2, 1, 2, 2)
+
+
+def test_offering_the_right_procedure_among_choices_is_not_a_wrong_answer(matcher):
+    # "chứng thực" alone: the bot offers the three chứng thực procedures rather than answering one
+    report = score(matcher, [Labelled("chứng thực", "procedure", "chung-thuc-hop-dong", None),
+                             Labelled("sổ đỏ lần đầu", "procedure", "dang-ky-khai-tu", None)])
+    assert report.found == [1, 2]
+    assert report.answered_wrong == 1
+    out = format_report(report)
+    assert "right procedure answered or offered: 1/2 = 50.0 %" in out
+    assert "of which answered (not offered among choices): 1/2 = 50.0 %" in out
