@@ -84,6 +84,11 @@ please it in on at be with from
 _GUESS_BELOW = 0.25
 """A procedure the model gives less than this, with no name of it in the message, is no guess at all."""
 _ALTERNATIVE_ABOVE = 0.08
+_LEAN_ABOVE = 0.15
+_LEAN_SHARE = 0.6
+_OFFER_MASS = 0.5
+"""A bare question whose procedure share leans this much to one procedure is about it, unsurely;
+one whose share is mostly procedures, spread over several, is offered the closest few."""
 _ALIAS_CREDIT = 0.3
 _SWITCH_UNNAMED = 0.5
 _INTENT_SURE = 0.4
@@ -381,6 +386,8 @@ class Matcher:
             # the place the citizen lives names no procedure they ask about
             typed = text = _RESIDENCE_AT.sub(r"song \2 ", typed)
         labels, aspects = self.model.predict(typed, text, focus(text))
+        heard = labels
+        """What the model alone heard, before credit to the names the alias ranking found."""
         words = [self._correct(w) for w in typed.split()]
         spelled = self._spelled(words)
         named = names_procedure(text, typed) or bool(spelled)
@@ -428,9 +435,17 @@ class Matcher:
             mine = dict(procedures).get(in_view, 0.0)
             if mine * _IN_VIEW_WEIGHT >= procedures[0][1]:
                 return Understanding("procedure", in_view, aspect, round(mine, 3), english=english, follow_up=True)
-        if top == ASK:
-            # a bare question with nothing in view: which procedure is not known, so show the menu
-            return Understanding("help", confidence=round(p, 3), english=english)
+        if top == ASK or (top.startswith(PROCEDURE) and p < _GUESS_BELOW and not named):
+            # a bare question with nothing in view: a situation that points mostly at one procedure
+            # ("mất giấy chứng sinh thì sao"), or at a few, is offered with its neighbours; else the menu
+            leaning = [(label[len(PROCEDURE):], q) for label, q in heard if label.startswith(PROCEDURE)]
+            mass = sum(q for _, q in leaning)
+            if leaning[0][1] >= _LEAN_ABOVE and (leaning[0][1] >= _LEAN_SHARE * mass or mass >= _OFFER_MASS):
+                alternatives = tuple(pid for pid, q in leaning[1:3] if q >= _ALTERNATIVE_ABOVE)
+                return Understanding("procedure", leaning[0][0], aspect, round(leaning[0][1], 3),
+                                     alternatives, english)
+            if top == ASK:
+                return Understanding("help", confidence=round(p, 3), english=english)
         if not top.startswith(PROCEDURE):
             return self._intent(top, p, typed, english)
         if p < _GUESS_BELOW and not named:

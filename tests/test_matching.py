@@ -192,3 +192,8 @@ def test_the_same_question_for_someone_else_keeps_its_aspect(matcher):
 def test_a_correction_takes_the_procedure_meant_and_keeps_the_question(matcher):
     u = matcher.understand("à nhầm, ý em là tạm trú", Context(procedure="dang-ky-thuong-tru", aspect="fees"))
     assert (u.procedure, u.aspect) == ("dang-ky-tam-tru", "fees")
+
+
+def test_a_bare_question_whose_situation_points_at_one_procedure_is_about_it(matcher):
+    u = matcher.understand("bệnh viện làm thất lạc giấy chứng sinh của bé nhà em rồi, tính sao đây")
+    assert u.intent == "procedure" and "dang-ky-khai-sinh" in (u.procedure, *u.alternatives)
