@@ -189,14 +189,22 @@ _ASPECT_NOISE = re.compile(
 
 
 def strongest_cue(norm: str) -> tuple[str | None, int]:
-    """The aspect whose cue phrase in the folded text is strongest, and that strength."""
+    """The aspect a message asks by its cue phrases, and the cue's strength: of the explicit
+    questions ("ở cơ quan nào…, giấy tờ gì"), the one asked first; otherwise the strongest hint."""
     norm = _ASPECT_NOISE.sub(" ", norm)
-    best: tuple[int, int] | None = None
-    best_aspect = None
+    found: list[tuple[int, int, int, str]] = []
     for order, (aspect, weight, pattern) in enumerate(_ASPECT_CUES):
-        if pattern.search(norm) and (best is None or (weight, -order) > best):
-            best, best_aspect = (weight, -order), aspect
-    return best_aspect, best[0] if best else 0
+        match = pattern.search(norm)
+        if match:
+            found.append((weight, match.start(), order, aspect))
+    if not found:
+        return None, 0
+    explicit = [f for f in found if f[0] >= _EXPLICIT_CUE]
+    if explicit:
+        weight, _, _, aspect = min(explicit, key=lambda f: (f[1], -f[0], f[2]))
+    else:
+        weight, _, _, aspect = min(found, key=lambda f: (-f[0], f[2]))
+    return aspect, weight
 
 
 
@@ -392,7 +400,8 @@ class Matcher:
         spelled = self._spelled(words)
         named = names_procedure(text, typed) or bool(spelled)
         """Whether the message itself names a procedure; without that, context decides."""
-        generic = bool(named and in_view and self._names_only(in_view, words, naming_terms(typed)))
+        terms = naming_terms(typed)
+        generic = bool(named and in_view and self._names_only(in_view, words, terms))
         if generic:
             # the name shared with the procedure in view is no evidence for its neighbours
             named, spelled = False, []
@@ -418,7 +427,10 @@ class Matcher:
             if in_view and not context.case and not elsewhere:
                 other, q = next(((pid, q) for pid, q in procedures if pid != in_view), ("", 0.0))
                 mine = dict(procedures).get(in_view, 0.0)
-                if q >= _SWITCH_UNNAMED and not (generic and q < mine * _IN_VIEW_WEIGHT):
+                # where the neighbour shares the name too, the model's preference may be that
+                # name's alone: it must then clearly outweigh the procedure in view
+                shared = generic and other and self._has_terms(other, terms)
+                if q >= _SWITCH_UNNAMED and not (shared and q < mine * _IN_VIEW_WEIGHT):
                     # the situation, not a name, points elsewhere ("bé đã 3 tháng" after khai sinh)
                     return Understanding("procedure", other, aspect, round(q, 3), english=english)
                 thanks = top == "greeting" and bool(_THANKS.search(typed))
@@ -474,13 +486,17 @@ class Matcher:
             return None if best == NO_ASPECT else best
         return cue
 
+    def _has_terms(self, guide_id: str, terms: list[str]) -> bool:
+        own = "|".join(self._by_id[guide_id].spelled)
+        return all(f" {t} " in own for t in terms)
+
     def _names_only(self, in_view: str, words: list[str], terms: list[str]) -> bool:
         """Whether every name the message uses is part of the name of the procedure in view:
         "chứng thực" after a contract question is that contract's chứng thực, not a copy's."""
         own = "|".join(self._by_id[in_view].spelled)
         joined = f" {' '.join(words)} "
         others = [a for e in self._entries if e.guide.id != in_view for a in e.spelled if a in joined]
-        return bool(terms or others) and all(f" {t} " in own for t in terms) and all(a in own for a in others)
+        return bool(terms or others) and self._has_terms(in_view, terms) and all(a in own for a in others)
 
     def _ranked_shares(self, words: list[str]) -> dict[str, float]:
         """The alias ranking's guides that clear its threshold, by score."""

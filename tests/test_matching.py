@@ -120,6 +120,9 @@ def test_clear_message_has_high_confidence(matcher):
     ("khi nào thì xã xét duyệt", "processing_time"),
     ("gửi hồ sơ cho bộ phận nào", "where"), ("nộp giấy cho ai ạ", "where"),
     ("xã thu của mình nhiêu tiền", "fees"), ("nhà nước cho hay phải đóng", "fees"),
+    # several questions at once: the first one asked counts
+    ("phải đến cơ quan nào để làm, và cần chuẩn bị giấy tờ gì", "where"),
+    ("cần giấy tờ gì, và nộp ở cơ quan nào", "documents"),
 ])
 def test_aspects(text, aspect):
     from bot.text import normalize
@@ -164,7 +167,7 @@ def test_follow_up_stays_on_the_procedure_in_view(matcher, text, in_view):
 @pytest.mark.parametrize("text, in_view, expected", [
     ("còn đăng ký tạm trú cho em thì cần gì", "dang-ky-khai-sinh", "dang-ky-tam-tru"),
     ("thế chứng thực chữ ký giấy ủy quyền thì sao", "chung-thuc-hop-dong", "chung-thuc-chu-ky"),
-    ("sổ gốc ở xã bị cháy hết rồi, không trích lục được thì làm sao", "cap-ban-sao-trich-luc",
+    ("xã báo sổ gốc bị cháy hết rồi, bản chính của tôi cũng mất thì làm sao", "cap-ban-sao-trich-luc",
      "dang-ky-lai-khai-sinh"),
 ])
 def test_another_procedure_named_or_described_switches(matcher, text, in_view, expected):
