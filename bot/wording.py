@@ -16,7 +16,7 @@ from typing import Any
 from bot import actions, clock
 from bot.actions import button
 from bot.cases import STATUS_NAMES, Case
-from bot.catalog import ASPECTS, Catalog, Document, FeeItem, Form, Guide, cited_forms, document_form
+from bot.catalog import ASPECTS, Catalog, Document, FeeItem, Guide
 from bot.config import Office
 from bot.elsewhere import Agency
 from bot.messages import Button, Reply
@@ -66,30 +66,26 @@ def _fee_line(item: FeeItem) -> str:
     return f"{item.name}: {_money(item)}" + (f" ({item.note})" if item.note else "")
 
 
-def _document_line(d: Document, forms: tuple[Form, ...]) -> str:
-    name = d.name
-    form = document_form(d, forms) if cited_forms(d)[1] else None
-    if form:
-        name = name.replace("(theo mẫu)", f"(mẫu {form.code})")
+def _document_line(d: Document) -> str:
     detail = ", ".join(x for x in (d.original_or_copy, f"{d.count} bản" if d.count > 1 else "") if x)
-    return f"{name}" + (f" ({detail})" if detail else "") + (f": {d.note}" if d.note else "")
+    return d.name + (f" ({detail})" if detail else "") + (f": {d.note}" if d.note else "")
 
 
-def _item_text(item: object, forms: tuple[Form, ...]) -> str:
+def _item_text(item: object) -> str:
     if isinstance(item, FeeItem):
         return _fee_line(item)
     if isinstance(item, Document):
-        return _document_line(item, forms)
+        return _document_line(item)
     return str(getattr(item, "text", ""))
 
 
-def _announcement(c: Coming, forms: tuple[Form, ...]) -> str:
+def _announcement(c: Coming) -> str:
     """ "Từ 01/03/2027, …": what changes on a date the citizen should plan around."""
     if c.summary:
         return f"🗓 {c.summary}"
     if c.ending:
-        return f"🗓 Từ {c.on:%d/%m/%Y}, không còn áp dụng: {_item_text(c.item, forms)}"
-    return f"🗓 Từ {c.on:%d/%m/%Y}: {_item_text(c.item, forms)}"
+        return f"🗓 Từ {c.on:%d/%m/%Y}, không còn áp dụng: {_item_text(c.item)}"
+    return f"🗓 Từ {c.on:%d/%m/%Y}: {_item_text(c.item)}"
 
 
 def section_text(guide: Guide, aspect: str, on: dt.date | None = None) -> str:
@@ -98,7 +94,7 @@ def section_text(guide: Guide, aspect: str, on: dt.date | None = None) -> str:
     day = on or clock.today()
     g = as_of(guide, day)
     lines = _section_body(g, aspect)
-    lines += [_announcement(c, g.forms) for c in coming(guide, day) if _answer_of(c.section) == aspect]
+    lines += [_announcement(c) for c in coming(guide, day) if _answer_of(c.section) == aspect]
     lines += [f"⚠️ Lưu ý: {c.text}" for c in g.caveats if _answer_of(c.about) == aspect]
     return "\n".join(lines)
 
@@ -106,7 +102,7 @@ def section_text(guide: Guide, aspect: str, on: dt.date | None = None) -> str:
 def _section_body(g: Guide, aspect: str) -> list[str]:
     lines: list[str] = []
     if aspect == "documents":
-        lines += [f"• {_document_line(d, g.forms)}" for d in g.documents]
+        lines += [f"• {_document_line(d)}" for d in g.documents]
         if g.documents_note:
             lines.append(g.documents_note)
     elif aspect == "fees":
@@ -127,7 +123,7 @@ def _section_body(g: Guide, aspect: str) -> list[str]:
             lines.append("Kênh: " + ", ".join(g.online.channels))
     elif aspect == "forms":
         if g.forms:
-            lines += [f"• Mẫu {f.code}: {f.name}" + (f" ({f.note})" if f.note else "") for f in g.forms]
+            lines += [f"• {f.code}: {f.name}" + (f" ({f.note})" if f.note else "") for f in g.forms]
         else:
             lines.append("Thủ tục này không có mẫu riêng phải tự in; cán bộ một cửa sẽ hướng dẫn khi bạn nộp.")
     elif aspect == "eligibility":
@@ -179,7 +175,7 @@ def procedure_answer(guide: Guide, aspect: str | None, *, english: bool = False,
             f"📍 {g.where}"
         )
         general = [f"⚠️ Lưu ý: {c.text}" for c in g.caveats if _answer_of(c.about) is None]
-        news = [_announcement(c, g.forms) for c in coming(guide, day) if c.summary or _answer_of(c.section) is None]
+        news = [_announcement(c) for c in coming(guide, day) if c.summary or _answer_of(c.section) is None]
         if general or news:
             parts.append("\n".join(news + general))
         parts.append("Bạn muốn xem phần nào?")
@@ -580,7 +576,7 @@ def upcoming_changes(rows: list[tuple[Guide, Coming]], days: int) -> str:
         if c.summary:
             what = f"thay cả mục: {c.summary}"
         else:
-            what = ("hết áp dụng: " if c.ending else "bắt đầu áp dụng: ") + _item_text(c.item, guide.forms)
+            what = ("hết áp dụng: " if c.ending else "bắt đầu áp dụng: ") + _item_text(c.item)
         lines.append(f"{c.on:%d/%m/%Y} · {guide.id} · {part} · {what}")
     return "\n".join(lines)
 
