@@ -2,6 +2,10 @@
 
 Officers edit the guides by hand. A typo must never reach a citizen as a half-empty answer, so
 loading checks every field and reports each problem with the file, the field and what is wrong.
+It also refuses what reads well but states a falsehood: a document citing a form the guide does
+not list, a processing time whose words and number (which sets due dates) disagree, an amount
+that does not say what kind it is. Facts that hold between dates are kept with their dates;
+`bot.timeline` picks those in force on a given day.
 """
 
 from __future__ import annotations
@@ -422,31 +426,31 @@ _FORM_CODE = re.compile(r"[Mm]ẫu\s+(?:số\s+)?([0-9A-ZĐ][\w/.–-]*\d[\w/–
 _BY_NAME = re.compile(r"\s*\([^)]*theo mẫu[^)]*\)", re.IGNORECASE)
 
 
-def form_key(code: str) -> str:
+def _form_key(code: str) -> str:
     """A form code as documents cite it: "Mẫu số 01" and "01" are the same form."""
     return re.sub(r"^(mẫu\s+)?(số\s+)?", "", code.strip(), flags=re.IGNORECASE).upper()
 
 
 def cited_forms(document: Document) -> tuple[list[str], bool]:
     """The form codes a document names, and whether its name says "(theo mẫu)" without one."""
-    codes = [form_key(m.group(1)) for m in _FORM_CODE.finditer(f"{document.name} {document.note}")]
+    codes = [_form_key(m.group(1)) for m in _FORM_CODE.finditer(f"{document.name} {document.note}")]
     return codes, bool(_BY_NAME.search(document.name)) and not codes
 
 
-def document_form(document: Document, forms: tuple[Form, ...]) -> Form | None:
+def _document_form(document: Document, forms: tuple[Form, ...]) -> Form | None:
     """The form that a "(theo mẫu)" document is written on: the one whose name the document repeats."""
     name = _BY_NAME.sub("", document.name).strip().lower()
     return next((f for f in forms if f.name.lower().startswith(name) or name.startswith(f.name.lower())), None)
 
 
 def _check_forms(c: _Checker, documents: tuple[Document, ...], forms: tuple[Form, ...], where: str) -> None:
-    known = {form_key(f.code) for f in forms}
+    known = {_form_key(f.code) for f in forms}
     for i, document in enumerate(documents):
         codes, by_name = cited_forms(document)
         for code in codes:
             if code not in known:
                 c.fail(f"{where}[{i}]", f"cites form {code}, which is not in forms")
-        if by_name and document_form(document, forms) is None:
+        if by_name and _document_form(document, forms) is None:
             c.fail(f"{where}[{i}]", "says (theo mẫu) but no form in forms has its name; add the form with its code")
 
 
