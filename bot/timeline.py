@@ -90,12 +90,6 @@ def _dated_items(g: Guide) -> Iterator[tuple[str | None, Dated]]:
 
 
 def _unique(items: list[Coming]) -> list[Coming]:
-    """A change that replaces two fields shown in one section is announced there once."""
-    seen: set[tuple[dt.date, str | None, str, int, bool]] = set()
-    out = []
-    for c in items:
-        key = (c.on, c.section, c.summary, id(c.item), c.ending)
-        if key not in seen:
-            seen.add(key)
-            out.append(c)
-    return out
+    """Each announcement once: a change may replace two fields shown in one section, and an item
+    kept by a change is read both before and after it."""
+    return list(dict.fromkeys(items))

@@ -153,3 +153,9 @@ def test_clarification_offers_the_candidates_keeping_the_asked_section(catalog: 
     reply = answers.clarification(catalog, ["chung-thuc-chu-ky", "chung-thuc-ban-sao"], "fees")
     assert [b.action for b in reply.buttons] == [
         "proc:chung-thuc-chu-ky:fees", "proc:chung-thuc-ban-sao:fees", "menu"]
+
+
+def test_an_item_a_change_keeps_is_announced_once(catalog: Catalog) -> None:
+    """The căn cước waiver stays in the fees that change on 01/01/2027; its end is told once."""
+    text = answers.section_text(catalog["cap-can-cuoc"], "fees", dt.date(2026, 12, 15))
+    assert text.count("🗓 Từ 01/03/2027, không còn áp dụng:") == 1
