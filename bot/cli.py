@@ -41,7 +41,20 @@ def cmd_validate(args: argparse.Namespace, config: Config) -> int:
         print(wording.guide_problems(len(problems), directory), file=sys.stderr)
         return 1
     print(wording.guides_ok(len(guides), directory))
+    if args.upcoming is not None:
+        from bot import clock
+        from bot.timeline import upcoming
+
+        print(wording.upcoming_changes(upcoming(guides, clock.today(), args.upcoming), args.upcoming))
     return 0
+
+
+def _span_days(text: str) -> int:
+    """A span such as "90d" or "90" (days), for listing the guides' coming changes."""
+    digits = text.strip().lower().removesuffix("d")
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: viết số ngày, ví dụ 90d (a number of days, e.g. 90d)")
+    return int(digits)
 
 
 def _understanding_json(u: Understanding) -> dict[str, object]:
@@ -437,6 +450,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check procedure guides and list every problem")
     p.add_argument("dir", nargs="?", help="folder of guides (default: from config)")
+    p.add_argument("--upcoming", type=_span_days, metavar="SPAN",
+                   help="also list the dated facts and changes due within SPAN from today, e.g. 90d")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("train", help="rebuild the understanding model from the corpus and the guides")

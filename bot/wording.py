@@ -13,76 +13,142 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot import actions
+from bot import actions, clock
 from bot.actions import button
 from bot.cases import STATUS_NAMES, Case
-from bot.catalog import ASPECTS, Catalog, Guide
+from bot.catalog import ASPECTS, Catalog, Document, FeeItem, Guide
 from bot.config import Office
 from bot.elsewhere import Agency
 from bot.messages import Button, Reply
 from bot.privacy import mask_phone
 from bot.statuses import PAUSED, RESULT
 from bot.storage import UnansweredRow
+from bot.timeline import Coming, as_of, coming
 
 SECTION_LABELS = {
     "documents": "Giấy tờ", "fees": "Lệ phí", "processing_time": "Thời gian", "where": "Nơi nộp",
     "online": "Nộp trực tuyến", "forms": "Mẫu đơn", "eligibility": "Điều kiện", "steps": "Các bước",
+    "legal_basis": "Căn cứ pháp lý",
 }
 SECTION_TITLES = {
     "documents": "📄 Giấy tờ cần chuẩn bị", "fees": "💰 Lệ phí", "processing_time": "⏱ Thời gian giải quyết",
     "where": "📍 Nơi nộp hồ sơ", "online": "🌐 Nộp trực tuyến", "forms": "📝 Mẫu đơn, tờ khai",
-    "eligibility": "✅ Điều kiện và thời hạn", "steps": "🔢 Các bước thực hiện",
+    "eligibility": "✅ Điều kiện và thời hạn", "steps": "🔢 Các bước thực hiện", "legal_basis": "⚖️ Căn cứ pháp lý",
 }
 MENU_BUTTON = button("☰ Menu", actions.Menu())
 TRACK_BUTTON = button("🔎 Tra cứu hồ sơ", actions.Track())
+FOOTER_BASIS_ITEMS = 2
+"""Legal texts named in every answer's footer; the rest are counted and a button shows them all."""
+_SHOWN_IN = {"citizen_deadline": "eligibility", "result": None}
+"""Parts of a guide shown inside another answer: the citizen's deadline under eligibility, the result in
+the overview."""
 
 
-def _money(amount: int | None) -> str:
-    if amount is None:
-        return "theo mức của tỉnh"
-    return "miễn phí" if amount == 0 else f"{amount:,}".replace(",", ".") + " đồng"
+def _answer_of(section: str | None) -> str | None:
+    """The answer a section's caveats and changes are shown in (None: the overview)."""
+    return _SHOWN_IN.get(section, section) if section else None
 
 
-def section_text(guide: Guide, aspect: str) -> str:
-    """The body of one section of a guide."""
-    lines: list[str] = []
-    if aspect == "documents":
-        for d in guide.documents:
-            detail = ", ".join(x for x in (d.original_or_copy, f"{d.count} bản" if d.count > 1 else "") if x)
-            line = f"• {d.name}" + (f" ({detail})" if detail else "")
-            lines.append(line + (f": {d.note}" if d.note else ""))
-        if guide.documents_note:
-            lines.append(guide.documents_note)
-    elif aspect == "fees":
-        lines.append(guide.fees.text)
-        lines += [f"• {i.name}: {_money(i.amount_vnd)}" + (f" ({i.note})" if i.note else "") for i in guide.fees.items]
-        if guide.fees.exemptions:
-            lines += ["Miễn, giảm:"] + [f"• {e}" for e in guide.fees.exemptions]
-    elif aspect == "processing_time":
-        lines.append(guide.processing_time.text)
-    elif aspect == "where":
-        lines += [guide.where, f"Cơ quan giải quyết: {guide.authority}"]
-    elif aspect == "online":
-        lines.append(guide.online.text)
-        if guide.online.available and guide.online.channels:
-            lines.append("Kênh: " + ", ".join(guide.online.channels))
-    elif aspect == "forms":
-        if guide.forms:
-            lines += [f"• {f.code}: {f.name}" + (f" ({f.note})" if f.note else "") for f in guide.forms]
-        else:
-            lines.append("Thủ tục này không có mẫu riêng phải tự in; cán bộ một cửa sẽ hướng dẫn khi bạn nộp.")
-    elif aspect == "eligibility":
-        if guide.citizen_deadline:
-            lines.append(f"⏰ {guide.citizen_deadline.text}")
-        lines += [f"• {e}" for e in guide.eligibility]
-    elif aspect == "steps":
-        lines += [f"{i}. {s}" for i, s in enumerate(guide.steps, 1)]
+def _money(item: FeeItem) -> str:
+    """The amount as what it is: a national rate is never said to be set by the province."""
+    if item.kind == "fixed" and item.amount_vnd:
+        return f"{item.amount_vnd:,}".replace(",", ".") + " đồng"
+    if item.kind == "province":
+        return "theo mức HĐND tỉnh quy định"
+    if item.kind == "national_rate":
+        return f"{item.rate} (theo {item.set_by})"
+    if item.kind == "service_price":
+        return "giá dịch vụ theo " + (item.set_by or "bảng giá của đơn vị cung cấp")
+    return "miễn phí"
+
+
+def _fee_line(item: FeeItem) -> str:
+    return f"{item.name}: {_money(item)}" + (f" ({item.note})" if item.note else "")
+
+
+def _document_line(d: Document) -> str:
+    detail = ", ".join(x for x in (d.original_or_copy, f"{d.count} bản" if d.count > 1 else "") if x)
+    return d.name + (f" ({detail})" if detail else "") + (f": {d.note}" if d.note else "")
+
+
+def _item_text(item: object) -> str:
+    if isinstance(item, FeeItem):
+        return _fee_line(item)
+    if isinstance(item, Document):
+        return _document_line(item)
+    return str(getattr(item, "text", ""))
+
+
+def _announcement(c: Coming) -> str:
+    """ "Từ 01/03/2027, …": what changes on a date the citizen should plan around."""
+    if c.summary:
+        return f"🗓 {c.summary}"
+    if c.ending:
+        return f"🗓 Từ {c.on:%d/%m/%Y}, không còn áp dụng: {_item_text(c.item)}"
+    return f"🗓 Từ {c.on:%d/%m/%Y}: {_item_text(c.item)}"
+
+
+def section_text(guide: Guide, aspect: str, on: dt.date | None = None) -> str:
+    """The body of one section of a guide as it holds on the day (today in Vietnam unless given),
+    with the caveats that qualify it and the changes coming within 90 days."""
+    day = on or clock.today()
+    g = as_of(guide, day)
+    lines = _section_body(g, aspect)
+    lines += [_announcement(c) for c in coming(guide, day) if _answer_of(c.section) == aspect]
+    lines += [f"⚠️ Lưu ý: {c.text}" for c in g.caveats if _answer_of(c.about) == aspect]
     return "\n".join(lines)
 
 
-def _footer(guide: Guide) -> str:
-    basis = "; ".join(guide.legal_basis[:2]) + ("; …" if len(guide.legal_basis) > 2 else "")
-    return f"Căn cứ: {basis.rstrip('.')} · Cập nhật {guide.reviewed:%d/%m/%Y}"
+def _section_body(g: Guide, aspect: str) -> list[str]:
+    lines: list[str] = []
+    if aspect == "documents":
+        lines += [f"• {_document_line(d)}" for d in g.documents]
+        if g.documents_note:
+            lines.append(g.documents_note)
+    elif aspect == "fees":
+        lines.append(g.fees.text)
+        lines += [f"• {_fee_line(i)}" for i in g.fees.items]
+        if g.fees.exemptions:
+            lines += ["Miễn, giảm:"] + [f"• {e.text}" for e in g.fees.exemptions]
+    elif aspect == "processing_time":
+        lines.append(g.processing_time.text)
+        if g.citizen_deadline:
+            lines.append("Đây là thời gian cơ quan giải quyết hồ sơ, không phải thời hạn bạn phải đi làm thủ tục. "
+                         f"Thời hạn của bạn: {g.citizen_deadline.text}")
+    elif aspect == "where":
+        lines += [g.where, f"Cơ quan giải quyết: {g.authority}"]
+    elif aspect == "online":
+        lines.append(g.online.text)
+        if g.online.available and g.online.channels:
+            lines.append("Kênh: " + ", ".join(g.online.channels))
+    elif aspect == "forms":
+        if g.forms:
+            lines += [f"• {f.code}: {f.name}" + (f" ({f.note})" if f.note else "") for f in g.forms]
+        else:
+            lines.append("Thủ tục này không có mẫu riêng phải tự in; cán bộ một cửa sẽ hướng dẫn khi bạn nộp.")
+    elif aspect == "eligibility":
+        if g.citizen_deadline:
+            lines.append(f"⏰ Thời hạn của bạn: {g.citizen_deadline.text}")
+        lines += [f"• {e.text}" for e in g.eligibility]
+    elif aspect == "steps":
+        lines += [f"{i}. {s}" for i, s in enumerate(g.steps, 1)]
+    elif aspect == "legal_basis":
+        lines += [f"• {n.text}" for n in g.legal_basis]
+    return lines
+
+
+def _footer(guide: Guide, aspect: str | None) -> str:
+    """The legal basis (named in part, counted in whole) and, honestly, whether a person checked the guide."""
+    if guide.reviewed:
+        review = f"Cán bộ đã kiểm tra ngày {guide.reviewed:%d/%m/%Y}"
+    else:
+        review = "Nội dung chưa được cán bộ kiểm tra; bạn đối chiếu thêm trên dichvucong.gov.vn"
+    if aspect == "legal_basis":
+        return review
+    shown = [n.text.rstrip(".") for n in guide.legal_basis[:FOOTER_BASIS_ITEMS]]
+    more = len(guide.legal_basis) - len(shown)
+    basis = "; ".join(shown) + (f" và {more} văn bản khác (bấm “Căn cứ pháp lý”)" if more > 0 else "")
+    return f"Căn cứ: {basis} · {review}"
 
 
 def section_buttons(guide: Guide, current: str | None) -> tuple[Button, ...]:
@@ -90,25 +156,30 @@ def section_buttons(guide: Guide, current: str | None) -> tuple[Button, ...]:
     return (*others, MENU_BUTTON)
 
 
-def procedure_answer(guide: Guide, aspect: str | None, *, english: bool = False) -> Reply:
-    """The part the citizen asked for first, then buttons for the other parts."""
+def procedure_answer(guide: Guide, aspect: str | None, *, english: bool = False, on: dt.date | None = None) -> Reply:
+    """The part the citizen asked for first, then buttons for the other parts; the facts are those in force
+    on the day (today in Vietnam unless given)."""
+    day = on or clock.today()
+    g = as_of(guide, day)
     parts: list[str] = []
     if english:
         parts.append(f"Here is what you need to know about {guide.name_en} (in Vietnamese, as the office uses it):")
     if aspect:
-        parts.append(f"{guide.name} · {SECTION_TITLES[aspect]}\n{section_text(guide, aspect)}")
+        parts.append(f"{g.name} · {SECTION_TITLES[aspect]}\n{section_text(guide, aspect, day)}")
     else:
         parts.append(
-            f"{guide.name}\n"
-            f"Kết quả: {guide.result}\n"
-            f"⏱ {guide.processing_time.text}\n"
-            f"💰 {guide.fees.text}\n"
-            f"📍 {guide.where}"
+            f"{g.name}\n"
+            f"Kết quả: {g.result}\n"
+            f"⏱ {g.processing_time.text}\n"
+            f"💰 {g.fees.text}\n"
+            f"📍 {g.where}"
         )
-        if guide.caveats:
-            parts.append(f"⚠️ Lưu ý: {guide.caveats[0]}")
+        general = [f"⚠️ Lưu ý: {c.text}" for c in g.caveats if _answer_of(c.about) is None]
+        news = [_announcement(c) for c in coming(guide, day) if c.summary or _answer_of(c.section) is None]
+        if general or news:
+            parts.append("\n".join(news + general))
         parts.append("Bạn muốn xem phần nào?")
-    parts.append(_footer(guide))
+    parts.append(_footer(g, aspect))
     return Reply("\n\n".join(parts), section_buttons(guide, aspect))
 
 
@@ -494,6 +565,21 @@ def staff_case_list(cases: list[Case], overdue: bool, today: dt.date) -> str:
 
 
 # the command line, for officers and operators
+
+def upcoming_changes(rows: list[tuple[Guide, Coming]], days: int) -> str:
+    """For the content officer: what the guides change within the span, so answers are re-checked in time."""
+    if not rows:
+        return f"Không có nội dung nào thay đổi trong {days} ngày tới."
+    lines = [f"{len(rows)} nội dung thay đổi trong {days} ngày tới, cần rà soát:"]
+    for guide, c in rows:
+        part = SECTION_LABELS.get(_answer_of(c.section) or "", "Tổng quan")
+        if c.summary:
+            what = f"thay cả mục: {c.summary}"
+        else:
+            what = ("hết áp dụng: " if c.ending else "bắt đầu áp dụng: ") + _item_text(c.item)
+        lines.append(f"{c.on:%d/%m/%Y} · {guide.id} · {part} · {what}")
+    return "\n".join(lines)
+
 
 def guide_problems(count: int, directory: object) -> str:
     return f"{count} lỗi trong {directory} ({count} problem(s))"

@@ -1,12 +1,16 @@
 """Loading guides: the shipped ones load, and each kind of broken guide is refused by name."""
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
+from bot.app import open_desk
 from bot.catalog import CatalogError, check_dir, load_catalog
+from bot.timeline import as_of
+from tests.helpers import make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG_IDS = """dang-ky-khai-sinh dang-ky-khai-sinh-qua-han dang-ky-lai-khai-sinh dang-ky-khai-tu
@@ -28,9 +32,38 @@ def test_no_guide_sends_citizens_to_a_district(catalog):
         assert "huyện" not in text.lower(), guide.id
 
 
-def test_every_guide_cites_law_and_a_recent_review(catalog):
+def test_every_guide_cites_law_and_the_sources_it_was_checked_against(catalog):
     for guide in catalog.guides.values():
-        assert guide.legal_basis and guide.reviewed.year >= 2026, guide.id
+        assert guide.legal_basis and guide.sources, guide.id
+        assert all(s.url.startswith("https://") and s.checked.year >= 2026 for s in guide.sources), guide.id
+
+
+def test_no_guide_claims_a_review_no_person_made(catalog):
+    """The 31 guides were machine-drafted and checked against sources, not yet by an officer."""
+    assert all(guide.reviewed is None for guide in catalog.guides.values())
+
+
+@pytest.mark.asyncio
+async def test_a_new_building_permit_case_is_due_in_the_seven_working_days_of_decree_217(tmp_path, catalog):
+    """ND 217/2026 Art. 54.1.b: 07 working days for a house; the old 15 made late cases look on time."""
+    assert catalog["cap-giay-phep-xay-dung"].processing_time.working_days == 7
+    desk = await open_desk(make_config(tmp_path / "db.sqlite3"))
+    try:
+        case = await desk.add("000.00.27.H15-261130-0001", "cap-giay-phep-xay-dung", "Nguyễn Văn An", "0912345678",
+                              received=dt.datetime(2026, 11, 30, 9, 0), staff="cb.lan")
+    finally:
+        await desk.store.close()
+    assert case.due == dt.date(2026, 12, 9)  # Mon 30/11 + 7 working days
+
+
+def test_joint_birth_registration_takes_three_working_days_not_five(catalog):
+    """QĐ 296/QĐ-VPCP: not more than 3 working days; 5 made due dates two days late."""
+    assert catalog["lien-thong-khai-sinh"].processing_time.working_days == 3
+
+
+def test_the_vietnam_portal_is_the_only_web_channel_for_police_procedures(catalog):
+    for guide in catalog.guides.values():
+        assert "Cổng Dịch vụ công Bộ Công an" not in guide.online.channels, guide.id
 
 
 @pytest.fixture
@@ -104,3 +137,103 @@ def test_non_utf8_file_is_refused(guide_dir):
     (guide_dir / "dang-ky-khai-sinh.yaml").write_bytes("id: Đăng".encode("cp1258"))
     [problem] = _problems(guide_dir)
     assert "is not UTF-8" in problem
+
+
+def _one_problem(directory: Path) -> str:
+    [problem] = _problems(directory)
+    return problem
+
+
+def _doc(d, name):
+    d["documents"][0]["name"] = name
+
+
+def test_a_document_citing_a_form_code_missing_from_forms_is_refused(guide_dir):
+    _edit(guide_dir, lambda d: _doc(d, "Tờ khai đăng ký khai sinh (mẫu TP/HT-2020-KS)"))
+    assert _one_problem(guide_dir) == (
+        "dang-ky-khai-sinh.yaml: documents[0]: cites form TP/HT-2020-KS, which is not in forms")
+
+
+def test_a_document_theo_mau_without_its_form_is_refused(guide_dir):
+    _edit(guide_dir, lambda d: d.update(forms=[]))
+    assert _one_problem(guide_dir).startswith("dang-ky-khai-sinh.yaml: documents[0]: says (theo mẫu) but no form")
+
+
+def test_a_form_cited_by_code_is_found_however_the_code_is_written(guide_dir):
+    def cite(d):
+        _doc(d, "Đơn đề nghị (Mẫu số 01)")
+        d["forms"] = [{"code": "01", "name": "Đơn đề nghị"}]
+    _edit(guide_dir, cite)
+    assert load_catalog(guide_dir)["dang-ky-khai-sinh"].forms[0].code == "01"
+
+
+@pytest.mark.parametrize("days, text, message", [
+    (15, "Không quá 07 ngày làm việc kể từ khi nhận đủ hồ sơ.", "is 15 but the text says 7 days; due dates use the number"),
+    (5, "Khoảng 8–10 ngày làm việc.", "is 5 but the text says 10 days; due dates use the number"),
+    (0, "Trong 03 ngày làm việc.", "is 0 (the same day) but the text does not say so"),
+])
+def test_a_processing_time_whose_text_and_number_disagree_is_refused(guide_dir, days, text, message):
+    _edit(guide_dir, lambda d: d.update(processing_time={"working_days": days, "text": text}))
+    assert _one_problem(guide_dir) == f"dang-ky-khai-sinh.yaml: processing_time.working_days: {message}"
+
+
+def test_an_amount_left_empty_without_saying_what_it_is_is_refused(guide_dir):
+    _edit(guide_dir, lambda d: d["fees"]["items"][1].pop("kind"))
+    assert _one_problem(guide_dir).startswith("dang-ky-khai-sinh.yaml: fees.items[1].kind: missing")
+
+
+@pytest.mark.parametrize("item, where", [
+    ({"name": "Thuế", "kind": "national_rate", "set_by": "Luật Thuế TNCN"}, "rate"),
+    ({"name": "Thuế", "kind": "national_rate", "rate": "2%"}, "set_by"),
+    ({"name": "Lệ phí", "kind": "fixed"}, "amount_vnd"),
+    ({"name": "Lệ phí", "kind": "province", "amount_vnd": 50000}, "amount_vnd"),
+    ({"name": "Lệ phí", "kind": "theo tỉnh"}, "kind"),
+])
+def test_a_fee_whose_kind_and_amount_do_not_fit_is_refused(guide_dir, item, where):
+    _edit(guide_dir, lambda d: d["fees"]["items"].append(item))
+    assert _one_problem(guide_dir).startswith(f"dang-ky-khai-sinh.yaml: fees.items[2].{where}: ")
+
+
+def test_a_guide_without_sources_is_refused(guide_dir):
+    _edit(guide_dir, lambda d: d.update(sources=[]))
+    assert _one_problem(guide_dir) == "dang-ky-khai-sinh.yaml: sources: needs at least 1 entries, has 0"
+
+
+def test_a_district_body_in_a_dated_change_is_refused(guide_dir):
+    change = {"on": dt.date(2027, 3, 1), "summary": "Từ 01/3/2027, nơi nộp thay đổi.",
+              "set": {"where": "UBND huyện nơi cư trú"}}
+    _edit(guide_dir, lambda d: d.update(changes=[change]))
+    assert _one_problem(guide_dir) == ("dang-ky-khai-sinh.yaml: changes[0].set.where: mentions a district body; "
+                                       "there is no district level since 1 July 2025")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"on": dt.date(2027, 3, 1), "summary": "Sắp đổi nơi nộp.", "set": {"where": "Xã"}},
+     "changes[0].summary: must begin with the date"),
+    ({"on": dt.date(2027, 3, 1), "summary": "Từ 01/3/2027, đổi tên.", "set": {"name": "Khác"}},
+     "changes[0].set.name: unknown field"),
+])
+def test_a_dated_change_must_announce_its_date_and_change_only_facts(guide_dir, change, message):
+    _edit(guide_dir, lambda d: d.update(changes=[change]))
+    assert _one_problem(guide_dir).startswith(f"dang-ky-khai-sinh.yaml: {message}")
+
+
+def test_an_unquoted_on_key_reads_as_the_change_date(guide_dir):
+    path = guide_dir / "dang-ky-khai-sinh.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + (
+        "changes:\n  - on: 2027-03-01\n    summary: Từ 01/3/2027, nộp tại xã nơi cư trú.\n"
+        "    set:\n      where: Xã nơi cư trú.\n"), encoding="utf-8")
+    guide = load_catalog(guide_dir)["dang-ky-khai-sinh"]
+    assert as_of(guide, dt.date(2027, 3, 1)).where == "Xã nơi cư trú."
+    assert as_of(guide, dt.date(2027, 2, 28)).where != "Xã nơi cư trú."
+
+
+def test_dated_items_and_caveat_sections_are_checked(guide_dir):
+    def dated(d):
+        d["legal_basis"].append({"text": "Luật mới", "valid_from": dt.date(2027, 3, 1),
+                                 "valid_until": dt.date(2027, 1, 1)})
+        d["caveats"] = [{"text": "Lưu ý", "about": "lephi"}]
+    _edit(guide_dir, dated)
+    problems = _problems(guide_dir)
+    assert any("legal_basis[" in p and "valid_until: is before valid_from" in p for p in problems)
+    assert any(p.startswith("dang-ky-khai-sinh.yaml: caveats[0].about: must be one of") for p in problems)

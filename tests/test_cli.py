@@ -188,3 +188,10 @@ def test_report_refuses_to_write_over_the_database(tmp_path):
     out = motcua("report", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv", "--output", str(report),
                  "--db", str(db))
     assert out.returncode == 0 and report.exists(), out.stderr
+
+
+def test_validate_lists_the_coming_changes_for_the_content_officer():
+    out = motcua("validate", "--upcoming", "90d")
+    assert out.returncode == 0, out.stderr
+    assert "thay đổi trong 90 ngày tới" in out.stdout
+    assert motcua("validate", "--upcoming", "soon").returncode == 2
