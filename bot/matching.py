@@ -177,6 +177,9 @@ _CUE_TABLE: list[tuple[str, int, str]] = [
                        r"|dieu kien|ai (duoc|co the)|co duoc (phep )?.{0,60}(khong|chua)|du tuoi|du chuan|du dieu kien"
                        r"|co bat buoc|bat buoc phai|co phai .{0,40}(khong|chua|hay)|co can phai"
                        r"|eligible|who can|deadline|penalty|fined?|late|how many days do i have"),
+    ("legal_basis", 7, r"can cu (phap ly|phap luat|nao)|(theo|o|tai) (luat|quy dinh|van ban|nghi dinh|thong tu|dieu) nao"
+                       r"|(van ban|nghi dinh|thong tu|luat) (phap luat |phap ly )?nao (quy dinh|noi)|legal basis"
+                       r"|which (law|decree)"),
     ("eligibility", 4, r"co can .{0,40}(khong|chua)|co .{1,50} duoc (khong|chua)"),
     ("eligibility", 2, r"duoc khong|duoc chua|co phai|uy quyen"),
 ]

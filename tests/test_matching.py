@@ -120,6 +120,8 @@ def test_clear_message_has_high_confidence(matcher):
     ("khi nào thì xã xét duyệt", "processing_time"),
     ("gửi hồ sơ cho bộ phận nào", "where"), ("nộp giấy cho ai ạ", "where"),
     ("xã thu của mình nhiêu tiền", "fees"), ("nhà nước cho hay phải đóng", "fees"),
+    ("thủ tục này căn cứ pháp lý là gì", "legal_basis"), ("quy định ở văn bản nào vậy", "legal_basis"),
+    ("nghị định nào quy định lệ phí này", "legal_basis"),
     # several questions at once: the first one asked counts
     ("phải đến cơ quan nào để làm, và cần chuẩn bị giấy tờ gì", "where"),
     ("cần giấy tờ gì, và nộp ở cơ quan nào", "documents"),
