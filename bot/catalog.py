@@ -167,6 +167,9 @@ class Guide:
     caveats: tuple[Caveat, ...] = ()
     changes: tuple[Change, ...] = ()
     official_code: str = ""
+    includes: tuple[str, ...] = ()
+    """The procedures this one carries out together (a liên thông bundle): a question about one
+    of them, asked while this one is in view, is about this one."""
     source: str = field(default="", compare=False)
 
 
@@ -459,7 +462,7 @@ _REQUIRED = {
     "processing_time", "where", "online", "forms", "eligibility", "steps", "result",
     "legal_basis", "reviewed", "sources",
 }
-_OPTIONAL = {"documents_note", "citizen_deadline", "caveats", "official_code", "changes"}
+_OPTIONAL = {"documents_note", "citizen_deadline", "caveats", "official_code", "changes", "includes"}
 
 
 def parse_guide(data: Any, file: str, problems: list[Problem], raw: str | None = None) -> Guide | None:
@@ -495,6 +498,7 @@ def parse_guide(data: Any, file: str, problems: list[Problem], raw: str | None =
         aliases=c.texts(d, "aliases", "", 3),
         questions=c.texts(d, "questions", "", 5),
         official_code=c.text(d, "official_code", "", required=False),
+        includes=c.texts(d, "includes", "", 0),
         reviewed=reviewed if isinstance(reviewed, dt.date) else None,
         sources=c.records(d, "sources", "", 1, lambda r, w: _source(c, r, w)),
         changes=tuple(sorted(changes, key=lambda ch: ch.on)),
@@ -532,6 +536,9 @@ def check_dir(directory: Path) -> tuple[list[Guide], list[Problem]]:
             continue
         seen[guide.id] = path.name
         guides.append(guide)
+    for guide in guides:
+        problems += [Problem(Path(guide.source).name, "includes", f"names {other!r}, which is no guide in this folder")
+                     for other in guide.includes if other not in seen]
     return guides, problems
 
 

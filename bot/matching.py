@@ -111,6 +111,10 @@ _RESIDENCE_AT = re.compile(
 """"Tôi có tạm trú ở Cần Thơ": where the citizen lives, said while asking about something else."""
 _AGAIN = re.compile(r"\b(the con|con (cho )?\w+( \w+)? (thi|the) sao|thi sao|what about)\b")
 """"Thế còn vợ em thì sao": the question just answered, asked again for someone else."""
+_TOGETHER = re.compile(
+    r"\b(chung voi|cung voi|cung luc|cung mot luc|kem (theo|luon)?|luon ca|ca hai|mot lan|lien thong)\b"
+)
+""""Làm chung với thẻ BHYT": the procedure in view and another, done together as one bundle."""
 _CORRECTION = re.compile(r"\b(y (em|toi|minh|tui|anh|chi|con|chau) la|nham|nhon|khong phai .{0,40}ma|i mean)\b")
 """"À nhầm, ý em là tạm trú": the same question about the procedure meant."""
 
@@ -177,7 +181,8 @@ _CUE_TABLE: list[tuple[str, int, str]] = [
                        r"|dieu kien|ai (duoc|co the)|co duoc (phep )?.{0,60}(khong|chua)|du tuoi|du chuan|du dieu kien"
                        r"|co bat buoc|bat buoc phai|co phai .{0,40}(khong|chua|hay)|co can phai"
                        r"|eligible|who can|deadline|penalty|fined?|late|how many days do i have"),
-    ("legal_basis", 7, r"can cu (phap ly|phap luat|nao)|(theo|o|tai) (luat|quy dinh|van ban|nghi dinh|thong tu|dieu) nao"
+    ("legal_basis", 7, r"can cu (phap ly|phap luat|nao)"
+                       r"|(theo|o|tai) (luat|quy dinh|van ban|nghi dinh|thong tu|dieu) nao"
                        r"|(van ban|nghi dinh|thong tu|luat) (phap luat |phap ly )?nao (quy dinh|noi)|legal basis"
                        r"|which (law|decree)"),
     ("eligibility", 4, r"co can .{0,40}(khong|chua)|co .{1,50} duoc (khong|chua)"),
@@ -418,6 +423,11 @@ class Matcher:
             # "thế còn cho vợ em", "ý em là tạm trú": the question just answered, asked again
             aspect = context.aspect
         procedures = [(label[len(PROCEDURE):], q) for label, q in labels if label.startswith(PROCEDURE)]
+        if in_view and procedures:
+            bundled = self._bundle(in_view, procedures[0][0], " ".join(words))
+            if bundled:
+                return Understanding("procedure", bundled, aspect, round(procedures[0][1], 3), english=english,
+                                     follow_up=bundled == in_view)
         if not named or (top == ASK and not spelled):
             # nothing in the message says which procedure (a generic word such as "xin phép" is
             # not enough when the model hears a bare question): the conversation decides
@@ -488,6 +498,18 @@ class Matcher:
         if q >= _ASPECT_SURE:
             return None if best == NO_ASPECT else best
         return cue
+
+    def _bundle(self, in_view: str, top: str, corrected: str) -> str | None:
+        """The bundle a message about `top` belongs to: the one in view when it includes `top`
+        ("bé nhập khẩu theo bố…" during a joint birth registration), or the one that includes both
+        when the citizen asks to do them together ("làm chung với thẻ BHYT")."""
+        if top == in_view:
+            return None
+        if top in self._by_id[in_view].guide.includes:
+            return in_view
+        if _TOGETHER.search(corrected):
+            return next((e.guide.id for e in self._entries if {in_view, top} <= set(e.guide.includes)), None)
+        return None
 
     def _has_terms(self, guide_id: str, terms: list[str]) -> bool:
         own = "|".join(self._by_id[guide_id].spelled)

@@ -237,3 +237,15 @@ def test_dated_items_and_caveat_sections_are_checked(guide_dir):
     problems = _problems(guide_dir)
     assert any("legal_basis[" in p and "valid_until: is before valid_from" in p for p in problems)
     assert any(p.startswith("dang-ky-khai-sinh.yaml: caveats[0].about: must be one of") for p in problems)
+
+
+def test_a_bundle_naming_a_procedure_that_is_not_there_is_refused(guide_dir):
+    _edit(guide_dir, lambda d: d.update(includes=["dang-ky-thuong-tru"]))
+    assert _problems(guide_dir) == [
+        "dang-ky-khai-sinh.yaml: includes: names 'dang-ky-thuong-tru', which is no guide in this folder"]
+
+
+def test_the_joint_registrations_name_the_procedures_they_bundle(catalog):
+    assert set(catalog["lien-thong-khai-sinh"].includes) == {"dang-ky-khai-sinh", "dang-ky-thuong-tru",
+                                                             "cap-the-bhyt-tre-em"}
+    assert {"dang-ky-khai-tu", "tro-cap-mai-tang"} <= set(catalog["lien-thong-khai-tu"].includes)

@@ -202,3 +202,15 @@ def test_a_correction_takes_the_procedure_meant_and_keeps_the_question(matcher):
 def test_a_bare_question_whose_situation_points_at_one_procedure_is_about_it(matcher):
     u = matcher.understand("bệnh viện làm thất lạc giấy chứng sinh của bé nhà em rồi, tính sao đây")
     assert u.intent == "procedure" and "dang-ky-khai-sinh" in (u.procedure, *u.alternatives)
+
+
+def test_a_part_of_the_bundle_in_view_stays_with_the_bundle(matcher):
+    u = matcher.understand("nhập khẩu cho bé vào nhà ông bà ngoại có cần ông bà đồng ý không",
+                           Context(procedure="lien-thong-khai-sinh"))
+    assert u.procedure == "lien-thong-khai-sinh"
+
+
+def test_doing_another_procedure_together_moves_to_the_bundle(matcher):
+    u = matcher.understand("làm luôn cả thẻ bảo hiểm y tế cho bé cùng lúc được không",
+                           Context(procedure="dang-ky-khai-sinh"))
+    assert u.procedure == "lien-thong-khai-sinh"
