@@ -19,7 +19,9 @@ cap-ban-sao-trich-luc dang-ky-giam-ho lien-thong-khai-sinh lien-thong-khai-tu da
 dang-ky-tam-tru khai-bao-tam-vang xac-nhan-thong-tin-cu-tru cap-can-cuoc chung-thuc-ban-sao
 chung-thuc-chu-ky chung-thuc-hop-dong cap-gcn-quyen-su-dung-dat-lan-dau dang-ky-bien-dong-dat-dai
 cap-giay-phep-xay-dung dang-ky-ho-kinh-doanh tro-cap-xa-hoi-hang-thang xac-dinh-muc-do-khuyet-tat
-ho-ngheo-can-ngheo tro-cap-mai-tang cap-the-bhyt-tre-em dang-ky-xe ly-lich-tu-phap""".split()
+ho-ngheo-can-ngheo tro-cap-mai-tang cap-the-bhyt-tre-em dang-ky-xe ly-lich-tu-phap
+tach-ho xoa-dang-ky-thuong-tru tro-cap-huu-tri-xa-hoi cap-doi-cap-lai-gcn-dat tach-hop-thua-dat
+chuyen-muc-dich-su-dung-dat chung-thuc-van-ban-thua-ke thay-doi-ho-kinh-doanh""".split()
 
 
 def test_every_catalog_procedure_has_a_valid_guide(catalog):
