@@ -416,6 +416,11 @@ class Matcher:
         else:
             labels = _credit(labels, {PROCEDURE + gid: 1.0 for gid in spelled} or self._ranked_shares(words))
         top, p = labels[0]
+        # a topic other agencies handle, heard as such by the model, is not made one of ours by
+        # a shared word ("hộ chiếu lần đầu" is no "sổ đỏ lần đầu")
+        if not (named or in_view) and heard[0][0] == "unknown" and heard[0][1] >= _INTENT_SURE \
+                and self.elsewhere.find(typed):
+            return Understanding("unknown", confidence=round(heard[0][1], 3), english=english)
         cue, strength = strongest_cue(typed)
         aspect = self._aspect(cue, strength, aspects)
         again = bool(_AGAIN.search(typed))
@@ -439,11 +444,15 @@ class Matcher:
             elsewhere = top == "unknown" and p >= _INTENT_SURE and self.elsewhere.find(typed)
             if in_view and not context.case and not elsewhere:
                 other, q = next(((pid, q) for pid, q in procedures if pid != in_view), ("", 0.0))
-                mine = dict(procedures).get(in_view, 0.0)
-                # where the neighbour shares the name too, the model's preference may be that
-                # name's alone: it must then clearly outweigh the procedure in view
-                shared = generic and other and self._has_terms(other, terms)
-                if q >= _SWITCH_UNNAMED and not (shared and q < mine * _IN_VIEW_WEIGHT):
+                switch = q >= _SWITCH_UNNAMED
+                if switch and generic and self._has_terms(other, terms):
+                    # the neighbour shares the name too ("chứng thực"), so the model may prefer it
+                    # for that name alone: the rest of the message must point at it ("4 tuổi chưa
+                    # làm khai sinh" does, "xong thì lấy ở đâu" does not)
+                    rest = self._without(terms, typed)
+                    q_rest = rest.get(PROCEDURE + other, 0.0)
+                    switch = q_rest >= _LEAN_ABOVE and q_rest >= rest.get(PROCEDURE + in_view, 0.0) * _IN_VIEW_WEIGHT
+                if switch:
                     # the situation, not a name, points elsewhere ("bé đã 3 tháng" after khai sinh)
                     return Understanding("procedure", other, aspect, round(q, 3), english=english)
                 thanks = top == "greeting" and bool(_THANKS.search(typed))
@@ -510,6 +519,12 @@ class Matcher:
         if _TOGETHER.search(corrected):
             return next((e.guide.id for e in self._entries if {in_view, top} <= set(e.guide.includes)), None)
         return None
+
+    def _without(self, terms: list[str], typed: str) -> dict[str, float]:
+        """The model's labels for the message with the given names taken out."""
+        rest = re.sub(r"\b(" + "|".join(map(re.escape, terms)) + r")\b", " ", typed)
+        rest = " ".join(rest.split())
+        return dict(self.model.predict(rest, rest)[0]) if rest else {}
 
     def _has_terms(self, guide_id: str, terms: list[str]) -> bool:
         own = "|".join(self._by_id[guide_id].spelled)
