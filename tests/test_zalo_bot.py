@@ -141,6 +141,7 @@ async def test_telegram_and_zalo_oa_side_by_side_notify_each_follower_on_their_c
             await service.app.desk.add(CODE, "dang-ky-tam-tru", "Lê Thị Cúc", "0911222333")
             await service.app.store.follow(OA, "zalo-user-1", CODE)
             await service.app.store.note_inbound(OA, "zalo-user-1")
+            oa.interacted("zalo-user-1")
             await service.app.store.follow("telegram", "5001", CODE)
             await service.app.desk.update(CODE, "processing", "")
             [on_zalo] = await oa.wait_for("/v3.0/oa/message/cs", user_id="zalo-user-1")
