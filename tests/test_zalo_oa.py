@@ -462,7 +462,24 @@ async def test_a_missing_verifier_file_is_named(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text((ROOT / "config.yaml").read_text(encoding="utf-8").replace(
         "  oa_verifier_file:\n", "  oa_verifier_file: zalo_verifierX.html\n"), encoding="utf-8")
-    with pytest.raises(ConfigError, match="zalo.oa_verifier_file"):
+    with pytest.raises(ConfigError, match=r"zalo\.oa_verifier_file"):
+        load_config(config, env={})
+
+
+async def test_the_template_and_its_parameters_are_read_from_the_config(tmp_path: Path) -> None:
+    from bot.config import ConfigError, load_config
+    from tests.helpers import ROOT
+
+    shipped = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(shipped.replace("    id:\n    params: {}\n",
+                                      "    id: 405123\n    params: {ma_ho_so: code, trang_thai: status}\n"),
+                      encoding="utf-8")
+    settings = load_config(config, env={}).zalo_oa
+    assert settings.template_id == "405123"
+    assert settings.template_params == (("ma_ho_so", "code"), ("trang_thai", "status"))
+    config.write_text(shipped.replace("    params: {}\n", "    params: {ten: ho_ten}\n"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"zalo\.oa_template\.params\.ten"):
         load_config(config, env={})
 
 
