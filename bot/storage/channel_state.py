@@ -59,10 +59,11 @@ class ChannelStateQueries(OutboxQueries):
         return cur.rowcount == 1
 
     async def raise_alert(self, channel: str, problem: str) -> None:
+        """Record a problem an administrator must fix; a repeat keeps the time it first appeared."""
         async with self.transaction():
             await self.db.execute(
                 "INSERT INTO channel_alerts (channel, problem, at) VALUES (?, ?, ?)"
-                " ON CONFLICT (channel) DO UPDATE SET problem = excluded.problem, at = excluded.at",
+                " ON CONFLICT (channel) DO UPDATE SET problem = excluded.problem",
                 (channel, problem[:300], now().isoformat()),
             )
 
