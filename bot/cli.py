@@ -365,6 +365,22 @@ def cmd_purge(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_notifications(args: argparse.Namespace, config: Config) -> int:
+    """Notifications the platforms refused for good, and channel problems an administrator
+    must fix: what staff check when a citizen says the news never came."""
+    from bot.storage import Store
+
+    async def run() -> str:
+        store = await Store.open(config.database)
+        try:
+            return wording.failed_notifications(await store.set_aside(), await store.alerts())
+        finally:
+            await store.close()
+
+    print(asyncio.run(run()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="Chatbot for one-stop public-service desks")
     parser.add_argument("--config", help=f"config file (default: {ENV_CONFIG}, ./config.yaml, the shipped one)")
@@ -447,6 +463,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--older-than", type=_since, required=True, help="e.g. 730d")
     p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("notifications", help="notifications set aside because a platform refused them (staff)")
+    p.add_argument("--failed", action="store_true", required=True,
+                   help="list them, with channel problems and what to do")
+    p.add_argument("--db", help=DB_HELP)
+    p.set_defaults(func=cmd_notifications)
 
     p = sub.add_parser("validate", help="check procedure guides and list every problem")
     p.add_argument("dir", nargs="?", help="folder of guides (default: from config)")

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -56,6 +56,11 @@ class Office:
     hotline: str
 
 
+TemplateField = Literal["code", "status", "procedure", "note", "date"]
+TEMPLATE_FIELDS: tuple[str, ...] = get_args(TemplateField)
+"""What a notification can fill into a Zalo template's parameters (`zalo.oa_template.params`)."""
+
+
 @dataclass(frozen=True)
 class ZaloOASettings:
     """Where the OA and OAuth APIs are and the choices Zalo's documentation leaves open."""
@@ -63,8 +68,19 @@ class ZaloOASettings:
     base_url: str = "https://openapi.zalo.me"
     oauth_url: str = "https://oauth.zaloapp.com"
     buttons: str = "template"
-    notify_template: str | None = None
-    signature_max_age: float = 300.0
+    template_id: str | None = None
+    """An approved ZBS template for notifications outside the reply window; None: they wait."""
+    template_params: tuple[tuple[str, str], ...] = ()
+    """(the template's parameter, our field from TEMPLATE_FIELDS), in the template's order."""
+    billable_replies: bool = False
+    """Whether to send notifications 48 h to 7 days after the citizen's last message (billed)."""
+    signature_max_age: float = 3 * 3600.0
+    """Zalo re-sends an event with its first timestamp for about 1 h 51 min (30 s, 5, 15, 30
+    min, 1 h); three hours accept the last retry with room for clock drift."""
+    verifier_file: Path | None = None
+    """Zalo's domain verification file, served at the site's root."""
+    max_rate: float = 10.0
+    """Messages per second the notifier sends through the OA."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,8 @@ class Config:
     that records it may prefer: a phone tail is easier to learn."""
     zalo_oa: ZaloOASettings = ZaloOASettings()
     zalo_bot_base_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_bot_rate: float = 5.0
+    """Messages per second the notifier sends through the Zalo Bot."""
 
     def is_staff(self, channel: str, user: str) -> bool:
         return user in self.staff.get(channel, frozenset())
@@ -148,13 +166,22 @@ class _Ratings(_Section):
         "visits", "attitude", "extra_fee"]
 
 
+class _ZaloTemplate(_Section):
+    id: Id | None = None
+    params: dict[str, TemplateField] = {}
+
+
 class _Zalo(_Section):
     oa_base_url: str | None = None
     oauth_base_url: str | None = None
     bot_base_url: str | None = None
     oa_buttons: Literal["template", "numbered"] = "template"
-    oa_notify_template: Literal["transaction"] | None = None
-    signature_max_age_seconds: Positive = 300.0
+    oa_billable_replies: bool = False
+    oa_template: _ZaloTemplate = _ZaloTemplate()
+    oa_verifier_file: str | None = None
+    oa_max_messages_per_second: Positive = 10.0
+    bot_max_messages_per_second: Positive = 5.0
+    signature_max_age_seconds: Positive = 3 * 3600.0
 
 
 class _File(_Section):
@@ -236,8 +263,10 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
     zalo_oa = ZaloOASettings(
         base_url=(env.get(ENV_ZALO_OA_URL) or zalo.oa_base_url or ZaloOASettings.base_url).rstrip("/"),
         oauth_url=(env.get(ENV_ZALO_OAUTH_URL) or zalo.oauth_base_url or ZaloOASettings.oauth_url).rstrip("/"),
-        buttons=zalo.oa_buttons, notify_template=zalo.oa_notify_template,
-        signature_max_age=zalo.signature_max_age_seconds,
+        buttons=zalo.oa_buttons, template_id=(zalo.oa_template.id or "").strip() or None,
+        template_params=tuple(zalo.oa_template.params.items()), billable_replies=zalo.oa_billable_replies,
+        signature_max_age=zalo.signature_max_age_seconds, verifier_file=_verifier(zalo.oa_verifier_file, path),
+        max_rate=float(zalo.oa_max_messages_per_second),
     )
     return Config(
         office=Office(data.office.name, data.office.address, data.office.hours, data.office.hotline),
@@ -257,4 +286,17 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         lookup_factor=data.lookup.second_factor,
         zalo_oa=zalo_oa,
         zalo_bot_base_url=(env.get(ENV_ZALO_BOT_URL) or zalo.bot_base_url or Config.zalo_bot_base_url).rstrip("/"),
+        zalo_bot_rate=float(zalo.bot_max_messages_per_second),
     )
+
+
+def _verifier(name: str | None, config_file: Path) -> Path | None:
+    """Zalo's domain verification file, relative to the config file; it must exist, or Zalo
+    would find nothing at the domain's root and refuse the webhook."""
+    if not name:
+        return None
+    file = Path(name)
+    file = file if file.is_absolute() else config_file.resolve().parent / file
+    if not file.is_file():
+        raise ConfigError(f"config: zalo.oa_verifier_file: file {file} not found")
+    return file

@@ -7,6 +7,14 @@ process serves, sends them, marks them delivered, and retries failures with expo
 back-off. It wakes at once for changes made in this process and polls for the others. Each pass
 claims the rows it takes for a few minutes, so two processes on one database send each
 notification once.
+
+Platform rules become delivery decisions here, not in the adapters. A platform that takes a
+bot's messages only for a while after the citizen last wrote (Zalo OA) declares that window;
+outside it the news goes as the office's approved template when one is configured, and
+otherwise waits for the citizen's next message. A message the platform refuses for good
+(`Undeliverable`: blocked, out of its window, a wrong template) is set aside at once, listed by
+`motcua notifications --failed`, and released when the citizen writes again. Channels that
+declare an outbound rate are paced to it.
 """
 
 from __future__ import annotations
@@ -16,16 +24,19 @@ import contextlib
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 from bot import wording
+from bot.cases import STATUS_NAMES
 from bot.catalog import Catalog
 from bot.clock import now
 from bot.messages import Button, DeferDelivery, Reply, Sender, Undeliverable
 from bot.ratings import level_buttons
 from bot.state import ConversationState
-from bot.storage import Store
+from bot.storage import OutboxRow, Store
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +55,66 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(MAX_BACKOFF, dt.timedelta(seconds=2 ** min(attempts, 12)))
 
 
+@dataclass(frozen=True)
+class ReplyWindow:
+    """How long after a citizen's last message a platform takes a bot's message, as the
+    platform states it, and what the office configured to do about it."""
+
+    free: dt.timedelta
+    """Replies within this are free and unlimited."""
+    longest: dt.timedelta
+    """Replies after `free` and within this are accepted but billed; later ones are refused."""
+    billable: bool
+    """Whether the office pays for replies between `free` and `longest`."""
+    template: bool
+    """Whether an approved template can carry the news outside the window."""
+
+    def open_for(self) -> dt.timedelta:
+        return self.longest if self.billable else self.free
+
+
+@runtime_checkable
+class Windowed(Protocol):
+    """A channel whose platform limits a bot's messages to a window after the citizen's last one."""
+
+    window: ReplyWindow
+
+    async def send_template(self, user: str, fields: Mapping[str, str]) -> None:
+        """The news as the approved template, filled from our fields (`template_fields`)."""
+
+
+class Pace:
+    """At most `rate` sends a second through one channel: a burst of status changes must not
+    trip the platform's rate limit (Zalo's -32, the Bot Platform's 429). The clock and the
+    sleep are the caller's, so a test sees the waits without waiting."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self.gap = 1.0 / rate
+        self.clock = clock
+        self.sleep = sleep
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        at = self.clock()
+        if self._next > at:
+            await self.sleep(self._next - at)
+            at = self._next
+        self._next = at + self.gap
+
+
+def template_fields(kind: str, facts: dict[str, Any], catalog: Catalog, created: dt.datetime) -> dict[str, str]:
+    """What a template may show of a notification: short facts, no free text beyond the note."""
+    guide = catalog.guides.get(str(facts.get("procedure", "")))
+    if kind == "status" and facts.get("status") in STATUS_NAMES:
+        status = STATUS_NAMES[str(facts["status"])]
+    else:
+        status = wording.TEMPLATE_STAFF_ANSWER if kind == "reply" else wording.TEMPLATE_NEWS
+    return {"code": str(facts.get("code") or facts.get("ref") or ""), "status": status,
+            "procedure": guide.name if guide else "", "note": str(facts.get("note") or facts.get("answer") or ""),
+            "date": created.strftime("%d/%m/%Y")}
+
+
 def render(kind: str, facts: dict[str, Any], catalog: Catalog, rating_scale: int) -> Reply:
     """An outbox row as the reply the follower sees, worded now rather than when it was queued."""
     if kind == "status" and "text" not in facts:
@@ -58,9 +129,13 @@ def render(kind: str, facts: dict[str, Any], catalog: Catalog, rating_scale: int
 
 class Notifier:
     def __init__(self, store: Store, channels: Mapping[str, Sender], catalog: Catalog, rating_scale: int = 5,
-                 interval: float = 2.0, clock: Callable[[], dt.datetime] = now):
+                 interval: float = 2.0, clock: Callable[[], dt.datetime] = now,
+                 pace: Callable[[float], Pace] = Pace):
         self.store = store
         self.channels = dict(channels)
+        self._paces = {name: pace(rate) for name, channel in self.channels.items()
+                       if (rate := getattr(channel, "outbound_rate", None))}
+        """Channels that declare `outbound_rate` (messages a second) are paced to it."""
         self.catalog = catalog
         self.rating_scale = rating_scale
         self.interval = interval
@@ -83,14 +158,17 @@ class Notifier:
         delivered = 0
         for row in await self.store.claim_due(list(self.channels), self.clock(), LEASE):
             channel = self.channels[row.channel]
-            reply = render(row.kind, json.loads(row.payload), self.catalog, self.rating_scale)
+            facts = json.loads(row.payload)
+            reply = render(row.kind, facts, self.catalog, self.rating_scale)
             previous: list[str] = []
             try:
+                if row.channel in self._paces:
+                    await self._paces[row.channel].wait()
                 if reply.buttons:
                     previous = ConversationState.from_json(await self.store.get_state(row.channel, row.user)).choices
                     # before sending: the citizen may answer the moment the message arrives
                     await self.store.set_choices(row.channel, row.user, [b.action for b in reply.buttons])
-                await channel.send(row.user, [reply], proactive=True)
+                await self._send(channel, row, facts, reply)
             except Exception as exc:  # a channel failure must never stop the loop
                 if reply.buttons:
                     await self.store.set_choices(row.channel, row.user, previous)
@@ -100,8 +178,10 @@ class Notifier:
                     continue
                 attempts = row.attempts + 1
                 if isinstance(exc, Undeliverable) or attempts >= MAX_ATTEMPTS:
-                    log.warning("outbox %s: set aside after %s attempts: %s", row.id, attempts, type(exc).__name__)
-                    await self.store.mark_given_up(row.id, attempts, repr(exc))
+                    log.warning("outbox %s: set aside after %s attempts (%s: %s); sent when the citizen next "
+                                "writes; see `motcua notifications --failed`", row.id, attempts,
+                                type(exc).__name__, exc)
+                    await self.store.mark_given_up(row.id, attempts, f"{type(exc).__name__}: {exc}")
                     continue
                 log.warning("outbox %s: attempt %s failed: %s", row.id, attempts, type(exc).__name__)
                 await self.store.mark_failed(row.id, attempts, self.clock() + backoff(attempts), repr(exc))
@@ -109,6 +189,19 @@ class Notifier:
             await self.store.mark_delivered(row.id)
             delivered += 1
         return delivered
+
+    async def _send(self, channel: Sender, row: OutboxRow, facts: dict[str, Any], reply: Reply) -> None:
+        """As a reply while the platform's window is open; outside it as the template, or not
+        yet (the row waits for the citizen's next message)."""
+        if isinstance(channel, Windowed):
+            window = channel.window
+            last = await self.store.reply_window(row.channel, row.user)
+            if last is None or self.clock() - last >= window.open_for():
+                if not window.template:
+                    raise DeferDelivery("outside the platform's reply window; sent when the citizen next writes")
+                await channel.send_template(row.user, template_fields(row.kind, facts, self.catalog, row.created_at))
+                return
+        await channel.send(row.user, [reply], proactive=True)
 
     def stop(self) -> None:
         """Finish the pass under way (a sent row gets marked delivered), then end `run`."""

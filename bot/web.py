@@ -35,8 +35,10 @@ class WebServer:
         self.port = int(self._socket.getsockname()[1])
         return self._socket
 
-    def route(self, path: str, handler: Handler) -> None:
-        self.app.router.add_post(path, handler)
+    def route(self, path: str, handler: Handler, method: str = "POST") -> None:
+        """Webhooks are posts; a platform may also GET a path (Zalo's domain verification file
+        and its check of a webhook URL being saved)."""
+        self.app.router.add_route(method, path, handler)
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "channels": self.channels})

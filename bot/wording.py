@@ -11,6 +11,7 @@ notifications still waiting.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from bot import actions, clock
@@ -22,7 +23,7 @@ from bot.elsewhere import Agency
 from bot.messages import Button, Reply
 from bot.privacy import mask_phone
 from bot.statuses import PAUSED, RESULT
-from bot.storage import UnansweredRow
+from bot.storage import OutboxRow, UnansweredRow
 from bot.timeline import Coming, as_of, coming
 
 SECTION_LABELS = {
@@ -627,3 +628,31 @@ def backed_up(database: object, target: object) -> str:
 
 def purged(counts: dict[str, int]) -> str:
     return "\n".join(f"{what}: {count}" for what, count in counts.items())
+
+
+# notifications the platforms refused, and channel problems (motcua notifications --failed)
+
+TEMPLATE_STAFF_ANSWER = "Cán bộ đã trả lời câu hỏi của bạn"
+"""The `status` of a template notification that carries an officer's answer."""
+TEMPLATE_NEWS = "Có thông tin mới về hồ sơ của bạn"
+
+ZALO_OA_REFRESH_FAILED = (
+    "Zalo không cấp lại token cho OA ({error}). Bot không gửi được tin Zalo OA cho đến khi quản trị viên OA "
+    "cấp quyền lại: mở developers.zalo.me, chọn ứng dụng, lấy cặp token mới (OAuth v4), đặt vào "
+    "ZALO_OA_ACCESS_TOKEN và ZALO_OA_REFRESH_TOKEN rồi khởi động lại bot."
+)
+
+
+def failed_notifications(rows: list[OutboxRow], alerts: list[tuple[str, str, dt.datetime]]) -> str:
+    """Staff's view of what did not reach citizens: each row set aside and why, then channel
+    problems with what to do. Only the last digits of a chat id are shown."""
+    lines = [f"⚠️ {channel} (từ {since:%d/%m/%Y %H:%M}): {problem}" for channel, problem, since in alerts]
+    for row in rows:
+        facts = json.loads(row.payload)
+        about = facts.get("code") or facts.get("ref") or row.kind
+        when = row.given_up_at or row.created_at
+        lines.append(f"#{row.id}  {when:%d/%m/%Y %H:%M}  {row.channel} …{row.user[-4:]}  {about}  "
+                     f"sau {row.attempts} lần: {row.last_error}")
+    lines.append(f"{len(rows)} thông báo chưa gửi được; mỗi thông báo sẽ được gửi lại khi người dân nhắn tin "
+                 "cho bot." if rows else "Không có thông báo nào bị gác lại.")
+    return "\n".join(lines)

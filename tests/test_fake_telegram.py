@@ -308,3 +308,25 @@ async def test_an_expired_button_press_can_no_longer_be_answered(fake: FakeTeleg
     assert await bot.answer_callback_query(fresh.callback_query.id) is True
     with pytest.raises(BadRequest, match=r"(?i)query is too old"):  # answered once only
         await bot.answer_callback_query(fresh.callback_query.id)
+
+
+@pytest.mark.asyncio
+async def test_flood_limit_answers_429_with_retry_after_and_counts_webhook_calls(fake: FakeTelegram, bot: Bot) -> None:
+    async def hook(request: web.Request) -> web.Response:
+        return web.json_response({"method": "sendMessage", "chat_id": CHAT, "text": "từ webhook"})
+
+    fake.flood_limit = 2
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        await bot.send_message(CHAT, "một")
+        assert await fake.post_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/hook", "s",
+                                       fake.text_update(CHAT, "x")) == 200
+        with pytest.raises(RetryAfter):
+            await bot.send_message(CHAT, "ba")                 # the webhook's call used the second slot
+    finally:
+        await runner.cleanup()
+    assert [c.from_webhook for c in fake.sent(CHAT)] == [False, True]

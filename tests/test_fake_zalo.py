@@ -21,6 +21,7 @@ CHAT = "6ede9afa66b88fe6d6a9"
 BOT_TOKEN = "9876543210:zbot-secret-token"
 CS = "/v3.0/oa/message/cs"
 TRANSACTION = "/v3.0/oa/message/transaction"
+TEMPLATE = "/v3.0/oa/message/template"
 OAUTH = "/v4/oa/access_token"
 
 
@@ -87,27 +88,30 @@ async def refresh(
 
 @pytest.mark.asyncio
 async def test_oa_send_success_is_recorded(oa: FakeZaloOA, client: httpx.AsyncClient) -> None:
+    oa.interacted(USER)
+    oa.interacted("42")
     first = await send_oa(client, oa, {"text": "Xin chào"})
-    second = await send_oa(client, oa, {"text": "Hồ sơ đã xong"}, path=TRANSACTION)
+    second = await send_oa(client, oa, {"text": "Hồ sơ đã xong"})
     other = await send_oa(client, oa, {"text": "x"}, user_id="42")
 
     assert first["error"] == 0 and first["message"] == "Success"
     assert first["data"]["user_id"] == USER
     ids = {r["data"]["message_id"] for r in (first, second, other)}
     assert len(ids) == 3 and all(isinstance(i, str) for i in ids)
-    assert [c.path for c in oa.sent(USER)] == [CS, TRANSACTION]
+    assert [c.path for c in oa.sent(USER)] == [CS, CS]
     assert len(oa.sent()) == 3
     call = oa.sent(USER)[0]
     assert call.headers["access_token"] == "at-0"  # header names are lower-cased
     assert call.body == {"recipient": {"user_id": USER}, "message": {"text": "Xin chào"}}
     assert call.response == first
     assert [c.body["message"]["text"] for c in await oa.wait_for(CS, user_id=USER)] == [
-        "Xin chào"
+        "Xin chào", "Hồ sơ đã xong"
     ]
 
 
 @pytest.mark.asyncio
 async def test_oa_send_validation(oa: FakeZaloOA, client: httpx.AsyncClient) -> None:
+    oa.interacted(USER)
     invalid_token = {"error": -216, "message": "Access token is invalid"}
     invalid = {"error": -201, "message": "Parameter is invalid"}
     assert await send_oa(client, oa, {"text": "a"}, token="at-bogus") == invalid_token
@@ -132,6 +136,7 @@ async def test_oa_send_validation(oa: FakeZaloOA, client: httpx.AsyncClient) -> 
 async def test_oa_token_refresh_rotates_single_use_tokens(
     oa: FakeZaloOA, client: httpx.AsyncClient
 ) -> None:
+    oa.interacted(USER)
     wrong_secret = await refresh(client, oa, "rt-0", secret="oa-secret")
     assert wrong_secret["error"] == -14002 and wrong_secret["error_name"] == "Invalid secret key"
     assert (await refresh(client, oa, "rt-0", app_id="app-999"))["error"] != 0
@@ -167,6 +172,73 @@ async def test_oa_token_refresh_rotates_single_use_tokens(
 
 
 @pytest.mark.asyncio
+async def test_oa_reply_window_blocked_users_and_removed_tokens(oa: FakeZaloOA, client: httpx.AsyncClient) -> None:
+    """Audit rows 15-16: free for 48 h with no cap, billable to 7 days, then -230; -213 for a
+    user who blocked the OA; -220 for a token expired or removed."""
+    assert (await send_oa(client, oa, {"text": "a"}))["error"] == -230          # never interacted
+    oa.interacted(USER, seconds_ago=3600)
+    for _ in range(10):
+        assert (await send_oa(client, oa, {"text": "a"}))["error"] == 0
+    oa.interacted(USER, seconds_ago=3 * 86400)
+    assert (await send_oa(client, oa, {"text": "a"}))["error"] == 0
+    assert [c.billable for c in oa.sent(USER)] == [False] * 10 + [True]
+    oa.interacted(USER, seconds_ago=7 * 86400 + 60)
+    assert (await send_oa(client, oa, {"text": "a"}))["error"] == -230
+    oa.interacted(USER)
+    oa.block(USER)
+    assert (await send_oa(client, oa, {"text": "a"}))["error"] == -213
+    raw, _ = oa.text_event("9", "hi")                                        # an event counts as interaction
+    assert (await send_oa(client, oa, {"text": "a"}, user_id="9"))["error"] == 0
+    assert raw
+    oa.expire_access_tokens(-220)
+    assert await send_oa(client, oa, {"text": "a"}, user_id="9") == {
+        "error": -220, "message": "access_token is expired or removed"}
+    oa.revoke_grant()
+    assert (await refresh(client, oa, "rt-0"))["error"] == -14014
+
+
+@pytest.mark.asyncio
+async def test_oa_buttons_templates_and_the_discontinued_transaction_api(
+        oa: FakeZaloOA, client: httpx.AsyncClient) -> None:
+    oa.interacted(USER)
+
+    def buttons(*items: dict[str, Any]) -> dict[str, Any]:
+        return {"text": "Chọn", "attachment": {"type": "template", "payload": {"buttons": list(items)}}}
+
+    ok = {"title": "Lệ phí", "type": "oa.query.hide", "payload": "#fee"}
+    assert (await send_oa(client, oa, buttons(ok)))["error"] == 0
+    assert oa.sent(USER)[-1].shown == "Chọn\nLệ phí"
+    for bad in ([ok] * 6, [{**ok, "type": "postback"}], [{**ok, "title": "x" * 101}], []):
+        assert (await send_oa(client, oa, buttons(*bad)))["error"] == -201
+    oa.drop_buttons = True
+    assert (await send_oa(client, oa, buttons(ok)))["error"] == 0 and oa.sent(USER)[-1].shown == "Chọn"
+
+    assert (await send_oa(client, oa, {"text": "x"}, path=TRANSACTION))["error"] == -240
+
+    async def template(body: dict[str, Any]) -> int:
+        response = await client.post(f"{oa.base_url}{TEMPLATE}", headers={"access_token": "at-0"}, json=body)
+        return int(response.json()["error"])
+
+    oa.approve_template("77", "ma", "trang_thai")
+    good = {"user_id": USER, "template_id": "77", "template_data": {"ma": "H1", "trang_thai": "Xong"}}
+    assert await template(good) == 0 and oa.sent(USER)[-1].billable
+    assert await template({**good, "template_id": "78"}) == -109
+    assert await template({**good, "template_data": {}}) == -111
+    assert await template({**good, "template_data": {"ma": "H1"}}) == -112
+    assert await template({**good, "template_data": {"ma": "H1", "trang_thai": ""}}) == -112
+    oa.interactions.clear()
+    assert await template(good) == 0                                        # no reply window for templates
+
+
+def test_oa_retries_keep_the_body_and_count_up_the_ladder() -> None:
+    oa = FakeZaloOA()                                        # building events needs no server
+    _, headers = oa.text_event(USER, "chào", timestamp_ms=1_000)
+    retry = oa.retry_headers(headers, 3)
+    assert retry["num_retry"] == "3" and retry["X-ZEvent-Signature"] == headers["X-ZEvent-Signature"]
+    assert [oa.retry_delay(n) for n in range(1, 6)] == [30, 330, 1230, 3030, 6630]
+
+
+@pytest.mark.asyncio
 async def test_oa_concurrent_refresh_has_one_winner(
     oa: FakeZaloOA, client: httpx.AsyncClient
 ) -> None:
@@ -177,6 +249,7 @@ async def test_oa_concurrent_refresh_has_one_winner(
 
 @pytest.mark.asyncio
 async def test_oa_fail_next_and_wait_for(oa: FakeZaloOA, client: httpx.AsyncClient) -> None:
+    oa.interacted(USER)
     oa.fail_next(CS, 2)
     oa.fail_next(OAUTH, error=-14003, message="Busy")
     busy = {"error": -32, "message": "Server busy"}
@@ -193,8 +266,8 @@ async def test_oa_fail_next_and_wait_for(oa: FakeZaloOA, client: httpx.AsyncClie
     done = await asyncio.wait_for(waiting, 5)  # woken by the call, not by a timer
     assert [c.body["message"]["text"] for c in done] == ["3", "4"]
 
-    with pytest.raises(TimeoutError, match=r"(?s)transaction.*message/cs.*Server busy"):
-        await oa.wait_for(TRANSACTION, timeout=0.05)
+    with pytest.raises(TimeoutError, match=r"(?s)template.*message/cs.*Server busy"):
+        await oa.wait_for(TEMPLATE, timeout=0.05)
 
     response = await client.post(f"{oa.base_url}/v3.0/oa/nothing-here", json={})
     assert response.status_code == 404 and not oa.calls[-1].ok

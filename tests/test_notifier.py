@@ -226,3 +226,51 @@ async def test_a_restarted_process_takes_back_its_claims_at_once(tmp_path):
         assert await notifier.deliver_due() == 1 and channel.sent == ["u"]
     finally:
         await store.close()
+
+
+class Paced(Counting):
+    """A channel whose platform takes at most two messages a second (Zalo OA, Zalo Bot)."""
+
+    name = "paced"
+    outbound_rate = 2.0
+
+
+async def test_a_channel_with_an_outbound_rate_is_sent_to_no_faster(tmp_path):
+    """Issue 15 item 10: a burst of status changes went to Zalo as fast as the loop ran."""
+    from bot.notifier import Pace
+    from bot.storage import Store
+
+    clock, waits = [100.0], []
+
+    async def sleep(seconds: float) -> None:              # the pace's own clock: no real waiting
+        waits.append(seconds)
+        clock[0] += seconds
+
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        paced, free = Paced(), Counting()
+        notifier = Notifier(store, {paced.name: paced, free.name: free},
+                            load_catalog(make_config(tmp_path / "x").procedures),
+                            pace=lambda rate: Pace(rate, lambda: clock[0], sleep))
+        for n in range(5):
+            await store.enqueue(paced.name, f"u{n}", "reply", {"ref": "H1", "answer": "Chào", "office": "X"})
+            await store.enqueue(free.name, f"u{n}", "reply", {"ref": "H1", "answer": "Chào", "office": "X"})
+        assert await notifier.deliver_due() == 10
+        assert len(paced.sent) == len(free.sent) == 5
+        assert waits == [0.5] * 4                         # two a second on the paced channel, none on the other
+    finally:
+        await store.close()
+
+
+async def test_template_fields_are_short_facts_of_the_notification(tmp_path):
+    from bot.notifier import template_fields
+
+    catalog = load_catalog(make_config(tmp_path / "x").procedures)
+    when = dt.datetime(2026, 11, 30, 9, 0)
+    status = template_fields("status", {"code": CODE, "status": "ready", "procedure": "dang-ky-thuong-tru",
+                                        "note": ""}, catalog, when)
+    assert status == {"code": CODE, "status": "Đã có kết quả, chờ trả", "procedure": "Đăng ký thường trú",
+                      "note": "", "date": "30/11/2026"}
+    answer = template_fields("reply", {"ref": "H000001", "answer": "Mời bạn đến nộp bản gốc", "office": "X"},
+                             catalog, when)
+    assert answer["code"] == "H000001" and answer["note"] == "Mời bạn đến nộp bản gốc"

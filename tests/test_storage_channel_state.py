@@ -45,19 +45,15 @@ async def test_first_sight_is_true_once_per_message_id_and_channel(store: Store)
 
 async def test_no_window_until_the_citizen_writes(store: Store):
     assert await store.reply_window(OA, "u") is None
-    await store.note_sent(OA, "u")                             # counting without a window creates none
-    assert await store.reply_window(OA, "u") is None
 
 
-async def test_note_inbound_reopens_the_window_and_resets_the_count_of_messages_sent(store: Store):
+async def test_note_inbound_reopens_the_window(store: Store):
     await store.note_inbound(OA, "u")
-    await store.note_sent(OA, "u")
-    await store.note_sent(OA, "u")
     await store.db.execute("UPDATE reply_windows SET last_inbound = '2026-01-01T08:00:00'")   # the window closed
-    assert await store.reply_window(OA, "u") == (dt.datetime(2026, 1, 1, 8), 2)
+    assert await store.reply_window(OA, "u") == dt.datetime(2026, 1, 1, 8)
     await store.note_inbound(OA, "u")
-    opened, sent = await store.reply_window(OA, "u")
-    assert sent == 0 and opened > dt.datetime(2026, 1, 1, 8)
+    opened = await store.reply_window(OA, "u")
+    assert opened is not None and opened > dt.datetime(2026, 1, 1, 8)
     assert await store.reply_window(OA, "other") is None
 
 

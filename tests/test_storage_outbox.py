@@ -89,3 +89,29 @@ async def test_enqueue_wakes_the_listeners_and_bookkeeping_does_not(store: Store
     await store.mark_waiting(row.id, "later")
     await store.mark_delivered(row.id)
     assert woken == ["notifier"]
+
+
+async def test_rows_set_aside_are_listed_until_the_citizen_writes_again_then_due(store: Store):
+    for user in ("u1", "u2"):
+        await store.enqueue("zalo-oa", user, "status", {"code": f"C-{user}"})
+    first, second = await store.outbox_rows()
+    claimed = await store.claim_due(["zalo-oa"], clock.now(), dt.timedelta(minutes=5))
+    assert [r.id for r in claimed] == [first.id, second.id]
+    await store.mark_given_up(first.id, 1, "Undeliverable: Zalo error -230")
+    assert [r.id for r in await store.set_aside()] == [first.id]
+    assert await ids(store, ["zalo-oa"], later()) == [second.id]     # still claimed: not due
+    await store.note_inbound("zalo-oa", "u1")                          # the citizen writes again
+    assert await store.set_aside() == []
+    [released] = [r for r in await store.outbox_rows() if r.id == first.id]
+    assert released.given_up_at is None and released.attempts == 0
+    assert first.id in [r.id for r in await store.claim_due(["zalo-oa"], clock.now(), dt.timedelta(minutes=5))]
+
+
+async def test_a_channel_alert_is_kept_until_cleared(store: Store):
+    assert await store.alerts() == []
+    await store.raise_alert("zalo-oa", "refresh refused")
+    await store.raise_alert("zalo-oa", "refresh refused again")
+    [(channel, problem, since)] = await store.alerts()
+    assert (channel, problem) == ("zalo-oa", "refresh refused again") and since <= clock.now()
+    await store.clear_alert("zalo-oa")
+    assert await store.alerts() == []

@@ -564,3 +564,27 @@ async def test_a_file_sent_without_a_command_is_never_downloaded(fake: FakeTeleg
         assert not [c for c in fake.calls if c.method == "getFile"]
     finally:
         await b.stop()
+
+
+@pytest.mark.asyncio
+async def test_webhook_replies_over_the_rate_limit_go_through_the_bot_api_and_none_vanishes(
+        fake: FakeTelegram, tmp_path: Path) -> None:
+    """Audit row 29: a reply carried in the webhook response bypassed the rate limiter, and
+    Telegram reports nothing about such calls, so a burst lost replies to 429 without a trace."""
+    import asyncio
+
+    fake.flood_limit = 6                                   # Telegram's flood limit, scaled down
+    b = Bot(fake, tmp_path / "db.sqlite3", webhook=True, telegram_rate=3.0)
+    await b.start()
+    try:
+        chats = range(6001, 6011)
+        statuses = await asyncio.gather(*(fake.post_webhook(b.hook, b.channel.secret, fake.text_update(chat, "menu"))
+                                          for chat in chats))
+        assert statuses == [200] * len(chats)
+        for chat in chats:
+            await fake.wait_for("sendMessage", chat_id=chat)
+        by_webhook = [c for c in fake.calls if c.from_webhook]
+        assert by_webhook and all(c.ok for c in by_webhook)    # nothing lost where no one would see it
+        assert len(by_webhook) < len(chats)                    # the rest went through the Bot API
+    finally:
+        await b.stop()

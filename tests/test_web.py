@@ -161,3 +161,18 @@ async def test_stop_is_safe_twice_and_before_start() -> None:
     await s.start()
     await s.stop()
     await s.stop()  # a shutdown path that runs twice (signal, then finally) must not crash
+
+
+@pytest.mark.asyncio
+async def test_a_channel_may_also_answer_a_get_on_a_path(hook: Hook) -> None:
+    """Zalo fetches its domain verifier file and checks a webhook URL being saved by GET."""
+    server = WebServer("127.0.0.1", 0)
+    server.route("/zalo_verifierX.html", hook.handle, method="GET")
+    await server.start()
+    try:
+        async with httpx.AsyncClient() as client:
+            got = await client.get(url(server, "/zalo_verifierX.html"))
+            posted = await client.post(url(server, "/zalo_verifierX.html"), content=b"{}")
+    finally:
+        await server.stop()
+    assert got.status_code == 200 and posted.status_code == 405

@@ -141,6 +141,7 @@ async def test_telegram_and_zalo_oa_side_by_side_notify_each_follower_on_their_c
             await service.app.desk.add(CODE, "dang-ky-tam-tru", "Lê Thị Cúc", "0911222333")
             await service.app.store.follow(OA, "zalo-user-1", CODE)
             await service.app.store.note_inbound(OA, "zalo-user-1")
+            oa.interacted("zalo-user-1")
             await service.app.store.follow("telegram", "5001", CODE)
             await service.app.desk.update(CODE, "processing", "")
             [on_zalo] = await oa.wait_for("/v3.0/oa/message/cs", user_id="zalo-user-1")
@@ -192,3 +193,27 @@ async def test_an_event_whose_message_is_not_an_object_is_ignored_without_a_trac
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     finally:
         await service.stop()
+
+
+async def test_polling_deletes_a_webhook_left_from_an_earlier_run(fake: FakeZaloBot, tmp_path: Path) -> None:
+    """Audit row 21: getUpdates does not work while a webhook is set; polling used to go on in vain."""
+    fake.webhook_url, fake.webhook_secret = "https://old.example/webhooks/zalo-bot", SECRET
+    service = await start(fake, tmp_path / "db.sqlite3")
+    try:
+        assert fake.webhook_url is None
+        assert "Xin chào" in await say(fake, "menu")
+    finally:
+        await service.stop()
+
+
+async def test_a_polling_error_is_logged_with_its_code_and_description(fake: FakeZaloBot, tmp_path: Path,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """Audit difference 8: the warning named only the exception's class."""
+    fake.fail_next("getUpdates", error_code=429, description="Quota exceeded")
+    service = await start(fake, tmp_path / "db.sqlite3")
+    try:
+        assert "Xin chào" in await say(fake, "menu")             # polling went on after the error
+    finally:
+        await service.stop()
+    [warning] = [r.getMessage() for r in caplog.records if "polling failed" in r.getMessage()]
+    assert "429" in warning and "Quota exceeded" in warning and fake.token not in warning

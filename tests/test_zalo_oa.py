@@ -102,6 +102,19 @@ async def test_few_buttons_go_as_a_template_and_its_payload_comes_back_as_an_act
     assert answer["text"].startswith("Chứng thực chữ ký")
 
 
+async def test_if_zalo_drops_the_buttons_the_numbered_choices_in_the_text_still_work(bot: OABot,
+                                                                                     fake: FakeZaloOA) -> None:
+    """Audit row 13: no Zalo SDK confirms the button template on /message/cs; if Zalo accepts
+    it and shows only the text, the citizen must still see the choices and be able to pick one."""
+    fake.drop_buttons = True
+    await bot.say("chứng thực")
+    seen = fake.sent(USER)[-1].shown
+    assert "attachment" in fake.sent(USER)[-1].body["message"]          # buttons were sent, and dropped
+    line = next(x for x in seen.splitlines() if "Chứng thực chữ ký" in x)
+    [answer] = await bot.say(line.split(".")[0])                       # the citizen types its number
+    assert answer["text"].startswith("Chứng thực chữ ký")
+
+
 async def test_refused_template_falls_back_to_numbered_choices(fake: FakeZaloOA, tmp_path: Path) -> None:
     fake.reject_templates = True
     b = OABot(fake, tmp_path / "db.sqlite3")
@@ -118,8 +131,8 @@ async def test_bad_missing_or_stale_signatures_are_refused_without_side_effects(
     forged = {**headers, "X-ZEvent-Signature": "mac=" + "0" * 64}
     assert (await bot.post(body, forged)).status_code == 401
     assert (await bot.post(body, {"Content-Type": "application/json"})).status_code == 401
-    an_hour_ago = int((time.time() - 3600) * 1000)
-    old_body, old_headers = fake.text_event(USER, "khai sinh", msg_id="x2", timestamp_ms=an_hour_ago)
+    four_hours_ago = int((time.time() - 4 * 3600) * 1000)   # past Zalo's whole retry ladder and its margin
+    old_body, old_headers = fake.text_event(USER, "khai sinh", msg_id="x2", timestamp_ms=four_hours_ago)
     assert (await bot.post(old_body, old_headers)).status_code == 401
     tampered = body.replace(b"khai sinh", b"khai tu!!")
     assert (await bot.post(tampered, headers)).status_code == 401
@@ -138,13 +151,22 @@ async def test_a_redelivered_event_is_answered_once(bot: OABot, fake: FakeZaloOA
     assert len(fake.sent(USER)) == 2
 
 
-async def test_other_events_are_acknowledged_and_ignored(bot: OABot, fake: FakeZaloOA) -> None:
+async def test_a_new_follower_is_welcomed_and_a_picture_gets_what_the_bot_can_read(bot: OABot,
+                                                                                   fake: FakeZaloOA) -> None:
+    """Audit row 9: follow and images, stickers, files got no answer at all."""
     body, headers = fake.event("follow", USER)
     assert (await bot.post(body, headers)).status_code == 200
-    body, headers = fake.event("user_send_image", USER, {"msg_id": "img1", "attachments": []})
+    [welcome] = await fake.wait_for("/v3.0/oa/message/cs", user_id=USER)
+    assert "Xin chào" in welcome.body["message"]["text"]
+    for n, kind in enumerate(("user_send_image", "user_send_sticker", "user_send_file")):
+        body, headers = fake.event(kind, USER, {"msg_id": f"a{n}", "attachments": [{"type": kind[10:]}]})
+        assert (await bot.post(body, headers)).status_code == 200
+        answer = (await fake.wait_for("/v3.0/oa/message/cs", count=n + 2, user_id=USER))[-1]
+        assert "chỉ đọc được tin nhắn dạng chữ" in answer.body["message"]["text"]
+    body, headers = fake.event("unfollow", USER)
     assert (await bot.post(body, headers)).status_code == 200
     [menu] = await bot.say("menu")
-    assert len(fake.sent(USER)) == 1 and "Xin chào" in menu["text"]
+    assert len(fake.sent(USER)) == 5 and "Xin chào" in menu["text"]
 
 
 async def test_a_5000_character_answer_arrives_as_three_messages(bot: OABot, fake: FakeZaloOA) -> None:
@@ -178,22 +200,30 @@ async def test_lookup_follow_notification_and_rating(bot: OABot, fake: FakeZaloO
     assert (await bot.service.app.store.rating(CODE)).level == "5"
 
 
-async def test_notification_outside_the_48h_window_waits_until_the_citizen_writes(bot: OABot, fake: FakeZaloOA) -> None:
+async def followed_case(bot: OABot, last_wrote: dt.timedelta | None) -> Any:
+    """A case USER follows, having last written `last_wrote` ago (as Zalo and our database know)."""
     assert bot.service is not None and bot.service.app is not None
     app = bot.service.app
     await app.desk.add(CODE, "dang-ky-ket-hon", "Nguyễn Văn An", "0912345678")
     await app.store.follow(NAME, USER, CODE)
-    old = (clock.now() - dt.timedelta(hours=49)).isoformat()
-    await app.store.db.execute(
-        "INSERT INTO reply_windows (channel, user, last_inbound, sent_since) VALUES (?, ?, ?, 0)", (NAME, USER, old))
+    if last_wrote is not None:
+        bot.fake.interacted(USER, seconds_ago=last_wrote.total_seconds())
+        await app.store.db.execute("INSERT INTO reply_windows (channel, user, last_inbound) VALUES (?, ?, ?)",
+                                   (NAME, USER, (clock.now() - last_wrote).isoformat()))
+    return app
+
+
+async def test_notification_outside_the_48h_window_waits_until_the_citizen_writes(bot: OABot, fake: FakeZaloOA) -> None:
+    app = await followed_case(bot, dt.timedelta(hours=49))
     await app.desk.update(CODE, "processing", "")
-    assert bot.service.notifier is not None
+    assert bot.service is not None and bot.service.notifier is not None
     await bot.service.notifier.deliver_due()
     [row] = await app.store.outbox_rows()
     assert row.waiting == 1 and row.delivered_at is None and fake.sent(USER) == []
     replies = await bot.say("xin chào")                  # the citizen writes: the window reopens
     calls = await fake.wait_for("/v3.0/oa/message/cs", count=len(replies) + 1, user_id=USER)
     assert any("Đang xử lý" in c.body["message"]["text"] for c in calls)
+    assert not any(c.billable for c in calls)
     database = bot.config.database
     await bot.stop()                                         # a graceful stop finishes the notifier's pass
     store = await Store.open(database)
@@ -202,31 +232,100 @@ async def test_notification_outside_the_48h_window_waits_until_the_citizen_write
     await store.close()
 
 
-async def test_eight_replies_close_the_window_for_notifications(bot: OABot, fake: FakeZaloOA) -> None:
-    assert bot.service is not None and bot.service.app is not None
-    app = bot.service.app
-    await bot.say("menu")
-    await app.store.db.execute("UPDATE reply_windows SET sent_since = 8")
-    await app.desk.add(CODE, "dang-ky-ket-hon", "A", "0912345678")
-    await app.store.follow(NAME, USER, CODE)
+async def test_replies_within_48_hours_are_not_capped_at_eight(bot: OABot, fake: FakeZaloOA) -> None:
+    """Audit row 16: since 1 Jan 2026 replies within 48 h are free and unlimited; ten replies
+    used to hold a notification back until the citizen wrote again."""
+    for _ in range(10):
+        await bot.say("menu")
+    app = await followed_case(bot, None)
     await app.desk.update(CODE, "processing", "")
-    assert bot.service.notifier is not None
-    await bot.service.notifier.deliver_due()
-    [row] = await app.store.outbox_rows()
-    assert row.waiting == 1
+    [note] = (await fake.wait_for("/v3.0/oa/message/cs", count=11, user_id=USER))[10:]
+    assert "Đang xử lý" in note.body["message"]["text"] and not note.billable
 
 
-async def test_with_a_transaction_template_out_of_window_notifications_go_out(fake: FakeZaloOA, tmp_path: Path) -> None:
-    b = OABot(fake, tmp_path / "db.sqlite3", notify_template="transaction")
+@pytest.mark.parametrize("billable", [True, False])
+async def test_billable_replies_up_to_seven_days_are_sent_only_when_configured(
+        fake: FakeZaloOA, tmp_path: Path, billable: bool) -> None:
+    b = OABot(fake, tmp_path / "db.sqlite3", billable_replies=billable)
     await b.start()
     try:
-        assert b.service is not None and b.service.app is not None
-        app = b.service.app
-        await app.desk.add(CODE, "dang-ky-ket-hon", "A", "0912345678")
-        await app.store.follow(NAME, USER, CODE)
+        app = await followed_case(b, dt.timedelta(days=3))
         await app.desk.update(CODE, "processing", "")
-        [call] = await fake.wait_for("/v3.0/oa/message/transaction", user_id=USER)
-        assert "Đang xử lý" in call.body["message"]["text"]
+        assert b.service is not None and b.service.notifier is not None
+        await b.service.notifier.deliver_due()
+        [row] = await app.store.outbox_rows()
+        if billable:
+            [call] = fake.sent(USER)
+            assert call.billable and "Đang xử lý" in call.body["message"]["text"] and row.delivered_at
+        else:
+            assert fake.sent(USER) == [] and row.waiting
+    finally:
+        await b.stop()
+
+
+TEMPLATE = {"template_id": "405123", "template_params": (("ma_ho_so", "code"), ("trang_thai", "status"),
+                                                          ("ngay", "date"))}
+
+
+async def test_outside_the_window_a_notification_goes_as_the_approved_template(fake: FakeZaloOA,
+                                                                              tmp_path: Path) -> None:
+    """Audit row 14: the UID transaction service ended on 1 March 2026 and only ever took
+    transaction_* templates; the news goes as the office's approved ZBS template."""
+    fake.approve_template("405123", "ma_ho_so", "trang_thai", "ngay")
+    b = OABot(fake, tmp_path / "db.sqlite3", **TEMPLATE)
+    await b.start()
+    try:
+        app = await followed_case(b, dt.timedelta(days=10))
+        await app.desk.update(CODE, "processing", "")
+        [call] = await fake.wait_for("/v3.0/oa/message/template", user_id=USER)
+        assert call.body["template_id"] == "405123"
+        assert call.body["template_data"] == {"ma_ho_so": CODE, "trang_thai": "Đang xử lý",
+                                              "ngay": clock.now().strftime("%d/%m/%Y")}
+        assert not [c for c in fake.calls if c.path == "/v3.0/oa/message/transaction"]
+    finally:
+        await b.stop()
+
+
+async def failed_list(db: Path) -> str:
+    import asyncio
+    import contextlib
+    import io
+
+    from bot.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert await asyncio.to_thread(main, ["notifications", "--failed", "--db", str(db)]) == 0
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("refusal", ["window", "blocked", "template"])
+async def test_a_permanent_refusal_is_set_aside_listed_and_delivered_when_the_citizen_writes(
+        fake: FakeZaloOA, tmp_path: Path, refusal: str) -> None:
+    """A notification Zalo will never take as it is (-230 past 7 days, -213 blocked, -109 a
+    wrong template) was retried for a day; now it is set aside at once, staff see it, and the
+    citizen gets the news with their next message."""
+    fake.approve_template("999", "x")                              # not the template configured
+    b = OABot(fake, tmp_path / "db.sqlite3", **(TEMPLATE if refusal == "template" else {}))
+    await b.start()
+    try:
+        assert b.service is not None and b.service.notifier is not None
+        app = await followed_case(b, dt.timedelta(days=10 if refusal == "template" else 1))
+        if refusal == "window":
+            fake.interacted(USER, seconds_ago=8 * 86400)            # Zalo knows better than our record
+        if refusal == "blocked":
+            fake.block(USER)
+        await app.desk.update(CODE, "processing", "")
+        await b.service.notifier.deliver_due()
+        [row] = await app.store.outbox_rows()
+        assert row.given_up_at is not None and row.attempts == 1
+        listed = await failed_list(b.config.database)
+        assert CODE in listed and "1 thông báo chưa gửi được" in listed
+        fake.blocked.clear()                                        # writing again means they unblocked
+        replies = await b.say("xin chào")
+        calls = await fake.wait_for("/v3.0/oa/message/cs", count=len(replies) + 1, user_id=USER)
+        assert any("Đang xử lý" in c.body["message"]["text"] for c in calls)
+        assert "Không có thông báo nào bị gác lại" in await failed_list(b.config.database)
     finally:
         await b.stop()
 
@@ -239,6 +338,7 @@ async def test_token_refresh_across_expiry_and_a_crash_right_after_refresh(fake:
         store = await Store.open(db)
         client = ZaloOAClient(http, store, secrets, settings)
         await client.ensure_tokens()
+        fake.interacted(USER)
         in_20_hours = (clock.now() + dt.timedelta(hours=20)).isoformat()
         await store.db.execute("UPDATE channel_tokens SET expires_at = ?", (in_20_hours,))
         await client.send_text(USER, "một")
@@ -260,6 +360,127 @@ async def test_token_refresh_across_expiry_and_a_crash_right_after_refresh(fake:
         await restarted.send_text(USER, "bốn")            # the stored single-use refresh token still works
         assert fake.refresh_count == 3
         await store.close()
+
+
+async def test_a_token_expired_or_removed_minus_220_is_refreshed_and_the_message_sent(bot: OABot,
+                                                                                    fake: FakeZaloOA) -> None:
+    """Audit row 15: only -216 led to a refresh; after -220 every reply failed for up to a day."""
+    await bot.say("menu")
+    refreshes = fake.refresh_count
+    fake.expire_access_tokens(-220)
+    [menu] = await bot.say("menu")
+    assert "Xin chào" in menu["text"] and fake.refresh_count == refreshes + 1
+
+
+async def test_the_tokens_are_renewed_while_nothing_is_sent(fake: FakeZaloOA, tmp_path: Path) -> None:
+    """Audit row 19: the refresh token lapses three months after issue and tokens were renewed
+    only when a message went out, so a quiet OA lost its grant without a word."""
+    b = OABot(fake, tmp_path / "db.sqlite3")
+    await b.start()                                         # the environment's pair: age unknown
+    try:
+        await fake.wait_for("/v4/oa/access_token")          # renewed with nothing sent
+        assert fake.sent() == []
+    finally:
+        await b.stop()                                      # waits for the new pair to be saved
+    store = await Store.open(b.config.database)
+    row = await store.tokens(NAME)
+    await store.close()
+    assert row is not None and row.refresh_token == fake.refresh_token == "rt-1"
+
+
+async def test_a_refused_refresh_is_an_error_staff_see_with_what_to_do_until_a_new_grant(
+        fake: FakeZaloOA, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    b = OABot(fake, tmp_path / "db.sqlite3")
+    await b.start()
+    await fake.wait_for("/v4/oa/access_token")
+    fake.revoke_grant()                                     # the OA administrator removed the app
+    body, headers = fake.text_event(USER, "menu", msg_id="g1")
+    assert (await b.post(body, headers)).status_code == 200
+    await b.stop()
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR and "token" in r.getMessage()]
+    assert "ZALO_OA_REFRESH_TOKEN" in error.getMessage()
+    listed = await failed_list(b.config.database)
+    assert "zalo-oa" in listed and "cấp quyền lại" in listed and "khởi động lại" in listed
+    # the administrator grants again and sets the new pair in the environment: it replaces the refused one
+    fake.refresh_token, fake.access_tokens = "rt-new", {"at-new"}
+    fresh = {**env(fake), "ZALO_OA_ACCESS_TOKEN": "at-new", "ZALO_OA_REFRESH_TOKEN": "rt-new"}
+    b.service = Service(b.config, ["zalo-oa"], fresh, RunOptions(port=0))
+    await b.service.start()
+    try:
+        [menu] = await b.say("menu")
+        assert "Xin chào" in menu["text"]
+        assert "Không có thông báo nào bị gác lại" in await failed_list(b.config.database)
+    finally:
+        await b.stop()
+
+
+async def test_zalo_retries_across_its_whole_ladder_are_answered_once(bot: OABot, fake: FakeZaloOA) -> None:
+    """Audit row 6: Zalo re-sends an unacknowledged event after 30 s, 5, 15, 30 min and 1 h
+    with its first timestamp; events older than 300 s got 401, so messages written during an
+    outage of a few minutes were lost."""
+    first_sent = time.time() - fake.retry_delay(5)          # the bot was down for every earlier try
+    body, headers = fake.text_event(USER, "menu", msg_id="outage-1", timestamp_ms=int(first_sent * 1000))
+    assert (await bot.post(body, fake.retry_headers(headers, 5))).status_code == 200
+    [menu] = await fake.wait_for("/v3.0/oa/message/cs", user_id=USER)
+    assert "Xin chào" in menu.body["message"]["text"]
+    assert (await bot.post(body, fake.retry_headers(headers, 5))).status_code == 200   # once more: ignored
+    forged = {**fake.retry_headers(headers, 4), "X-ZEvent-Signature": "mac=" + "1" * 64}
+    assert (await bot.post(body.replace(b"menu", b"hack"), forged)).status_code == 401
+    [again] = await bot.say("menu")
+    assert "Xin chào" in again["text"] and len(fake.sent(USER)) == 2
+
+
+async def test_the_domain_is_verified_and_the_webhook_url_saved_without_processing(
+        fake: FakeZaloOA, tmp_path: Path) -> None:
+    """Audit row 7: Zalo needs its verifier file at the domain's root and checks the URL when
+    it is saved (an unsigned POST of {} or a GET), which got 401 and 405."""
+    verifier = tmp_path / fake.verifier_name
+    verifier.write_text(fake.verifier_content, encoding="utf-8")
+    b = OABot(fake, tmp_path / "db.sqlite3", verifier_file=verifier)
+    await b.start()
+    try:
+        site = b.url.removesuffix("/webhooks/zalo-oa")
+        assert await fake.verify_domain(site)
+        assert await fake.save_webhook(b.url)
+        assert fake.sent() == []
+        assert b.service is not None and b.service.app is not None
+        assert await b.service.app.store.outbox_rows() == []
+    finally:
+        await b.stop()
+    without = OABot(fake, tmp_path / "db.sqlite3")
+    await without.start()
+    try:
+        assert not await fake.verify_domain(without.url.removesuffix("/webhooks/zalo-oa"))
+    finally:
+        await without.stop()
+
+
+async def test_a_missing_verifier_file_is_named(tmp_path: Path) -> None:
+    from bot.config import ConfigError, load_config
+    from tests.helpers import ROOT
+
+    config = tmp_path / "config.yaml"
+    config.write_text((ROOT / "config.yaml").read_text(encoding="utf-8").replace(
+        "  oa_verifier_file:\n", "  oa_verifier_file: zalo_verifierX.html\n"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"zalo\.oa_verifier_file"):
+        load_config(config, env={})
+
+
+async def test_the_template_and_its_parameters_are_read_from_the_config(tmp_path: Path) -> None:
+    from bot.config import ConfigError, load_config
+    from tests.helpers import ROOT
+
+    shipped = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(shipped.replace("    id:\n    params: {}\n",
+                                      "    id: 405123\n    params: {ma_ho_so: code, trang_thai: status}\n"),
+                      encoding="utf-8")
+    settings = load_config(config, env={}).zalo_oa
+    assert settings.template_id == "405123"
+    assert settings.template_params == (("ma_ho_so", "code"), ("trang_thai", "status"))
+    config.write_text(shipped.replace("    params: {}\n", "    params: {ten: ho_ten}\n"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"zalo\.oa_template\.params\.ten"):
+        load_config(config, env={})
 
 
 async def test_missing_secret_is_named(tmp_path: Path) -> None:

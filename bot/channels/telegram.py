@@ -9,10 +9,12 @@ header checked in constant time.
 In webhook mode the update is answered before the post is acknowledged, and a turn's last
 message rides back in the webhook's response body, a Bot API call Telegram performs itself:
 one HTTP request and one `Message` decoding fewer per turn, about a third of the bot's CPU
-per message under load. Telegram does not report on such calls, so only the final text reply
-to the citizen who just wrote goes that way; earlier messages of the turn, photos, callback
-answers and notifications go through the Bot API (and the rate limiter, which is meant for
-bulk sends) as before. Acknowledging after the turn also means an update lost in a crash is
+per message under load. Telegram does not report on such calls (no result, no 429, audit row
+29), so only the final text reply to the citizen who just wrote goes that way, and only when
+the rate limiter has room for it: it takes its slot like any other message, and over the limit
+it goes through the Bot API, which waits and retries on 429, instead of vanishing. Earlier
+messages of the turn, photos, callback answers and notifications go through the Bot API as
+before. Acknowledging after the turn also means an update lost in a crash is
 re-delivered by Telegram rather than dropped.
 
 A person is whoever sent the update, never the chat it sits in. The two differ for updates
@@ -125,6 +127,23 @@ def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
+class Limiter(AIORateLimiter):
+    """PTB's limiter, also asked about the one call Telegram performs from a webhook response,
+    which PTB never sees: that call must count against the overall rate, and must not be made
+    while Telegram has told the bot to wait."""
+
+    __slots__ = ()
+
+    async def take(self) -> bool:
+        """A slot for a webhook-response call, if one is free now (then it is used)."""
+        limiter = self._base_limiter
+        if not self._retry_after_event.is_set() or (limiter is not None and not limiter.has_capacity()):
+            return False
+        if limiter is not None:
+            await limiter.acquire()   # has capacity: returns without waiting
+        return True
+
+
 def webhook_secret(token: str) -> str:
     """The secret Telegram echoes in every webhook post, strangers cannot. Derived from the token
     rather than drawn at each start, so every instance of one deployment registers the same one:
@@ -145,11 +164,12 @@ class TelegramChannel:
         self.secret = webhook_secret(token) if webhook_url else ""
         if self.secret:
             remember_secret(self.secret)   # made here, so the environment's list does not hold it
+        self.limiter = Limiter(overall_max_rate=max_rate, max_retries=3)
         builder = (
             ApplicationBuilder().token(token).base_url(base_url)
             .request(AiohttpRequest()).get_updates_request(AiohttpRequest(pool_size=1))
             .base_file_url(base_url.replace("/bot", "/file/bot"))
-            .rate_limiter(AIORateLimiter(overall_max_rate=max_rate, max_retries=3))
+            .rate_limiter(self.limiter)
             # citizens are served side by side; the dialog orders each citizen's own turns
             .concurrent_updates(64)
         )
@@ -273,7 +293,8 @@ class TelegramChannel:
             for i, piece in enumerate(pieces):
                 markup = keyboard(reply.buttons) if i == len(pieces) - 1 else None
                 final = r == len(replies) - 1 and i == len(pieces) - 1
-                if final and webhook is not None and webhook.chat == user and webhook.call is None:
+                if final and webhook is not None and webhook.chat == user and webhook.call is None \
+                        and await self.limiter.take():
                     webhook.call = {"method": "sendMessage", "chat_id": chat, "text": piece}
                     if markup is not None:
                         webhook.call["reply_markup"] = markup.to_dict()

@@ -6,10 +6,13 @@ documentation leaves open, decided here:
 - `getUpdates` takes no offset and returns one event (some deployments a list; both are
   accepted); consumed events can come back, so every message id is remembered in the database
   and a re-delivery is ignored. A poll that times out answers error 408, which means "nothing
-  new". Only one poller may run per token.
+  new". Only one poller may run per token. `getUpdates` does not work while a webhook is set
+  (audit row 21), so polling starts by deleting any webhook left from an earlier run.
 - Webhook bodies come wrapped (`{"ok": true, "result": event}`) or flat; both are accepted. The
   `X-Bot-Api-Secret-Token` header must equal ZALO_BOT_WEBHOOK_SECRET (constant-time check).
 - The platform has no buttons: replies carry numbered choices, which the dialog maps back.
+- Errors are logged with the platform's code and description (`ZaloBotError`), which say what
+  went wrong (401 token, 429 quota); the exception's class alone did not.
 - `message.unsupported.received` (Zalo sends it instead of the content for some users) reaches
   the dialog as a message without text, which answers it (type the question, or call).
 """
@@ -80,8 +83,10 @@ class ZaloBotChannel:
     name = NAME
 
     def __init__(self, client: ZaloBotClient, store: Store, handle: Handler,
-                 webhook_secret: str | None = None, public_url: str | None = None):
+                 webhook_secret: str | None = None, public_url: str | None = None, outbound_rate: float | None = None):
         self.client = client
+        self.outbound_rate = outbound_rate
+        """Messages per second the notifier sends here (the platform answers 429 past its quota)."""
         self.store = store
         self.handle = handle
         self.webhook_secret = webhook_secret
@@ -98,6 +103,7 @@ class ZaloBotChannel:
                 await self.client.call("setWebhook", url=f"{self.public_url.rstrip('/')}/webhooks/zalo-bot",
                                        secret_token=self.webhook_secret)
         else:
+            await self.client.call("deleteWebhook")
             self._poller = asyncio.create_task(self.poll(), name="zalo-bot-poller")
 
     async def stop(self) -> None:
@@ -117,7 +123,8 @@ class ZaloBotChannel:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("zalo-bot: polling failed (%s); retrying in %.0f s", type(exc).__name__, delay)
+                log.warning("zalo-bot: polling failed (%s); retrying in %.0f s",
+                            exc if isinstance(exc, ZaloBotError) else type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(60.0, delay * 2)
 
@@ -171,4 +178,5 @@ class ZaloBotChannel:
 def build(parts: Parts) -> ZaloBotChannel:
     client = ZaloBotClient(parts.http, parts.config.zalo_bot_base_url, parts.secrets["ZALO_BOT_TOKEN"])
     webhook_secret = parts.secrets["ZALO_BOT_WEBHOOK_SECRET"] if parts.options.zalo_bot_webhook else None
-    return ZaloBotChannel(client, parts.store, parts.handle, webhook_secret, parts.options.public_url)
+    return ZaloBotChannel(client, parts.store, parts.handle, webhook_secret, parts.options.public_url,
+                          parts.config.zalo_bot_rate)

@@ -1,10 +1,11 @@
 """What a chat platform needs remembered across restarts, apart from the conversation.
 
 Zalo OA refresh tokens are single-use, so a pair must be stored the moment it is issued or a
-crash locks the bot out. Platforms deliver a message again when an answer is slow, so message
-ids already handled are kept. Zalo only lets an OA write within 48 hours of the citizen's last
-message, so that window is tracked, and a citizen's new message releases the notifications
-kept waiting for it.
+crash locks the bot out; when Zalo refuses to renew them, the problem is kept as an alert
+until a refresh succeeds, so staff see it. Platforms deliver a message again when an answer is
+slow, so message ids already handled are kept. Zalo only lets an OA write for a while after the
+citizen's last message, so the time of that message is tracked, and a citizen's new message
+releases the notifications kept waiting for it or set aside.
 """
 
 from __future__ import annotations
@@ -57,8 +58,28 @@ class ChannelStateQueries(OutboxQueries):
             )
         return cur.rowcount == 1
 
+    async def raise_alert(self, channel: str, problem: str) -> None:
+        """Record a problem an administrator must fix; a repeat keeps the time it first appeared."""
+        async with self.transaction():
+            await self.db.execute(
+                "INSERT INTO channel_alerts (channel, problem, at) VALUES (?, ?, ?)"
+                " ON CONFLICT (channel) DO UPDATE SET problem = excluded.problem",
+                (channel, problem[:300], now().isoformat()),
+            )
+
+    async def clear_alert(self, channel: str) -> None:
+        async with self.transaction():
+            await self.db.execute("DELETE FROM channel_alerts WHERE channel = ?", (channel,))
+
+    async def alerts(self) -> list[tuple[str, str, dt.datetime]]:
+        """(channel, problem, since when) for every channel that needs an administrator."""
+        async with self.db.execute("SELECT channel, problem, at FROM channel_alerts ORDER BY channel") as cur:
+            return [(row["channel"], row["problem"], dt.datetime.fromisoformat(row["at"]))
+                    for row in await cur.fetchall()]
+
     async def note_inbound(self, channel: str, user: str) -> None:
-        """The citizen wrote: the reply window reopens and notifications kept waiting are released."""
+        """The citizen wrote: the reply window reopens and notifications kept waiting, or set
+        aside because the platform refused them, are released."""
         async with self.transaction():
             await self.db.execute(
                 "INSERT INTO reply_windows (channel, user, last_inbound, sent_since) VALUES (?, ?, ?, 0)"
@@ -69,15 +90,10 @@ class ChannelStateQueries(OutboxQueries):
         if released:
             self._outbox_changed()
 
-    async def note_sent(self, channel: str, user: str) -> None:
-        async with self.transaction():
-            await self.db.execute(
-                "UPDATE reply_windows SET sent_since = sent_since + 1 WHERE channel = ? AND user = ?", (channel, user)
-            )
-
-    async def reply_window(self, channel: str, user: str) -> tuple[dt.datetime, int] | None:
+    async def reply_window(self, channel: str, user: str) -> dt.datetime | None:
+        """When the citizen last wrote on this channel (tracked where a platform limits replies)."""
         async with self.db.execute(
-            "SELECT last_inbound, sent_since FROM reply_windows WHERE channel = ? AND user = ?", (channel, user)
+            "SELECT last_inbound FROM reply_windows WHERE channel = ? AND user = ?", (channel, user)
         ) as cur:
             row = await cur.fetchone()
-        return None if row is None else (dt.datetime.fromisoformat(row["last_inbound"]), int(row["sent_since"]))
+        return None if row is None else dt.datetime.fromisoformat(row["last_inbound"])

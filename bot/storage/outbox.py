@@ -130,7 +130,7 @@ class OutboxQueries(Database):
         """Set aside for good: never tried again, removed by the purge."""
         async with self.transaction():
             await self.db.execute(
-                "UPDATE outbox SET attempts = ?, last_error = ?, given_up_at = ? WHERE id = ?",
+                "UPDATE outbox SET attempts = ?, last_error = ?, given_up_at = ?, lease_until = NULL WHERE id = ?",
                 (attempts, error[:300], now().isoformat(), row_id),
             )
 
@@ -140,12 +140,23 @@ class OutboxQueries(Database):
                                   (reason[:300], row_id))
 
     async def _release_waiting(self, channel: str, user: str) -> int:
-        """Rows kept waiting for this citizen become due now; returns how many."""
+        """Rows kept waiting for this citizen, or set aside because the platform refused them,
+        become due now: the citizen just wrote, so the platform takes a reply again (a closed
+        window, a block lifted). Returns how many."""
         cur = await self.db.execute(
-            "UPDATE outbox SET waiting = 0, next_try = ? WHERE channel = ? AND user = ? AND waiting = 1"
+            "UPDATE outbox SET waiting = 0, given_up_at = NULL, attempts = 0, next_try = ?"
+            " WHERE channel = ? AND user = ? AND (waiting = 1 OR given_up_at IS NOT NULL)"
             " AND delivered_at IS NULL", (now().isoformat(), channel, user),
         )
         return int(cur.rowcount)
+
+    async def set_aside(self) -> list[OutboxRow]:
+        """Notifications the platforms refused for good and nobody has received yet, newest first."""
+        async with self.db.execute(
+            "SELECT * FROM outbox WHERE given_up_at IS NOT NULL AND delivered_at IS NULL"
+            " ORDER BY given_up_at DESC, id DESC"
+        ) as cur:
+            return [OutboxRow.from_row(row) for row in await cur.fetchall()]
 
     async def outbox_rows(self) -> list[OutboxRow]:
         async with self.db.execute("SELECT * FROM outbox ORDER BY id") as cur:

@@ -127,6 +127,8 @@ class Call:
     description: str | None = None
     filenames: dict[str, str] = field(default_factory=dict)
     """Uploaded file name per top-level parameter, e.g. ``{"document": "report.pdf"}``."""
+    from_webhook: bool = False
+    """Made by Telegram from a webhook response: its result and errors go nowhere."""
 
     def summary(self) -> str:
         """One line for failure messages: method, short params and outcome."""
@@ -356,6 +358,11 @@ class FakeTelegram(FakeServer):
         self._commands: dict[str, list[JSON]] = {}
         self._webhook_url = ""
         self._webhook_allowed: list[str] = []
+        self.flood_limit: int | None = None
+        """Messages a second the bot may send before Telegram answers 429 with ``retry_after``
+        (Bot FAQ: about 30 a second in bulk; audit row 33). Calls made from a webhook response
+        count too, and their 429 reaches no one (audit row 29). None: no limit."""
+        self._recent_sends: deque[float] = deque()
         self._http: aiohttp.ClientSession | None = None
         self._methods: dict[str, Callable[[JSON, _Uploads], Awaitable[Any]]] = {
             "getMe": self._get_me,
@@ -594,7 +601,8 @@ class FakeTelegram(FakeServer):
                 params = await response.json()
                 method = params.pop("method", None) if isinstance(params, dict) else None
                 if isinstance(method, str):
-                    await self._perform(Call(_CANONICAL.get(method.lower(), method), params), {})
+                    call = Call(_CANONICAL.get(method.lower(), method), params, from_webhook=True)
+                    await self._perform(call, {})
             return response.status
 
     async def stop(self) -> None:
@@ -714,6 +722,8 @@ class FakeTelegram(FakeServer):
             failure = failures.popleft()
             extra = None if failure.retry_after is None else {"retry_after": failure.retry_after}
             return self._failed(call, _ApiError(failure.error_code, failure.description, extra))
+        if call.method in SENT_METHODS and self._flooded():
+            return self._failed(call, _ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1}))
         handler = self._methods.get(call.method)
         try:
             # close, logOut and unknown methods just succeed, so new bot features degrade gently
@@ -722,6 +732,18 @@ class FakeTelegram(FakeServer):
             return self._failed(call, error)
         self._record(call)
         return None
+
+    def _flooded(self) -> bool:
+        """Whether one more message now would exceed ``flood_limit`` in the last second."""
+        if self.flood_limit is None:
+            return False
+        at = time.monotonic()
+        while self._recent_sends and at - self._recent_sends[0] >= 1.0:
+            self._recent_sends.popleft()
+        if len(self._recent_sends) >= self.flood_limit:
+            return True
+        self._recent_sends.append(at)
+        return False
 
     def _failed(self, call: Call, error: _ApiError) -> _ApiError:
         call.ok = False

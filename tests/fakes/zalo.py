@@ -2,12 +2,17 @@
 
 Two unrelated Zalo products, one fake each (facts: ``/work/shared/reference/channels.md`` §2):
 
-* ``FakeZaloOA`` — the Official Account Open API v3 (``/v3.0/oa/message/cs`` and
-  ``/message/transaction``) plus the OAuth v4 token refresh (``/v4/oa/access_token``) on the same
-  server.  Zalo answers OA errors with HTTP 200 and a non-zero ``error`` in the body, so does the
-  fake.  Access tokens expire only when a test says so (``expire_access_tokens``) and refresh
-  tokens are single-use, the two token rules a real OA client most often gets wrong.  It also
-  builds signed webhook events (``text_event``, ``event``) for tests to POST to our server.
+* ``FakeZaloOA`` — the Official Account Open API v3 (``/v3.0/oa/message/cs`` and the ZBS
+  template message ``/message/template``) plus the OAuth v4 token refresh
+  (``/v4/oa/access_token``) on the same server.  Zalo answers OA errors with HTTP 200 and a
+  non-zero ``error`` in the body, so does the fake.  Access tokens expire only when a test says
+  so (``expire_access_tokens``, with ``-216`` or ``-220``) and refresh tokens are single-use,
+  the two token rules a real OA client most often gets wrong.  Consultation messages are
+  refused with ``-230`` seven days after the citizen's last interaction, and billed after 48
+  hours; ``/message/transaction`` is discontinued.  It also builds signed webhook events
+  (``text_event``, ``event``, ``retry_headers``) for tests to POST to our server, and acts as
+  the Zalo console when an administrator verifies the domain and saves the webhook URL.
+  Facts come from the channel audit (``/work/shared/audits/channels.md``, "row N").
 * ``FakeZaloBot`` — the Telegram-like Bot Platform (``/bot<TOKEN>/<method>``).  Unlike Telegram
   there is no offset: ``getUpdates`` hands out ONE event per call, an empty long poll ends in
   HTTP 408, and ``redeliver_last`` models the platform re-sending consumed events, so clients
@@ -29,15 +34,32 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
+import aiohttp
 from aiohttp import web
 
 from tests.fakes.server import FakeServer, recorded
 
 JSON = dict[str, Any]
 
-OA_SEND_PATHS: Final = ("/v3.0/oa/message/cs", "/v3.0/oa/message/transaction")
+CS_PATH: Final = "/v3.0/oa/message/cs"
+TEMPLATE_PATH: Final = "/v3.0/oa/message/template"
+TRANSACTION_PATH: Final = "/v3.0/oa/message/transaction"
+OA_SEND_PATHS: Final = (CS_PATH, TEMPLATE_PATH)
 OAUTH_PATH: Final = "/v4/oa/access_token"
 MAX_OA_TEXT_LENGTH: Final = 2000
+FREE_WINDOW_MS: Final = 48 * 3600 * 1000
+LONGEST_WINDOW_MS: Final = 7 * 24 * 3600 * 1000
+"""Consultation messages: free and unlimited for 48 h after the user's last interaction (no
+8-message cap since 1 Jan 2026), billable up to 7 days, then ``-230`` (audit row 16)."""
+RETRY_LADDER: Final = (30, 300, 900, 1800, 3600)
+"""Seconds Zalo waits before re-sending an event it got no 200 for, each retry with the
+event's first body and timestamp and a ``num_retry`` header (audit row 5)."""
+BUTTON_TYPES: Final = frozenset({"oa.open.url", "oa.query.show", "oa.query.hide", "oa.open.sms", "oa.open.phone"})
+"""Documented button types (ZaloDotNetSDK ``*Button*.cs``; reference §2b)."""
+MAX_BUTTONS: Final = 5
+MAX_BUTTON_TITLE: Final = 100
+MAX_BUTTON_PAYLOAD: Final = 1000
+"""Limits of Zalo's buttons appendix as others cite it (audit row 13)."""
 
 MAX_BOT_TEXT_LENGTH: Final = 2000
 DEFAULT_POLL_SECONDS: Final = 30.0
@@ -77,12 +99,16 @@ class OACall:
     body: dict[str, Any]
     ok: bool = True
     response: JSON = field(default_factory=dict)
+    billable: bool = False
+    """A message Zalo charges for: a template, or a reply 48 h to 7 days after the last interaction."""
+    shown: str = ""
+    """What the user sees: the text, the button titles unless ``drop_buttons``, a template's data."""
 
     @property
     def user_id(self) -> str | None:
-        """The recipient of a send call, for filtering."""
+        """The recipient of a send call (``recipient.user_id``, or ``user_id`` for a template)."""
         recipient = self.body.get("recipient")
-        value = recipient.get("user_id") if isinstance(recipient, dict) else None
+        value = recipient.get("user_id") if isinstance(recipient, dict) else self.body.get("user_id")
         return value if isinstance(value, str) else None
 
     def summary(self) -> str:
@@ -160,6 +186,21 @@ class FakeZaloOA(_ZaloServer):
         self._token_numbers = itertools.count(1)
         self._ids = itertools.count(1)
         self._failures: dict[str, deque[_OAFailure]] = {}
+        self.dead_token_error = -216
+        """What a request with a dead access token gets: ``-216`` invalid, or ``-220``
+        "access_token is expired or removed" (audit row 15)."""
+        self.interactions: dict[str, int] = {}
+        """Each user's last interaction with the OA (ms): a message or a follow."""
+        self.blocked: set[str] = set()
+        self.templates: dict[str, tuple[str, ...]] = {}
+        """Approved ZBS templates: id -> its parameter names (``approve_template``)."""
+        self.drop_buttons = False
+        """Accept a button template but show only its text: whether Zalo renders buttons sent
+        on ``/message/cs`` is unconfirmed (audit row 13), so tests must survive both."""
+        self.verifier_name = "zalo_verifierAbC123xYz.html"
+        self.verifier_content = '<meta name="zalo-platform-site-verification" content="AbC123xYz" />'
+        """The file Zalo's console hands out for "Xác thực domain" (audit row 7)."""
+        self._http: aiohttp.ClientSession | None = None
 
     def _add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/{path:.*}", self._handle)
@@ -171,9 +212,66 @@ class FakeZaloOA(_ZaloServer):
 
     # ------------------------------------------------------------------ test-side API
 
-    def expire_access_tokens(self) -> None:
-        """Invalidate every access token issued so far, as if their 25 h had passed."""
+    def expire_access_tokens(self, error: int = -216) -> None:
+        """Invalidate every access token issued so far, as if their 25 h had passed (``-216``)
+        or the grant had been renewed elsewhere (``-220``, "expired or removed")."""
         self.access_tokens.clear()
+        self.dead_token_error = error
+
+    def revoke_grant(self) -> None:
+        """The OA administrator removed the app's permission: no token works, and only a new
+        grant in the browser gives a new pair (audit row 19)."""
+        self.expire_access_tokens(-220)
+        self.refresh_token = ""
+
+    def interacted(self, user_id: str, *, seconds_ago: float = 0) -> None:
+        """The user wrote to or followed the OA then (without a webhook event)."""
+        self.interactions[user_id] = _now_ms() - int(seconds_ago * 1000)
+
+    def block(self, user_id: str) -> None:
+        """The user blocked the OA: every message to them is refused with ``-213``."""
+        self.blocked.add(user_id)
+
+    def approve_template(self, template_id: str, *params: str) -> None:
+        """A ZBS template the OA had approved, with its parameter names (audit row 14)."""
+        self.templates[template_id] = params
+
+    def retry_headers(self, headers: dict[str, str], attempt: int) -> dict[str, str]:
+        """Headers of Zalo's retry number ``attempt`` of an event: the same signature (the body
+        and timestamp do not change) plus ``num_retry`` (audit row 5)."""
+        return {**headers, "num_retry": str(attempt)}
+
+    @staticmethod
+    def retry_delay(attempt: int) -> float:
+        """Seconds from the first delivery to retry number ``attempt``: the ladder summed."""
+        return float(sum(RETRY_LADDER[:attempt]))
+
+    async def verify_domain(self, site: str) -> bool:
+        """What the console's "Xác thực domain" does: fetch the verifier file at the site's
+        root and compare it (audit row 7)."""
+        async with self._client().get(f"{site.rstrip('/')}/{self.verifier_name}") as response:
+            return response.status == 200 and self.verifier_content in await response.text()
+
+    async def save_webhook(self, url: str) -> bool:
+        """What the console does when the webhook URL is saved. Undocumented; integrations
+        report an unsigned POST of ``{}`` and others a GET (audit row 7), so both are sent and
+        both must be answered 200, or the URL is not saved."""
+        http = self._client()
+        async with http.post(url, data=b"{}", headers={"Content-Type": "application/json"}) as posted:
+            post_ok = posted.status == 200
+        async with http.get(url) as got:
+            return post_ok and got.status == 200
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
+    async def stop(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+        await super().stop()
 
     def fail_next(
         self, path: str, times: int = 1, *, error: int = -32, message: str = "Server busy"
@@ -215,7 +313,7 @@ class FakeZaloOA(_ZaloServer):
         return matching()
 
     def sent(self, user_id: str | None = None) -> list[OACall]:
-        """Successful ``/message/cs`` and ``/message/transaction`` calls, in order."""
+        """Successful ``/message/cs`` and ``/message/template`` calls, in order."""
         return [
             call
             for call in self.calls
@@ -293,6 +391,8 @@ class FakeZaloOA(_ZaloServer):
             else:
                 body.setdefault("msg_id", f"{next(self._ids):032x}")
             payload["message"] = body
+        if event_name == "follow" or event_name.startswith("user_send_"):
+            self.interactions[user_id] = max(self.interactions.get(user_id, 0), int(timestamp))
         raw = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         headers = {
             "Content-Type": "application/json",
@@ -311,8 +411,15 @@ class FakeZaloOA(_ZaloServer):
         headers = {key.lower(): value for key, value in request.headers.items()}
         call = OACall(path, headers, {})
         try:
-            if request.method == "POST" and path in OA_SEND_PATHS:
+            if request.method == "POST" and path == CS_PATH:
                 result = await self._send(request, call)
+            elif request.method == "POST" and path == TEMPLATE_PATH:
+                result = await self._send_template(request, call)
+            elif request.method == "POST" and path == TRANSACTION_PATH:
+                # "Dịch vụ Tin UID Giao dịch … sẽ được dừng cung cấp từ 01/03/2026" (audit row 14);
+                # the code of the refusal is not published: -240 is Zalo's "API shut down" (row 15)
+                await self._read_json(request, call)
+                raise _oa_error(-240, "UID transaction messages are discontinued since 01/03/2026")
             elif request.method == "POST" and path == OAUTH_PATH:
                 result = await self._refresh(request, call)
             else:
@@ -335,19 +442,33 @@ class FakeZaloOA(_ZaloServer):
         queue = self._failures.get(path)
         return queue.popleft() if queue else None
 
-    async def _send(self, request: web.Request, call: OACall) -> JSON:
+    async def _read_json(self, request: web.Request, call: OACall) -> JSON | None:
         try:
             body = json.loads(await request.read() or b"null")
         except ValueError:
-            body = None
-        if isinstance(body, dict):
-            call.body = body
+            return None
+        if not isinstance(body, dict):
+            return None
+        call.body = body
+        return body
+
+    def _authorise(self, request: web.Request, call: OACall) -> None:
         if request.headers.get("access_token") not in self.access_tokens:
-            raise _oa_error(-216, "Access token is invalid")
+            message = "Access token is invalid" if self.dead_token_error == -216 else (
+                "access_token is expired or removed")
+            raise _oa_error(self.dead_token_error, message)
         failure = self._take_failure(call.path)
         if failure is not None:
             raise _oa_error(failure.error, failure.message)
-        if not isinstance(body, dict):
+
+    def _reachable(self, user_id: str) -> None:
+        if user_id in self.blocked:
+            raise _oa_error(-213, "User has not followed the OA or has blocked it")
+
+    async def _send(self, request: web.Request, call: OACall) -> JSON:
+        body = await self._read_json(request, call)
+        self._authorise(request, call)
+        if body is None:
             raise _oa_error(-201, "Parameter is invalid")
         user_id = call.user_id
         message = body.get("message")
@@ -361,8 +482,65 @@ class FakeZaloOA(_ZaloServer):
             not isinstance(text, str) or not 1 <= len(text) <= MAX_OA_TEXT_LENGTH
         ):
             raise _oa_error(-201, "Parameter is invalid")
+        self._reachable(user_id)
+        last = self.interactions.get(user_id)
+        age = None if last is None else _now_ms() - last
+        if age is None or age > LONGEST_WINDOW_MS:
+            raise _oa_error(-230, "User has not interacted with the OA in the last 7 days")
+        call.billable = age > FREE_WINDOW_MS
+        buttons = self._buttons(attachment) if attachment is not None else []
         if attachment is not None and self.reject_templates:
             raise _oa_error(-201, "Template is not supported")
+        call.shown = "\n".join([text or "", *([] if self.drop_buttons else buttons)]).strip()
+        return self._accepted(user_id)
+
+    @staticmethod
+    def _buttons(attachment: Any) -> list[str]:
+        """The titles of a button template shaped as eSMS's pass-through of Zalo documents it,
+        within the limits of the buttons appendix (audit row 13); -201 otherwise. A template
+        with a ``template_type`` (media, request_user_info: ZaloDotNetSDK) is not checked."""
+        payload = attachment.get("payload") if isinstance(attachment, dict) else None
+        if not isinstance(payload, dict) or attachment.get("type") != "template":
+            raise _oa_error(-201, "Parameter is invalid")
+        if "template_type" in payload:
+            return []
+        buttons = payload.get("buttons")
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= MAX_BUTTONS:
+            raise _oa_error(-201, "Parameter is invalid")
+        titles = []
+        for button in buttons:
+            if not isinstance(button, dict) or button.get("type") not in BUTTON_TYPES:
+                raise _oa_error(-201, "Parameter is invalid")
+            title, value = button.get("title"), button.get("payload")
+            if not isinstance(title, str) or not 1 <= len(title) <= MAX_BUTTON_TITLE \
+                    or not isinstance(value, str) or len(value) > MAX_BUTTON_PAYLOAD:
+                raise _oa_error(-201, "Parameter is invalid")
+            titles.append(title)
+        return titles
+
+    async def _send_template(self, request: web.Request, call: OACall) -> JSON:
+        """A ZBS template message by user id: ``user_id``, an approved ``template_id`` and
+        ``template_data`` filling exactly its parameters (audit row 14; codes from the ZNS
+        error table, zalo.cloud/zns/guidelines/handle-error-code). Billed, with no window."""
+        body = await self._read_json(request, call)
+        self._authorise(request, call)
+        user_id = call.user_id
+        if body is None or not user_id:
+            raise _oa_error(-201, "Parameter is invalid")
+        params = self.templates.get(str(body.get("template_id")))
+        if params is None:
+            raise _oa_error(-109, "Template ID invalid")
+        data = body.get("template_data")
+        if not isinstance(data, dict) or not data:
+            raise _oa_error(-111, "Template data empty")
+        if set(data) != set(params) or not all(isinstance(v, str) and v for v in data.values()):
+            raise _oa_error(-112, "Template data invalid")
+        self._reachable(user_id)
+        call.billable = True
+        call.shown = " | ".join(f"{k}: {data[k]}" for k in params)
+        return self._accepted(user_id)
+
+    def _accepted(self, user_id: str) -> JSON:
         message_id = f"{next(self._ids):032x}"
         return {
             "error": 0,
