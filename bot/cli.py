@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from bot import wording
 from bot.catalog import CatalogError, check_dir, load_catalog
 from bot.channels.registry import REGISTRY
-from bot.config import ENV_CONFIG, ENV_DATABASE, Config, ConfigError, load_config
+from bot.config import ENV_CONFIG, ENV_DATABASE, Config, ConfigError, database_location, load_config
 from bot.matching import Matcher, Understanding
 from bot.storage.db import StorageError
 
@@ -235,7 +235,7 @@ def _date(value: str) -> dt.date:
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def _refuse_output(output: Path, database: Path) -> str | None:
+def _refuse_output(output: Path, database: Path | str) -> str | None:
     """Why a report must not be written to `output`, or None.
 
     A report written over the database (or its -wal or -shm file) destroyed every case and
@@ -244,7 +244,7 @@ def _refuse_output(output: Path, database: Path) -> str | None:
     themselves are overwritten as before: staff re-run the same period."""
     from bot.storage.db import is_database_file
 
-    if is_database_file(output, database):
+    if isinstance(database, Path) and is_database_file(output, database):
         return (f"Không ghi báo cáo đè lên cơ sở dữ liệu {output}; hãy chọn tên tệp khác. "
                 f"(Refusing to write the report over the database.)")
     if output.is_dir():
@@ -459,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(Path(args.config) if args.config else None)
         if getattr(args, "db", None):
-            config = dataclasses.replace(config, database=Path(args.db))
+            config = dataclasses.replace(config, database=database_location(args.db))
         code: int = args.func(args, config)
         return code
     except (ConfigError, CatalogError, StorageError) as exc:

@@ -21,7 +21,7 @@ from bot.catalog import ASPECTS, Catalog
 from bot.clock import now
 from bot.config import Config
 from bot.elsewhere import Directory, load_agencies
-from bot.locks import KeyedLock, Pace
+from bot.locks import Pace
 from bot.matching import Context, Matcher, Reading, Understanding
 from bot.messages import Attachment, Incoming, Reply
 from bot.privacy import mask_digits
@@ -95,19 +95,18 @@ class Dialog:
         self.ratings = RatingFlow(store, config.rating_scale, config.rating_questions)
         self.forward = forward
         self.elsewhere = Directory(load_agencies())
-        self._turns = KeyedLock()
         self._pace = Pace(PACE_MESSAGES, PACE_WINDOW)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         return (await self.converse(incoming)).replies
 
     async def converse(self, incoming: Incoming) -> Outcome:
-        """Turns of one citizen run one at a time (each reads and writes their state); turns of
-        different citizens run concurrently."""
+        """Turns of one citizen run one at a time (each reads and writes their state), also across
+        processes sharing a PostgreSQL database; turns of different citizens run concurrently."""
         flood = self._pace.check((incoming.channel, incoming.user))
         if flood is not None:
             return Outcome([wording.SLOW_DOWN] if flood else [], None)
-        async with self._turns.hold((incoming.channel, incoming.user)):
+        async with self.store.conversation(incoming.channel, incoming.user):
             state = ConversationState()
             turn = Turn(incoming, state)
             try:

@@ -84,7 +84,7 @@ class OutboxQueries(Database):
             async with self.db.execute(
                 f"SELECT id FROM outbox WHERE delivered_at IS NULL AND given_up_at IS NULL AND waiting = 0"
                 f" AND next_try <= ? AND (lease_until IS NULL OR lease_until <= ?)"
-                f" AND channel IN ({dialect.placeholders(len(channels))}) ORDER BY id LIMIT ?",
+                f" AND channel IN ({dialect.placeholders(len(channels))}) ORDER BY id LIMIT ?{self.skip_locked}",
                 (at.isoformat(), at.isoformat(), *channels, limit),
             ) as cur:
                 ids = [int(row[0]) for row in await cur.fetchall()]
