@@ -337,6 +337,26 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_db(args: argparse.Namespace, config: Config) -> int:
+    """`db copy SRC DST`: the deployment's SQLite file into an empty PostgreSQL database."""
+    from bot.storage import Store
+    from bot.storage.copy import copy_database
+
+    async def run() -> dict[str, int]:
+        source = await Store.open(database_location(args.source))
+        try:
+            target = await Store.open(database_location(args.target))
+            try:
+                return await copy_database(source, target)
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+
+    print(wording.db_copied(asyncio.run(run())))
+    return 0
+
+
 def cmd_purge(args: argparse.Namespace, config: Config) -> int:
     from bot.clock import now
     from bot.storage import Store
@@ -429,6 +449,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_backup)
+
+    db = sub.add_parser("db", help="database maintenance")
+    dbsub = db.add_subparsers(dest="action", required=True)
+    p = dbsub.add_parser("copy", help="copy every row of a SQLite file into an empty PostgreSQL database")
+    p.add_argument("source", help="the SQLite file (stop the bot first)")
+    p.add_argument("target", help="postgresql://user@host/database")
+    db.set_defaults(func=cmd_db)
 
     p = sub.add_parser("purge", help="remove personal data older than a span, keep anonymous statistics")
     p.add_argument("--older-than", type=_since, required=True, help="e.g. 730d")
