@@ -63,7 +63,7 @@ async def test_a_citizens_turn_in_one_process_waits_for_their_turn_in_the_other(
             await second.save_state("telegram", "7001", {**state, "second": True})
 
     async def waiting() -> bool:
-        async with first.db.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") as cur:
+        async with first.db.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1 AND NOT granted") as cur:
             return bool((await cur.fetchone())[0])
 
     async with first.conversation("telegram", "7001"):

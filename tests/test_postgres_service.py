@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from bot.app import open_desk
-from bot.config import load_config
 from bot.cases import CaseDesk
+from bot.config import load_config
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import delivered
 
@@ -52,14 +52,32 @@ class BotProcess:
                 self.log.append(raw.decode(errors="replace"))
                 self._line.notify_all()
 
-    async def wait_log(self, needle: str, timeout: float = 60) -> None:
+    async def wait_log(self, needle: str) -> BotProcess:
         async with self._line:
-            await asyncio.wait_for(self._line.wait_for(lambda: any(needle in line for line in self.log)), timeout)
+            await self._line.wait_for(lambda: any(needle in line for line in self.log))
+        return self
+
+    @staticmethod
+    async def standing_by(*processes: BotProcess, timeout: float = 60) -> BotProcess:
+        """The process that found another polling and waits to take over."""
+        waits = [asyncio.create_task(p.wait_log("another process polls it; standing by")) for p in processes]
+        done, pending = await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        assert done, "neither process stands by: both poll"
+        return done.pop().result()
 
     async def stop(self) -> None:
+        """SIGTERM, as systemd stops it; a process that does not end is killed, then reported."""
         if self.process and self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(self.process.wait(), 30) == 0, "".join(self.log[-20:])
+            try:
+                code = await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+                raise
+            assert code == 0, "".join(self.log[-20:])
         if self._reader:
             await self._reader
 
@@ -81,10 +99,10 @@ async def test_two_processes_share_one_database_with_one_poller(tmp_path: Path, 
     async with FakeTelegram(TOKEN) as fake:
         first, second = BotProcess(config_path, fake), BotProcess(config_path, fake)
         try:
-            await first.start()
-            await fake.wait_for("setMyCommands", timeout=60)
-            await second.start()
-            await second.wait_log("another process polls it; standing by")
+            await asyncio.gather(first.start(), second.start())
+            await fake.wait_for("setMyCommands", timeout=120)     # both load the model side by side
+            standby = await BotProcess.standing_by(first, second)
+            leader = first if standby is second else second
             assert len(await fake.wait_for("setMyCommands")) == 1          # one poller
 
             fake.push_text(CITIZEN, f"tra cứu {CODE}")
@@ -98,7 +116,7 @@ async def test_two_processes_share_one_database_with_one_poller(tmp_path: Path, 
             await notified_once(fake, desk, "processing")
 
             # the poller stops: the other takes over and continues the same conversation
-            await first.stop()
+            await leader.stop()
             await fake.wait_for("setMyCommands", count=2, timeout=60)
             shown = len(texts(fake, "Trạng thái:"))
             fake.push_callback(CITIZEN, f"case:{CODE}")       # shown only to who proved they own it
@@ -106,9 +124,11 @@ async def test_two_processes_share_one_database_with_one_poller(tmp_path: Path, 
                                 where=lambda c: "Trạng thái:" in c.params["text"])
             await notified_once(fake, desk, "ready")
         finally:
-            await first.stop()
-            await second.stop()
+            stopped = await asyncio.gather(first.stop(), second.stop(), return_exceptions=True)
             await desk.store.close()
+            for outcome in stopped:
+                if isinstance(outcome, BaseException):
+                    raise outcome
 
 
 async def notified_once(fake: FakeTelegram, desk: CaseDesk, status: str) -> None:

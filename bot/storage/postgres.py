@@ -43,6 +43,10 @@ SCHEMA = 2
 LEADERS = 3
 """…and the one process allowed to poll a platform."""
 
+KEY = "hashtext(current_schema() || ':' || $2)"
+"""The second key of an advisory lock: advisory locks belong to the whole database, and two
+deployments in two schemas of one database must not wait for each other's locks."""
+
 OUTBOX_CHANNEL = "motcua_outbox"
 
 POOL_SIZE = 16
@@ -131,7 +135,7 @@ class PgConnection:
         pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE)
         connection = cls(url, pool)
         async with connection.begin(), connection.connection() as conn:
-            await conn.execute("SELECT pg_advisory_xact_lock($1, 0)", SCHEMA)
+            await conn.execute(f"SELECT pg_advisory_xact_lock($1, {KEY})", SCHEMA, "")
             await conn.execute("CREATE TABLE IF NOT EXISTS motcua_schema (version INTEGER NOT NULL)")
             await conn.execute("INSERT INTO motcua_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM motcua_schema)")
         return connection
@@ -177,15 +181,16 @@ class PgConnection:
     async def hold(self, key: str) -> AsyncIterator[None]:
         """Until the block ends, no other process holds `key` (a conversation)."""
         async with self.connection() as conn:
-            await conn.execute("SELECT pg_advisory_lock($1, hashtext($2))", CONVERSATIONS, key)
+            await conn.execute(f"SELECT pg_advisory_lock($1, {KEY})", CONVERSATIONS, key)
             try:
                 yield
             finally:
-                await conn.execute("SELECT pg_advisory_unlock($1, hashtext($2))", CONVERSATIONS, key)
+                await conn.execute(f"SELECT pg_advisory_unlock($1, {KEY})", CONVERSATIONS, key)
 
     async def lock_schema(self) -> None:
         """Inside a migration's transaction: another process migrating waits, then finds it done."""
-        await self.execute("SELECT pg_advisory_xact_lock(?, 0)", (SCHEMA,))
+        async with self.connection() as conn:
+            await conn.execute(f"SELECT pg_advisory_xact_lock($1, {KEY})", SCHEMA, "")
 
     async def schema_version(self) -> int:
         async with self.connection() as conn:
@@ -196,7 +201,7 @@ class PgConnection:
 
     async def prepare(self) -> None:
         async with self.begin(), self.connection() as conn:
-            await conn.execute("SELECT pg_advisory_xact_lock($1, 0)", SCHEMA)
+            await conn.execute(f"SELECT pg_advisory_xact_lock($1, {KEY})", SCHEMA, "")
             for statement in PREPARE:
                 await conn.execute(statement)
 
@@ -232,12 +237,12 @@ class Leadership:
 
     async def try_take(self) -> bool:
         conn = await self._connection()
-        return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1, hashtext($2))", LEADERS, self.name))
+        return bool(await conn.fetchval(f"SELECT pg_try_advisory_lock($1, {KEY})", LEADERS, self.name))
 
     async def take(self) -> None:
         """Waits (in the server, without polling) until the leader's connection ends."""
         conn = await self._connection()
-        await conn.execute("SELECT pg_advisory_lock($1, hashtext($2))", LEADERS, self.name)
+        await conn.execute(f"SELECT pg_advisory_lock($1, {KEY})", LEADERS, self.name)
 
     async def release(self) -> None:
         if self._conn is not None:
