@@ -76,6 +76,26 @@ async def test_a_citizens_turn_in_one_process_waits_for_their_turn_in_the_other(
     assert await first.get_state("telegram", "7001") == {"first": True, "second": True}
 
 
+async def test_a_turn_cut_short_does_not_lock_the_citizen_out(pair: tuple[Store, Store]):
+    """A turn cancelled mid-way (a process stopping, a webhook timing out) gives the lock back."""
+    first, second = pair
+    inside = asyncio.Event()
+
+    async def turn() -> None:
+        async with first.conversation("telegram", "7001"):
+            inside.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(turn())
+    await asyncio.wait_for(inside.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with asyncio.timeout(10), second.conversation("telegram", "7001"):
+        await second.save_state("telegram", "7001", {"served": True})
+    assert await first.get_state("telegram", "7001") == {"served": True}
+
+
 async def test_another_citizen_is_not_held_up(pair: tuple[Store, Store]):
     first, second = pair
     async with first.conversation("telegram", "7001"), second.conversation("telegram", "7002"):

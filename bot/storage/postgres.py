@@ -123,17 +123,19 @@ class PgConnection:
     shared = True
     """Several processes serve from one database: conversations are locked across them."""
 
-    def __init__(self, url: str, pool: asyncpg.Pool) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
-        self.pool = pool
+        self.pool: asyncpg.Pool | None = None
+        self._locking: set[asyncpg.Connection] = set()
+        """Connections between taking a conversation's lock and giving it back."""
         self._bound: contextvars.ContextVar[tuple[asyncpg.Connection, asyncio.Task[Any] | None] | None] = \
             contextvars.ContextVar("pg_bound", default=None)
         self._listener: asyncpg.Connection | None = None
 
     @classmethod
     async def open(cls, url: str) -> PgConnection:
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE)
-        connection = cls(url, pool)
+        connection = cls(url)
+        connection.pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE, reset=connection._reset)
         async with connection.begin(), connection.connection() as conn:
             await conn.execute(f"SELECT pg_advisory_xact_lock($1, {KEY})", SCHEMA, "")
             await conn.execute("CREATE TABLE IF NOT EXISTS motcua_schema (version INTEGER NOT NULL)")
@@ -150,6 +152,7 @@ class PgConnection:
         if bound is not None and bound[1] is task:
             yield bound[0]
             return
+        assert self.pool is not None
         async with self.pool.acquire() as conn:
             token = self._bound.set((conn, task))
             try:
@@ -181,11 +184,24 @@ class PgConnection:
     async def hold(self, key: str) -> AsyncIterator[None]:
         """Until the block ends, no other process holds `key` (a conversation)."""
         async with self.connection() as conn:
+            self._locking.add(conn)
             await conn.execute(f"SELECT pg_advisory_lock($1, {KEY})", CONVERSATIONS, key)
             try:
                 yield
             finally:
                 await conn.execute(f"SELECT pg_advisory_unlock($1, {KEY})", CONVERSATIONS, key)
+                self._locking.discard(conn)
+
+    async def _reset(self, conn: asyncpg.Connection) -> None:
+        """What a connection going back to the pool must not carry over: a transaction or a
+        conversation's lock left by a task cancelled half-way. (asyncpg's own reset, which also
+        undoes session settings this code never makes, is a round trip at every release: a
+        message makes several.)"""
+        if conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
+        if conn in self._locking:
+            await conn.execute("SELECT pg_advisory_unlock_all()")
+            self._locking.discard(conn)
 
     async def lock_schema(self) -> None:
         """Inside a migration's transaction: another process migrating waits, then finds it done."""
@@ -218,7 +234,8 @@ class PgConnection:
         if self._listener is not None:
             await self._listener.close()
             self._listener = None
-        await self.pool.close()
+        if self.pool is not None:
+            await self.pool.close()
 
 
 class Leadership:
