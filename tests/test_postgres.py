@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from bot.storage.copy import copy_database, tables
 from bot.storage.db import StorageError
 
 pytestmark = pytest.mark.asyncio
+ROOT = Path(__file__).resolve().parent.parent
 CODE = "000.00.27.H15-251120-0012"
 CASE = {"code": CODE, "procedure": "dang-ky-ket-hon", "name": "Nguyễn Văn An", "phone": "0912345678",
         "channel": "trực tiếp", "received": "2026-11-20T09:00:00", "due": "2026-12-01", "status": "received"}
@@ -207,4 +209,26 @@ async def test_db_copy_moves_every_row_of_a_sqlite_deployment(tmp_path: Path, po
             await copy_database(source, target)           # never into a database in use
     finally:
         await source.close()
+        await target.close()
+
+
+async def test_the_db_copy_command_moves_a_deployment_and_says_how_many_rows(tmp_path: Path, postgres_url: str):
+    source = await Store.open(tmp_path / "motcua.sqlite3")
+    await fill(source)
+    await source.close()
+
+    async def motcua(*args: str) -> tuple[int | None, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT)
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+        return process.returncode, output.decode()
+
+    code, output = await motcua("db", "copy", str(tmp_path / "motcua.sqlite3"), postgres_url)
+    assert code == 0, output
+    assert "Đã chép" in output and "case_history: 2" in output
+    target = await Store.open(postgres_url)
+    try:
+        assert len(await target.case_history(CODE)) == 2
+    finally:
         await target.close()

@@ -158,8 +158,8 @@ class SharedConnection(aiosqlite.Connection):
         """Nothing beyond the migrations."""
 
     async def listen(self, on_due: Callable[[], None]) -> None:
-        """Only this process writes notifications for its own notifier (the CLI's wait for the
-        notifier's next pass)."""
+        """Nothing to listen to: the bot's own commits wake its notifier, and those the CLI makes
+        from another process are found at the notifier's next pass."""
 
     def leadership(self, name: str) -> SoleLeader:
         return SoleLeader()
