@@ -154,6 +154,17 @@ async def test_a_notification_added_by_another_process_wakes_the_notifier_at_onc
     await asyncio.wait_for(woken.wait(), 10)
 
 
+async def test_the_look_up_brake_counts_attempts_made_in_every_process(pair: tuple[Store, Store]):
+    """Wrong phone digits sent to one process count against the citizen and the case in the other."""
+    first, second = pair
+    for _ in range(3):
+        await first.record_lookup("telegram", "7001", CODE, False)
+    since = clock.now() - dt.timedelta(minutes=1)
+    assert await second.failed_lookups("telegram", "7001", since) == 3
+    assert await second.case_failures(CODE, since) == 3
+    assert await second.failures_since(since) == 3
+
+
 async def test_one_process_polls_a_platform_and_another_takes_over_when_it_ends(pair: tuple[Store, Store]):
     first, second = pair
     leader, standby = first.leadership("poll:telegram"), second.leadership("poll:telegram")
