@@ -131,6 +131,15 @@ async def test_rows_one_process_is_claiming_are_passed_over_by_the_other(pair: t
     assert {row.id for row in rows}.isdisjoint(held) and len(rows) == 2
 
 
+async def test_a_process_starting_leaves_the_claims_of_the_others_alone(pair: tuple[Store, Store]):
+    first, second = pair
+    await first.enqueue("telegram", "7001", "status", {"text": "x"})
+    at = clock.now() + dt.timedelta(seconds=1)
+    assert len(await first.claim_due(["telegram"], at, dt.timedelta(minutes=5))) == 1
+    assert await second.release_claims(["telegram"]) == 0          # what a notifier does as it starts
+    assert await second.claim_due(["telegram"], at, dt.timedelta(minutes=5)) == []
+
+
 async def test_two_officers_changing_one_case_at_once_apply_one_change(pair: tuple[Store, Store]):
     first, second = pair
     await first.insert_case(CASE, "cb")

@@ -103,8 +103,9 @@ class OutboxQueries(Database):
         """Claims on these channels' rows end now: a process starting again after being killed
         takes back what it held, rather than leaving citizens waiting for the claims to expire.
         Another process sending at that very moment may then send its current row twice: at
-        least once, never lost."""
-        if not channels:
+        least once, never lost. A database shared by several processes (PostgreSQL) releases
+        nothing: the others are sending what they claimed, and a dead process's claims expire."""
+        if not channels or self.db.shared:
             return 0
         async with self.transaction():
             cur = await self.db.execute(
