@@ -1,9 +1,11 @@
-"""The SQLite connection: opening it, transactions, the versioned schema, backup.
+"""The database: opening it (a SQLite file, or PostgreSQL through `postgres.py`), transactions,
+a citizen's turns one at a time, the versioned schema, backup.
 
 Conversation state lives here, never only in memory, so a restart mid-conversation continues
 where it was. The schema is versioned: each migration runs once, in order, inside a
-transaction, and `PRAGMA user_version` records how far a database has come. Migrations are
-`.sql` files in `migrations/`, numbered from 0001, read from the installed package.
+transaction, and `PRAGMA user_version` (on PostgreSQL the table `motcua_schema`) records how far
+a database has come. Migrations are `.sql` files in `migrations/`, numbered from 0001, read from
+the installed package, written in SQLite's words and translated for PostgreSQL (`dialect.py`).
 
 Durability: WAL journal, `synchronous=NORMAL`. A committed transaction survives the process
 being killed at any moment (it is in the WAL file); only an operating-system crash or power
