@@ -54,6 +54,17 @@ async def test_the_user_column_is_the_citizen_not_the_database_role(postgres_url
         await store.close()
 
 
+async def test_commits_do_not_wait_for_the_disk_unless_the_url_asks(postgres_url: str):
+    """SQLite's trade here (WAL, synchronous=NORMAL), the same on PostgreSQL, overridable per deployment."""
+    for url, expected in ((postgres_url, "off"), (f"{postgres_url}&synchronous_commit=on", "on")):
+        store = await Store.open(url)
+        try:
+            async with store.db.execute("SELECT current_setting('synchronous_commit')") as cur:
+                assert (await cur.fetchone())[0] == expected
+        finally:
+            await store.close()
+
+
 async def test_a_citizens_turn_in_one_process_waits_for_their_turn_in_the_other(pair: tuple[Store, Store]):
     first, second = pair
     entered = asyncio.Event()

@@ -26,7 +26,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import aiosqlite
 import asyncpg
@@ -49,6 +49,12 @@ deployments in two schemas of one database must not wait for each other's locks.
 
 OUTBOX_CHANNEL = "motcua_outbox"
 
+SESSION = {"synchronous_commit": "off"}
+"""The durability SQLite has here (WAL, `synchronous=NORMAL`): a commit is not flushed to disk
+before the answer, so a turn does not wait for the disk; a crash of the server loses at most the
+last fraction of a second of commits, never consistency. A URL's own `?synchronous_commit=on`
+takes precedence, for a deployment that prefers the wait."""
+
 POOL_SIZE = 16
 """Connections per process: each turn in progress holds one, so this many citizens are served at
 the same instant; PostgreSQL's default of 100 connections leaves room for several processes."""
@@ -65,6 +71,12 @@ PREPARE = (
 )
 """Run after the migrations: SQLite's two-argument `round` of a float (PostgreSQL rounds only
 numerics), and the triggers that wake the notifiers when a notification is added or released."""
+
+
+def session_settings(url: str) -> dict[str, str]:
+    """`SESSION`, less what the URL sets itself (asyncpg would let ours win)."""
+    given = parse_qs(urlsplit(url).query)
+    return {key: value for key, value in SESSION.items() if key not in given}
 
 
 def is_url(location: object) -> bool:
@@ -135,7 +147,8 @@ class PgConnection:
     @classmethod
     async def open(cls, url: str) -> PgConnection:
         connection = cls(url)
-        connection.pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE, reset=connection._reset)
+        connection.pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE, reset=connection._reset,
+                                                    server_settings=session_settings(url))
         async with connection.begin(), connection.connection() as conn:
             await conn.execute(f"SELECT pg_advisory_xact_lock($1, {KEY})", SCHEMA, "")
             await conn.execute("CREATE TABLE IF NOT EXISTS motcua_schema (version INTEGER NOT NULL)")
