@@ -113,7 +113,7 @@ async def test_two_processes_share_one_database_with_one_poller(tmp_path: Path, 
             await fake.wait_for("sendMessage", chat_id=CITIZEN, where=lambda c: "Đã bật theo dõi" in c.params["text"])
 
             # an officer's change from a third process: the notifier hears of it through NOTIFY
-            await notified_once(fake, desk, "processing")
+            processing = await notified_once(fake, desk, "processing")
 
             # the poller stops: the other takes over and continues the same conversation
             await leader.stop()
@@ -123,6 +123,7 @@ async def test_two_processes_share_one_database_with_one_poller(tmp_path: Path, 
             await fake.wait_for("sendMessage", chat_id=CITIZEN, count=shown + 1, timeout=30,
                                 where=lambda c: "Trạng thái:" in c.params["text"])
             await notified_once(fake, desk, "ready")
+            assert len(texts(fake, processing)) == 1      # the process taking over did not send it again
         finally:
             stopped = await asyncio.gather(first.stop(), second.stop(), return_exceptions=True)
             await desk.store.close()
@@ -131,11 +132,12 @@ async def test_two_processes_share_one_database_with_one_poller(tmp_path: Path, 
                     raise outcome
 
 
-async def notified_once(fake: FakeTelegram, desk: CaseDesk, status: str) -> None:
-    """The change reaches the follower, worded as its outbox row says, exactly once."""
+async def notified_once(fake: FakeTelegram, desk: CaseDesk, status: str) -> str:
+    """The change reaches the follower, worded as its outbox row says, exactly once; its text."""
     await desk.update(CODE, status, staff="cb")
     rows = [row for row in await desk.store.outbox_rows() if status in row.payload]
     assert len(rows) == 1
     text = delivered(rows[0], desk.catalog).text
     await fake.wait_for("sendMessage", chat_id=CITIZEN, timeout=30, where=lambda c: c.params["text"] == text)
     assert len(texts(fake, text)) == 1
+    return text
