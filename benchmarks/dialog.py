@@ -1,8 +1,9 @@
-"""Conversation throughput: turns per second through Dialog and the SQLite store, p99 latency.
+"""Conversation throughput: turns per second through Dialog and the store, p99 latency.
 
-Run: python benchmarks/dialog.py [--turns 5000] [--users 200] [--runs 3]
+Run: python benchmarks/dialog.py [--turns 5000] [--users 200] [--runs 3] [--db postgresql://…]
 Each turn is a real Dialog.handle with state read and written and the question logged, as in
-production (WAL, synchronous=NORMAL). Pin to one core with `taskset -c 0` for the target figure.
+production (SQLite: WAL, synchronous=NORMAL; or the PostgreSQL database `--db`). Pin to one core
+with `taskset -c 0` for the target figure.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.app import build_app  # noqa: E402
-from bot.channels.base import Incoming  # noqa: E402
-from bot.config import load_config  # noqa: E402
+from bot.config import database_location, load_config  # noqa: E402
+from bot.messages import Incoming  # noqa: E402
 
 JOURNEY = [
     ("text", "lam giay khai sinh cho con can gi"), ("action", "proc:dang-ky-khai-sinh:fees"),
@@ -30,9 +31,10 @@ JOURNEY = [
 ]
 
 
-async def run_once(turns: int, users: int) -> tuple[float, list[float]]:
+async def run_once(turns: int, users: int, database: str | None) -> tuple[float, list[float]]:
     with tempfile.TemporaryDirectory() as tmp:
-        config = dataclasses.replace(load_config(ROOT / "config.yaml", env={}), database=Path(tmp) / "b.sqlite3")
+        config = dataclasses.replace(load_config(ROOT / "config.yaml", env={}),
+                                     database=database_location(database) if database else Path(tmp) / "b.sqlite3")
         app = await build_app(config)
         latencies: list[float] = []
         start = time.perf_counter()
@@ -52,10 +54,11 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=5000)
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--db", help="a PostgreSQL URL (default: a new SQLite file per run)")
     args = parser.parse_args()
     rates, p50s, p99s = [], [], []
     for _ in range(args.runs):
-        rate, lat = asyncio.run(run_once(args.turns, args.users))
+        rate, lat = asyncio.run(run_once(args.turns, args.users, args.db))
         lat.sort()
         rates.append(rate)
         p50s.append(1000 * lat[len(lat) // 2])

@@ -1,11 +1,15 @@
 """End-to-end load: N simulated citizens at once through the real Telegram application.
 
 Run: python benchmarks/load.py [--citizens 1000] [--think 3] [--duration 30] [--runs 3]
+                                [--instances N --db postgresql://…]
 
-The bot (the real python-telegram-bot application, dialog and SQLite store) runs in this
-process, pinned to one core. The fake Bot API server and the simulated citizens run in a child
-process pinned to another core, as Telegram's servers and the citizens' phones are not the
-bot's to pay for. Each citizen repeats a short journey (greeting, a question without
+The bot (the real python-telegram-bot application, dialog and store) runs in its own process,
+pinned to one core; with `--instances N`, N bot processes share the database `--db` (PostgreSQL:
+several processes on one SQLite file is not a supported set-up), pinned to cores 0…N-1, and the
+citizens' messages are spread over them in turn, as a load balancer does (so one citizen's
+messages land on different processes). The fake Bot API server and the simulated citizens run in
+another process, pinned to the last core, as Telegram's servers and the citizens' phones are not
+the bot's to pay for. Each citizen repeats a short journey (greeting, a question without
 diacritics, a button, an ambiguous question, a numbered choice, thanks), pausing a random
 0–2×THINK seconds between messages as people do, until DURATION seconds have passed; all start
 within the first THINK seconds, so the offered load is about CITIZENS / THINK messages/s
@@ -81,15 +85,18 @@ async def citizens_side(conn: Connection, load: Load) -> None:
         fake.on_record = on_record
         loop = asyncio.get_running_loop()
         conn.send(fake.base_url)
-        # the bot is up (the server keeps serving it meanwhile); its webhook, if any
-        hook: tuple[str, str] | None = await loop.run_in_executor(None, conn.recv)
+        # the bots are up (the server keeps serving them meanwhile); their webhooks, if any
+        hooks: list[tuple[str, str]] | None = await loop.run_in_executor(None, conn.recv)
+        posted = 0
 
         async def push(chat: int, kind: str, value: str) -> None:
-            if hook is None:
+            nonlocal posted
+            if hooks is None:
                 (fake.push_text if kind == "text" else fake.push_callback)(chat, value)
                 return
             update = fake.text_update(chat, value) if kind == "text" else fake.callback_update(chat, value)
-            status = await fake.post_webhook(*hook, update)
+            posted += 1
+            status = await fake.post_webhook(*hooks[posted % len(hooks)], update)
             if status != 200:
                 raise RuntimeError(f"webhook answered {status}")
 
@@ -134,43 +141,68 @@ async def citizens_side(conn: Connection, load: Load) -> None:
 
 
 def child_main(conn: Connection, load: Load) -> None:
-    pin(1)
+    pin((os.cpu_count() or 1) - 1)
     asyncio.run(citizens_side(conn, load))
 
 
-async def bot_side(conn: Connection, mode: str) -> dict:
-    from bot.config import load_config
+async def bot_side(conn: Connection, mode: str, database: str | None) -> None:
+    """One bot process: started on the fake server's URL, it reports its webhook, serves until
+    told to stop, then reports its CPU time while serving and its peak memory."""
+    from bot.config import database_location, load_config
     from bot.service import RunOptions, Service
 
     base_url = conn.recv()
     with tempfile.TemporaryDirectory() as tmp:
         config = dataclasses.replace(
-            load_config(ROOT / "config.yaml", env={}), database=Path(tmp) / "load.sqlite3",
+            load_config(ROOT / "config.yaml", env={}),
+            database=database_location(database) if database else Path(tmp) / "load.sqlite3",
             telegram_base_url=base_url, telegram_rate=1e6, notifier_interval=60)
         webhook = "http://127.0.0.1/hook" if mode == "webhook" else None
         service = Service(config, ["telegram"], {"TELEGRAM_BOT_TOKEN": TOKEN},
                           RunOptions(port=0, telegram_webhook_url=webhook))
         await service.start()
-        channel = service.channels["telegram"]
+        channel = service.channels.get("telegram")
         conn.send((f"http://127.0.0.1:{service.web.port}/hook", channel.secret)  # type: ignore[union-attr]
                   if webhook else None)
         serving = cpu_seconds()
-        result = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-        result["bot_cpu_s"] = cpu_seconds() - serving
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        cpu = cpu_seconds() - serving
         await service.stop()
-        conn.send("stopped")
-    return result
+        conn.send((cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
-def run_once(load: Load, mode: str) -> dict[str, float]:
+def bot_main(conn: Connection, mode: str, database: str | None, core: int) -> None:
+    pin(core)
+    run_loop(bot_side(conn, mode, database))
+
+
+def run_once(load: Load, mode: str, instances: int, database: str | None) -> dict[str, float]:
+    spawn = mp.get_context("spawn")
     parent, child = mp.Pipe()
-    process = mp.get_context("spawn").Process(target=child_main, args=(child, load))
-    process.start()
-    result = run_loop(bot_side(parent, mode))
-    process.join()
+    citizens = spawn.Process(target=child_main, args=(child, load))
+    citizens.start()
+    base_url = parent.recv()
+    bots = []
+    for core in range(instances):
+        ours, theirs = mp.Pipe()
+        process = spawn.Process(target=bot_main, args=(theirs, mode, database, core))
+        process.start()
+        ours.send(base_url)
+        bots.append((process, ours))
+    hooks = [ours.recv() for _, ours in bots]
+    parent.send(hooks if mode == "webhook" else None)
+    result = parent.recv()
+    for _, ours in bots:
+        ours.send("stop")
+    spent = [ours.recv() for _, ours in bots]
+    for process, _ in bots:
+        process.join()
+    parent.send("stopped")
+    citizens.join()
+    result["bot_cpu_s"] = sum(cpu for cpu, _ in spent)
     latencies = sorted(result["latencies"])
     print(f"  run: {len(latencies) / result['elapsed']:.0f} messages/s; CPU while serving: "
-          f"bot {result['bot_cpu_s']:.1f} s, fake server and citizens {result['child_cpu_s']:.1f} s")
+          f"bots {result['bot_cpu_s']:.1f} s, fake server and citizens {result['child_cpu_s']:.1f} s")
     return {
         "messages_per_s": len(latencies) / result["elapsed"],
         "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else float("nan"),
@@ -178,7 +210,7 @@ def run_once(load: Load, mode: str) -> dict[str, float]:
         "errors": result["errors"],
         "answered": result["total"],
         "cpu_ms_per_message": 1000 * result["bot_cpu_s"] / max(result["total"], 1),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": max(rss for _, rss in spent),
     }
 
 
@@ -191,22 +223,26 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds a citizen waits for a reply")
     parser.add_argument("--mode", choices=["webhook", "polling"], default="webhook",
                         help="how updates reach the bot (webhook is the production setup)")
+    parser.add_argument("--instances", type=int, default=1, help="bot processes sharing the database")
+    parser.add_argument("--db", help="the database the bots share (default: a new SQLite file per run)")
     args = parser.parse_args()
-    pin(0)
+    if args.instances > 1 and not (args.db or "").startswith(("postgresql://", "postgres://")):
+        parser.error("--instances above 1 needs --db postgresql://…")
     load = Load(args.citizens, args.think, args.duration, args.timeout)
-    results = [run_once(load, args.mode) for _ in range(args.runs)]
+    results = [run_once(load, args.mode, args.instances, args.db) for _ in range(args.runs)]
 
     def med(key: str) -> float:
         return statistics.median(r[key] for r in results)
 
     runs = ", ".join(f"{r['messages_per_s']:.0f}" for r in results)
-    print(f"{args.citizens} citizens, {args.mode}, think {args.think} s, {args.duration:.0f} s, "
-          f"{args.runs} runs (medians)")
+    where = "SQLite" if not args.db else "PostgreSQL" if args.db.startswith("postgres") else args.db
+    print(f"{args.citizens} citizens, {args.mode}, {args.instances} instance(s) on {where}, think {args.think} s, "
+          f"{args.duration:.0f} s, {args.runs} runs (medians)")
     print(f"throughput {med('messages_per_s'):.0f} messages/s (runs: {runs}); answered {med('answered'):.0f}")
     print(f"latency p50 {med('p50_ms'):.1f} ms   p99 {med('p99_ms'):.1f} ms   "
           f"bot CPU {med('cpu_ms_per_message'):.2f} ms/message")
     errors, peak = int(sum(r['errors'] for r in results)), max(r['peak_rss_mb'] for r in results)
-    print(f"errors {errors}   bot peak RSS {peak:.0f} MB")
+    print(f"errors {errors}   peak RSS of a bot process {peak:.0f} MB")
 
 
 if __name__ == "__main__":

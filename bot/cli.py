@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from bot import wording
 from bot.catalog import CatalogError, check_dir, load_catalog
 from bot.channels.registry import REGISTRY
-from bot.config import ENV_CONFIG, ENV_DATABASE, Config, ConfigError, load_config
+from bot.config import ENV_CONFIG, ENV_DATABASE, Config, ConfigError, database_location, load_config
 from bot.matching import Matcher, Understanding
 from bot.storage.db import StorageError
 
@@ -248,7 +248,7 @@ def _date(value: str) -> dt.date:
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def _refuse_output(output: Path, database: Path) -> str | None:
+def _refuse_output(output: Path, database: Path | str) -> str | None:
     """Why a report must not be written to `output`, or None.
 
     A report written over the database (or its -wal or -shm file) destroyed every case and
@@ -257,7 +257,7 @@ def _refuse_output(output: Path, database: Path) -> str | None:
     themselves are overwritten as before: staff re-run the same period."""
     from bot.storage.db import is_database_file
 
-    if is_database_file(output, database):
+    if isinstance(database, Path) and is_database_file(output, database):
         return (f"Không ghi báo cáo đè lên cơ sở dữ liệu {output}; hãy chọn tên tệp khác. "
                 f"(Refusing to write the report over the database.)")
     if output.is_dir():
@@ -347,6 +347,26 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
 
     asyncio.run(run())
     print(wording.backed_up(config.database, args.file))
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, config: Config) -> int:
+    """`db copy SRC DST`: the deployment's SQLite file into an empty PostgreSQL database."""
+    from bot.storage import Store
+    from bot.storage.copy import copy_database
+
+    async def run() -> dict[str, int]:
+        source = await Store.open(database_location(args.source))
+        try:
+            target = await Store.open(database_location(args.target))
+            try:
+                return await copy_database(source, target)
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+
+    print(wording.db_copied(asyncio.run(run())))
     return 0
 
 
@@ -459,6 +479,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_backup)
 
+    db = sub.add_parser("db", help="database maintenance")
+    dbsub = db.add_subparsers(dest="action", required=True)
+    p = dbsub.add_parser("copy", help="copy every row of a SQLite file into an empty PostgreSQL database")
+    p.add_argument("source", help="the SQLite file (stop the bot first)")
+    p.add_argument("target", help="postgresql://user@host/database")
+    db.set_defaults(func=cmd_db)
+
     p = sub.add_parser("purge", help="remove personal data older than a span, keep anonymous statistics")
     p.add_argument("--older-than", type=_since, required=True, help="e.g. 730d")
     p.add_argument("--db", help=DB_HELP)
@@ -496,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(Path(args.config) if args.config else None)
         if getattr(args, "db", None):
-            config = dataclasses.replace(config, database=Path(args.db))
+            config = dataclasses.replace(config, database=database_location(args.db))
         code: int = args.func(args, config)
         return code
     except (ConfigError, CatalogError, StorageError) as exc:

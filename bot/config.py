@@ -86,7 +86,8 @@ class ZaloOASettings:
 @dataclass(frozen=True)
 class Config:
     office: Office
-    database: Path
+    database: Path | str
+    """A SQLite file, or a `postgresql://` URL (str) for a database several processes share."""
     procedures: Path
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_staff_chat: int | None = None
@@ -245,6 +246,11 @@ def _read(path: Path) -> _File:
             f"  {p}" for p in problems)) from None
 
 
+def database_location(value: str) -> Path | str:
+    """A `postgresql://` URL stays as given (a str); anything else names a SQLite file."""
+    return value if value.startswith(("postgresql://", "postgres://")) else Path(value)
+
+
 def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
     """Read and check the config file; environment variables override what they name.
 
@@ -257,7 +263,7 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
     packaged = path.resolve().parent == (PACKAGE / "defaults").resolve()
     guides_base = PACKAGE if packaged else path.resolve().parent
     data_base = Path.cwd() if packaged else path.resolve().parent
-    database = Path(env.get(ENV_DATABASE) or data.database or "data/motcua.sqlite3")
+    database = database_location(env.get(ENV_DATABASE) or data.database or "data/motcua.sqlite3")
     procedures = Path(data.procedures or "procedures")
     zalo, telegram, ratings = data.zalo, data.telegram, data.ratings
     zalo_oa = ZaloOASettings(
@@ -270,7 +276,7 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
     )
     return Config(
         office=Office(data.office.name, data.office.address, data.office.hours, data.office.hotline),
-        database=database if database.is_absolute() else data_base / database,
+        database=database if isinstance(database, str) or database.is_absolute() else data_base / database,
         procedures=procedures if procedures.is_absolute() else guides_base / procedures,
         telegram_base_url=env.get(ENV_TELEGRAM_URL) or telegram.base_url or Config.telegram_base_url,
         telegram_staff_chat=telegram.staff_chat_id,

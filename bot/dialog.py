@@ -20,7 +20,7 @@ from bot.cases import CaseDesk
 from bot.catalog import ASPECTS, Catalog
 from bot.clock import now
 from bot.config import Config
-from bot.locks import KeyedLock, Pace
+from bot.locks import Pace
 from bot.matching import Context, Matcher, Reading, Understanding
 from bot.messages import Attachment, Incoming, Reply
 from bot.privacy import mask_digits
@@ -96,19 +96,18 @@ class Dialog:
         self.tracking = Tracking(desk, store, config.office, config.lookups_per_minute, config.lookup_factor)
         self.ratings = RatingFlow(store, config.rating_scale, config.rating_questions)
         self.forward = forward
-        self._turns = KeyedLock()
         self._pace = Pace(PACE_MESSAGES, PACE_WINDOW)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         return (await self.converse(incoming)).replies
 
     async def converse(self, incoming: Incoming) -> Outcome:
-        """Turns of one citizen run one at a time (each reads and writes their state); turns of
-        different citizens run concurrently."""
+        """Turns of one citizen run one at a time (each reads and writes their state), also across
+        processes sharing a PostgreSQL database; turns of different citizens run concurrently."""
         flood = self._pace.check((incoming.channel, incoming.user))
         if flood is not None:
             return Outcome([wording.SLOW_DOWN] if flood else [], None)
-        async with self._turns.hold((incoming.channel, incoming.user)):
+        async with self.store.conversation(incoming.channel, incoming.user):
             state = ConversationState()
             turn = Turn(incoming, state)
             try:

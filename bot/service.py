@@ -4,6 +4,10 @@
 notified on Zalo because each outbox row names its channel. Webhooks of every channel share
 one HTTP server (with /healthz). SIGTERM and SIGINT stop it gracefully: the notifier finishes
 its pass while the channels can still send, then the channels stop, then the database closes.
+
+Several processes may serve one PostgreSQL database. A platform that allows one poller (Telegram
+or Zalo Bot without a webhook) is polled by the process that holds its leadership in the
+database; the others stand by for it and take over the moment the leader's connection ends.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ import aiohttp
 from bot.app import App, build_app
 from bot.channels import http, telegram
 from bot.channels.base import Channel
-from bot.channels.registry import REGISTRY, Parts, RunOptions, check_secrets
+from bot.channels.registry import REGISTRY, ChannelSpec, Parts, RunOptions, check_secrets
 from bot.config import Config, ConfigError
 from bot.notifier import Notifier
+from bot.storage.db import Leadership
 from bot.web import WebServer
 
 __all__ = ["RunOptions", "Service", "check_secrets", "run_loop"]
@@ -57,6 +62,8 @@ class Service:
         self.http: aiohttp.ClientSession | None = None
         self.notifier: Notifier | None = None
         self._notifier_task: asyncio.Task[None] | None = None
+        self._leaders: list[Leadership] = []
+        self._standby: list[asyncio.Task[None]] = []
 
     @property
     def needs_web(self) -> bool:
@@ -72,7 +79,7 @@ class Service:
         config, o = self.config, self.options
         forward = self._forward if (telegram.NAME in self.names and config.telegram_staff_chat) else None
         self.app = app = await build_app(config, forward)
-        self.http = session = http.open_session()
+        self.http = http.open_session()
         self.web = WebServer(o.host, o.port) if self.needs_web else None
         try:
             if self.web:
@@ -82,11 +89,14 @@ class Service:
                     raise ConfigError(f"cổng {o.host}:{o.port} không dùng được ({exc.strerror}); có thể một bản "
                                       "motcua khác đang chạy. Chưa đăng ký webhook nào. (port unavailable)") from None
             for spec in self.specs:
-                parts = Parts(config, spec.values(self.env), o, app.dialog.handle, app.store, session)
-                channel = spec.factory(parts)
-                await channel.start(self.web)
-                self.channels[spec.name] = channel
-                log.info("%s: started", spec.name)
+                if not spec.needs_web(o):                   # it polls: one process per platform
+                    leader = app.store.leadership(f"poll:{spec.name}")
+                    self._leaders.append(leader)
+                    if not await leader.try_take():
+                        log.info("%s: another process polls it; standing by", spec.name)
+                        self._standby.append(asyncio.create_task(self._take_over(spec, leader)))
+                        continue
+                await self._start_channel(spec)
             if self.web:
                 self.web.channels = list(self.channels)
                 await self.web.start()
@@ -94,16 +104,53 @@ class Service:
         except Exception:
             await self.stop()
             raise
-        self.notifier = Notifier(app.store, self.channels, app.catalog, config.rating_scale, config.notifier_interval)
+        self._start_notifier()
+        await app.store.watch_outbox()
+
+    async def _start_channel(self, spec: ChannelSpec) -> None:
+        assert self.app is not None and self.http is not None
+        parts = Parts(self.config, spec.values(self.env), self.options, self.app.dialog.handle, self.app.store,
+                      self.http)
+        channel = spec.factory(parts)
+        await channel.start(self.web)
+        self.channels[spec.name] = channel
+        log.info("%s: started", spec.name)
+
+    def _start_notifier(self) -> None:
+        """A notifier for the channels this process runs (it delivers only their rows)."""
+        assert self.app is not None
+        self.notifier = Notifier(self.app.store, self.channels, self.app.catalog, self.config.rating_scale,
+                                 self.config.notifier_interval)
         self._notifier_task = asyncio.create_task(self.notifier.run(), name="notifier")
 
-    async def stop(self) -> None:
+    async def _stop_notifier(self) -> None:
         if self.notifier and self._notifier_task:
             self.notifier.stop()
             _, pending = await asyncio.wait({self._notifier_task}, timeout=10)
             for task in pending:
                 task.cancel()
+            if self.app and self.notifier.wake in self.app.store.outbox_listeners:
+                self.app.store.outbox_listeners.remove(self.notifier.wake)
         self.notifier = self._notifier_task = None
+
+    async def _take_over(self, spec: ChannelSpec, leader: Leadership) -> None:
+        """Once the polling process is gone: poll in its place, and deliver that channel's
+        notifications too (the notifier starts again with it)."""
+        try:
+            await leader.take()
+            await self._start_channel(spec)
+            log.info("%s: took over polling", spec.name)
+            await self._stop_notifier()
+            self._start_notifier()
+        except Exception:
+            log.exception("%s: taking over failed", spec.name)
+
+    async def stop(self) -> None:
+        for task in self._standby:
+            task.cancel()
+        await asyncio.gather(*self._standby, return_exceptions=True)
+        self._standby.clear()
+        await self._stop_notifier()
         if self.web:
             await self.web.stop()
             self.web = None
@@ -116,6 +163,9 @@ class Service:
         if self.http:
             await self.http.close()
             self.http = None
+        for leader in self._leaders:
+            await leader.release()
+        self._leaders.clear()
         if self.app:
             await self.app.close()
             self.app = None

@@ -626,6 +626,11 @@ def backed_up(database: object, target: object) -> str:
     return f"Đã sao lưu {database} vào {target}"
 
 
+def db_copied(counts: dict[str, int]) -> str:
+    rows = "\n".join(f"  {table}: {n}" for table, n in counts.items())
+    return f"Đã chép {sum(counts.values())} dòng sang cơ sở dữ liệu mới:\n{rows}"
+
+
 def purged(counts: dict[str, int]) -> str:
     return "\n".join(f"{what}: {count}" for what, count in counts.items())
 

@@ -7,7 +7,6 @@ import sqlite3
 import threading
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from bot.storage import Store
@@ -42,7 +41,9 @@ def test_an_unfinished_statement_is_an_error() -> None:
 async def test_a_migration_with_a_trigger_and_a_semicolon_literal_applies(tmp_path: Path) -> None:
     (tmp_path / "0001_notes.sql").write_text(TRICKY, encoding="utf-8")
     (tmp_path / "0002_more.sql").write_text("INSERT INTO notes (text) VALUES ('c');\n", encoding="utf-8")
-    database = Database(await aiosqlite.connect(":memory:", isolation_level=None))
+    connection = db_module.connect(":memory:")
+    await connection
+    database = Database(connection)
     try:
         await database.migrate(load_migrations(tmp_path))
         assert await database.schema_version() == 2

@@ -1,4 +1,5 @@
-"""The SQLite-only fragments, run through the stores: SQLite accepts each one and it does what the queries rely on."""
+"""The two dialects: SQLite's fragments do what the queries rely on, and the same SQL, migrations
+included, translated for PostgreSQL, reads and writes the same rows there."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ async def pragma(store: Store, name: str) -> object:
         return (await cur.fetchone())[0]
 
 
-async def test_the_connection_settings_are_in_force_on_an_opened_store(store: Store):
+async def test_the_connection_settings_are_in_force_on_an_opened_store(sqlite_store: Store):
+    store = sqlite_store
     assert await pragma(store, "journal_mode") == "wal"
     assert await pragma(store, "synchronous") == 1          # NORMAL
     assert await pragma(store, "foreign_keys") == 1
@@ -38,13 +40,14 @@ async def test_secure_delete_is_among_the_settings_not_left_to_how_sqlite_was_bu
 
 async def test_the_schema_version_counter_is_read_and_written(store: Store):
     assert await store.schema_version() == len(MIGRATIONS)
-    await store.db.execute(dialect.set_schema_version(99))
+    await store.db.set_schema_version(99)
     assert await store.schema_version() == 99
     with pytest.raises(ValueError):
         dialect.set_schema_version("1; DROP TABLE cases")  # type: ignore[arg-type]
 
 
-async def test_a_transaction_holds_the_write_lock_from_its_start(store: Store, tmp_path: Path):
+async def test_a_transaction_holds_the_write_lock_from_its_start(sqlite_store: Store, tmp_path: Path):
+    store = sqlite_store
     other = await aiosqlite.connect(str(tmp_path / "db.sqlite3"), isolation_level=None)
     try:
         await other.execute("PRAGMA busy_timeout=0")
@@ -77,9 +80,61 @@ async def test_placeholders_bind_one_value_each_for_any_number_of_channels(store
     assert dialect.placeholders(3) == "?, ?, ?"
 
 
-async def test_literals_quote_every_word_so_sqlite_reads_them_back_unchanged(store: Store):
+async def test_literals_quote_every_word_so_sqlite_reads_them_back_unchanged(sqlite_store: Store):
+    store = sqlite_store
     words = ["returned", "it's", "a ''b''", "đã trả"]
     async with store.db.execute(f"SELECT value FROM json_each(?) WHERE value IN ({dialect.literals(words)})",
                                 ('["returned", "it\'s", "a \'\'b\'\'", "đã trả", "other"]',)) as cur:
         assert sorted(r[0] for r in await cur.fetchall()) == sorted(words)
 
+
+
+async def test_a_migration_written_for_sqlite_runs_on_both_databases(store: Store):
+    """What another change adds as 00NN_*.sql in SQLite's words: a table with a row id, a REAL and a
+    `user`, a column added to a table, an index; then `?`, `:name` and INSERT OR IGNORE queries."""
+    script = """\
+-- N: a sample migration
+CREATE TABLE sample (
+    id INTEGER PRIMARY KEY,
+    user TEXT NOT NULL,
+    score REAL NOT NULL,
+    note TEXT NOT NULL DEFAULT 'it''s; fine',
+    UNIQUE (user)
+);
+CREATE INDEX sample_score ON sample(score);
+ALTER TABLE outbox ADD COLUMN sample_flag INTEGER NOT NULL DEFAULT 0;
+"""
+    await store.migrate([*MIGRATIONS, script])
+    assert await store.schema_version() == len(MIGRATIONS) + 1
+    async with store.transaction():
+        async with store.db.execute("INSERT INTO sample (user, score) VALUES (?, ?) RETURNING id", ("u1", 0.125)) as cur:
+            first = (await cur.fetchone())[0]
+        await store.db.execute("INSERT INTO sample (user, score) VALUES (:user, :score)", {"score": 2.5, "user": "u2"})
+        again = await store.db.execute(f"{dialect.INSERT_OR_IGNORE} INTO sample (user, score) VALUES (?, ?)", ("u1", 9.0))
+    assert again.rowcount == 0
+    async with store.db.execute("SELECT id, user, score, note FROM sample WHERE user != ? ORDER BY id", ("x",)) as cur:
+        assert [tuple(r) for r in await cur.fetchall()] == [(first, "u1", 0.125, "it's; fine"), (first + 1, "u2", 2.5, "it's; fine")]
+    await store.enqueue("t", "u", "status", {})
+    async with store.db.execute("SELECT sample_flag FROM outbox") as cur:
+        assert (await cur.fetchone())[0] == 0
+
+
+async def test_text_sorts_by_code_point_on_both_databases(store: Store):
+    """Timestamps, codes and names come out of ORDER BY as SQLite and Python order them, never by
+    a locale's rules (which skip punctuation and fold case)."""
+    users = ["b", "B", "a-2", "a1", "_x", "Đức", "Dung", "2026-11-30T09:00:00", "2026-11-30 09:00:00"]
+    for user in users:
+        await store.save_state("t", user, {})
+    async with store.db.execute("SELECT user FROM conversations ORDER BY user") as cur:
+        assert [r[0] for r in await cur.fetchall()] == sorted(users)
+
+
+async def test_the_postgres_translation_leaves_literals_alone_and_refuses_what_it_cannot_say():
+    translated = dialect.to_postgres("SELECT 'user ? :x' AS t, user FROM conversations WHERE channel = ? AND user = ?")
+    assert translated is not None
+    assert translated.sql == "SELECT 'user ? :x' AS t, \"user\" FROM conversations WHERE channel = $1 AND \"user\" = $2"
+    assert dialect.to_postgres("PRAGMA wal_checkpoint(TRUNCATE)") is None
+    with pytest.raises(ValueError, match="ON CONFLICT"):
+        dialect.to_postgres("INSERT OR REPLACE INTO t (a) VALUES (?)")
+    with pytest.raises(ValueError, match="mixes"):
+        dialect.to_postgres("SELECT ? , :a")

@@ -98,12 +98,14 @@ class CaseQueries(OutboxQueries):
         `steps` is how many history steps the caller saw when it checked the change: if anyone
         (another officer, the CLI in another process) added one since, nothing is written and the
         answer is False, so the caller checks again against what is now true. Writers take turns
-        (BEGIN IMMEDIATE), so the comparison and the write cannot be split."""
+        (BEGIN IMMEDIATE on SQLite, the case row's lock on PostgreSQL), so the comparison and the
+        write cannot be split."""
         at_text = (at or now()).isoformat()
         async with self.transaction():
+            await self.db.execute(f"SELECT 1 FROM cases WHERE code = ?{self.for_update}", (code,))
             cur = await self.db.execute(
                 "UPDATE cases SET status = ?, due = COALESCE(?, due), supplement_by = ? WHERE code = ?"
-                " AND (? IS NULL OR (SELECT COUNT(*) FROM case_history WHERE code = cases.code) = ?)",
+                " AND (CAST(? AS INTEGER) IS NULL OR (SELECT COUNT(*) FROM case_history WHERE code = cases.code) = ?)",
                 (status, due, supplement_by, code, steps, steps),
             )
             if cur.rowcount != 1:

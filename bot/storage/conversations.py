@@ -88,8 +88,9 @@ class ConversationQueries(Database):
 
     async def set_choices(self, channel: str, user: str, actions: list[str]) -> None:
         """A message sent outside a turn (a notification) offered these buttons: on platforms
-        without buttons, the numbers the citizen types next refer to them."""
-        async with self.transaction():
+        without buttons, the numbers the citizen types next refer to them. A turn of the citizen
+        under way (in any process) finishes first: its save would overwrite these choices."""
+        async with self.conversation(channel, user), self.transaction():
             state = ConversationState.from_json(await self.get_state(channel, user))
             state.choices = actions
             await self.save_state(channel, user, state.to_json())
@@ -118,13 +119,13 @@ class ConversationQueries(Database):
         confidence: float, answered: bool,
     ) -> int:
         """Logs a question, masked here as well as by the caller: no caller can store it unmasked."""
-        async with self.transaction():
-            cur = await self.db.execute(
-                "INSERT INTO questions (at, channel, text, intent, procedure, aspect, confidence, answered)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (now().isoformat(), channel, mask_digits(text), intent, procedure, aspect, confidence, int(answered)),
-            )
-        return int(cur.lastrowid or 0)
+        async with self.transaction(), self.db.execute(
+            "INSERT INTO questions (at, channel, text, intent, procedure, aspect, confidence, answered)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (now().isoformat(), channel, mask_digits(text), intent, procedure, aspect, confidence, int(answered)),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
 
     async def question(self, question_id: int) -> QuestionRow | None:
         async with self.db.execute("SELECT * FROM questions WHERE id = ?", (question_id,)) as cur:

@@ -1,9 +1,11 @@
-"""The SQLite connection: opening it, transactions, the versioned schema, backup.
+"""The database: opening it (a SQLite file, or PostgreSQL through `postgres.py`), transactions,
+a citizen's turns one at a time, the versioned schema, backup.
 
 Conversation state lives here, never only in memory, so a restart mid-conversation continues
 where it was. The schema is versioned: each migration runs once, in order, inside a
-transaction, and `PRAGMA user_version` records how far a database has come. Migrations are
-`.sql` files in `migrations/`, numbered from 0001, read from the installed package.
+transaction, and `PRAGMA user_version` (on PostgreSQL the table `motcua_schema`) records how far
+a database has come. Migrations are `.sql` files in `migrations/`, numbered from 0001, read from
+the installed package, written in SQLite's words and translated for PostgreSQL (`dialect.py`).
 
 Durability: WAL journal, `synchronous=NORMAL`. A committed transaction survives the process
 being killed at any moment (it is in the WAL file); only an operating-system crash or power
@@ -27,16 +29,18 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import aiosqlite
+import asyncpg
 from aiosqlite.context import Result
 
-from bot.storage import dialect
+from bot.locks import KeyedLock
+from bot.storage import dialect, postgres
 
 BUSY_TIMEOUT_SECONDS = 5.0
 """How long a connection waits for another one's write transaction before giving up; set when
@@ -112,7 +116,9 @@ class SharedConnection(aiosqlite.Connection):
     report's rows), so holding them in memory costs nothing worth the failure.
     """
 
-    @functools.wraps(aiosqlite.Connection.execute)
+    shared = False
+    """One process serves from a SQLite file: its turns are ordered in memory."""
+
     def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Result[aiosqlite.Cursor]:
         return Result(self._execute_to_end(sql, parameters))
 
@@ -120,6 +126,81 @@ class SharedConnection(aiosqlite.Connection):
         on_thread: Callable[..., Awaitable[tuple[sqlite3.Cursor, list[sqlite3.Row]]]] = self._execute
         cursor, rows = await on_thread(_run_to_end, self._conn, sql, [] if parameters is None else parameters)
         return _FetchedCursor(self, cursor, rows)
+
+    @asynccontextmanager
+    async def begin(self, lock: asyncio.Lock | None = None) -> AsyncIterator[None]:
+        """The write lock from the start (`BEGIN IMMEDIATE`); the process's transactions take turns
+        on `lock`, as they share this one connection."""
+        async with lock or asyncio.Lock():
+            await self.execute(dialect.BEGIN)
+            try:
+                yield
+            except BaseException:
+                await self.execute("ROLLBACK")
+                raise
+            await self.execute("COMMIT")
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        """Nothing to hold across processes: the bot is the one process serving this file."""
+        yield
+
+    async def lock_schema(self) -> None:
+        """`BEGIN IMMEDIATE` already keeps another process out while a migration runs."""
+
+    async def schema_version(self) -> int:
+        async with self.execute(dialect.SCHEMA_VERSION) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def set_schema_version(self, number: int) -> None:
+        await self.execute(dialect.set_schema_version(number))
+
+    async def prepare(self) -> None:
+        """Nothing beyond the migrations."""
+
+    async def listen(self, on_due: Callable[[], None]) -> None:
+        """Nothing to listen to: the bot's own commits wake its notifier, and those the CLI makes
+        from another process are found at the notifier's next pass."""
+
+    def leadership(self, name: str) -> SoleLeader:
+        return SoleLeader()
+
+
+class SoleLeader:
+    """On SQLite one process serves the database, so it polls every platform it runs."""
+
+    async def try_take(self) -> bool:
+        return True
+
+    async def take(self) -> None:
+        return None
+
+    async def release(self) -> None:
+        return None
+
+
+class Leadership(Protocol):
+    async def try_take(self) -> bool: ...
+    async def take(self) -> None: ...
+    async def release(self) -> None: ...
+
+
+class Connection(Protocol):
+    """What the stores use of a database connection, SQLite's or PostgreSQL's."""
+
+    shared: bool
+
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Result[aiosqlite.Cursor]: ...
+    def begin(self, lock: asyncio.Lock | None = None) -> AbstractAsyncContextManager[None]: ...
+    def hold(self, key: str) -> AbstractAsyncContextManager[None]: ...
+    async def lock_schema(self) -> None: ...
+    async def schema_version(self) -> int: ...
+    async def set_schema_version(self, number: int) -> None: ...
+    async def prepare(self) -> None: ...
+    async def listen(self, on_due: Callable[[], None]) -> None: ...
+    def leadership(self, name: str) -> Leadership: ...
+    async def close(self) -> None: ...
 
 
 def connect(path: Path | str) -> SharedConnection:
@@ -179,14 +260,16 @@ MIGRATIONS = load_migrations()
 
 
 class Database:
-    """One open connection; the query groups in this package build on it."""
+    """One open database, a SQLite file or a PostgreSQL one; the query groups in this package build on it."""
 
-    def __init__(self, db: aiosqlite.Connection):
+    def __init__(self, db: Connection):
         self.db = db
         self._lock = asyncio.Lock()
         self.outbox_listeners: list[Callable[[], None]] = []
         """Called after a commit that added outbox rows (the notifier wakes at once)."""
         self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar("in_tx", default=False)
+        self._conversations = KeyedLock()
+        self._held: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("held", default=frozenset())
         self.path: Path | None = None
         """The database file, when opened from one (a backup must never land on it)."""
 
@@ -194,39 +277,76 @@ class Database:
     async def transaction(self) -> AsyncIterator[None]:
         """All writes inside commit together or not at all.
 
-        One connection serves every coroutine, so transactions take turns; a transaction
-        opened inside another (same task) joins it.
+        On SQLite one connection serves every coroutine, so transactions take turns; on
+        PostgreSQL each has its own connection. A transaction opened inside another (same task)
+        joins it.
         """
         if self._in_tx.get():
             yield
             return
-        async with self._lock:
+        async with self.db.begin(self._lock):
             token = self._in_tx.set(True)
             try:
-                await self.db.execute(dialect.BEGIN)
-                try:
-                    yield
-                except BaseException:
-                    await self.db.execute("ROLLBACK")
-                    raise
-                await self.db.execute("COMMIT")
+                yield
             finally:
                 self._in_tx.reset(token)
 
+    @asynccontextmanager
+    async def conversation(self, channel: str, user: str) -> AsyncIterator[None]:
+        """One citizen's turns, one at a time, in this process and in any other on the same
+        database (each turn reads and then writes the conversation's state). Held already by
+        this task, it is held again at no cost: a turn may send a notification's buttons."""
+        key = f"{channel}:{user}"
+        held = self._held.get()
+        if key in held:
+            yield
+            return
+        async with self._conversations.hold(key), self.db.hold(key):
+            token = self._held.set(held | {key})
+            try:
+                yield
+            finally:
+                self._held.reset(token)
+
+    @property
+    def skip_locked(self) -> str:
+        """Ends a SELECT of rows this transaction claims: other processes pass over them instead of
+        claiming them too. SQLite's writers take turns, so it needs nothing."""
+        return " FOR UPDATE SKIP LOCKED" if self.db.shared else ""
+
+    @property
+    def for_update(self) -> str:
+        """Ends a SELECT of rows this transaction will change based on what it read: another
+        process's change to them waits for this commit (SQLite's writers take turns already)."""
+        return " FOR UPDATE" if self.db.shared else ""
+
+    def leadership(self, name: str) -> Leadership:
+        """The right to be the one process that does `name` (polls a platform)."""
+        return self.db.leadership(name)
+
+    async def watch_outbox(self) -> None:
+        """Wake the notifier when any process adds or releases a notification (PostgreSQL's
+        NOTIFY); on SQLite this process's own commits wake it, the CLI's wait for its next pass."""
+        await self.db.listen(self._outbox_changed)
+
     @classmethod
     async def open(cls, path: Path | str) -> Self:
-        """The database ready to use, or `StorageError` naming the file and why.
+        """The database ready to use, or `StorageError` naming it and why.
 
-        Whatever fails (not a SQLite file, a folder, no permission, locked, corrupt), the
-        connection is closed before raising: its worker thread would otherwise keep the
-        process alive after the error, and every command would hang instead of exiting.
+        `path` is a SQLite file or a `postgresql://` URL. Whatever fails (not a SQLite file, a
+        folder, no permission, locked, corrupt, no server), the connection is closed before
+        raising: its worker thread or pool would otherwise keep the process alive after the
+        error, and every command would hang instead of exiting.
         """
+        if postgres.is_url(path):
+            return await cls._open_postgres(str(path))
         try:
             if str(path) != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
                 if Path(path).is_dir():
                     raise IsADirectoryError(str(path))
-            db = await connect(path)
+            db = connect(path)
+            await db
         except (sqlite3.Error, OSError) as exc:
             raise _unusable(path, exc) from exc
         try:
@@ -243,26 +363,43 @@ class Database:
             raise
         return store
 
+    @classmethod
+    async def _open_postgres(cls, url: str) -> Self:
+        try:
+            db = await postgres.PgConnection.open(url)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StorageError(f"Không kết nối được cơ sở dữ liệu {postgres.safe_url(url)}: {exc}. "
+                               f"(Cannot use the PostgreSQL database.)") from exc
+        try:
+            store = cls(db)
+            await store.migrate()
+            await db.prepare()
+        except BaseException as exc:
+            await db.close()
+            if isinstance(exc, asyncpg.PostgresError):
+                raise StorageError(f"Không dùng được cơ sở dữ liệu {postgres.safe_url(url)}: {exc}. "
+                                   f"(Cannot use the PostgreSQL database.)") from exc
+            raise
+        return store
+
     async def close(self) -> None:
         await self.db.close()
 
     async def migrate(self, scripts: Sequence[str] = MIGRATIONS) -> None:
+        """Each migration not yet run, in its own transaction; a process starting at the same
+        moment waits for it, then finds it done."""
         version = await self.schema_version()
         for number, script in enumerate(scripts[version:], version + 1):
-            await self.db.execute(dialect.BEGIN)
-            try:
+            async with self.db.begin(self._lock):
+                await self.db.lock_schema()
+                if await self.schema_version() >= number:
+                    continue
                 for statement in split_statements(script):
                     await self.db.execute(statement)
-                await self.db.execute(dialect.set_schema_version(number))
-                await self.db.execute("COMMIT")
-            except BaseException:
-                await self.db.execute("ROLLBACK")
-                raise
+                await self.db.set_schema_version(number)
 
     async def schema_version(self) -> int:
-        async with self.db.execute(dialect.SCHEMA_VERSION) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        return await self.db.schema_version()
 
     async def backup(self, target: Path) -> None:
         """A consistent copy while the bot keeps running, under `target` only once complete.
@@ -275,6 +412,9 @@ class Database:
         killed half-way leaves a `.tmp` file, never a broken file under the name a restore
         would copy back.
         """
+        if self.db.shared:
+            raise StorageError("Cơ sở dữ liệu PostgreSQL được sao lưu bằng pg_dump (xem README). "
+                               "(Back up PostgreSQL with pg_dump.)")
         if self.path is not None and is_database_file(target, self.path):
             raise StorageError(f"Không sao lưu đè lên chính cơ sở dữ liệu {target}; hãy chọn tệp khác. "
                                f"(Refusing to back up over the live database.)")

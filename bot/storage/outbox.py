@@ -84,7 +84,7 @@ class OutboxQueries(Database):
             async with self.db.execute(
                 f"SELECT id FROM outbox WHERE delivered_at IS NULL AND given_up_at IS NULL AND waiting = 0"
                 f" AND next_try <= ? AND (lease_until IS NULL OR lease_until <= ?)"
-                f" AND channel IN ({dialect.placeholders(len(channels))}) ORDER BY id LIMIT ?",
+                f" AND channel IN ({dialect.placeholders(len(channels))}) ORDER BY id LIMIT ?{self.skip_locked}",
                 (at.isoformat(), at.isoformat(), *channels, limit),
             ) as cur:
                 ids = [int(row[0]) for row in await cur.fetchall()]
@@ -103,8 +103,9 @@ class OutboxQueries(Database):
         """Claims on these channels' rows end now: a process starting again after being killed
         takes back what it held, rather than leaving citizens waiting for the claims to expire.
         Another process sending at that very moment may then send its current row twice: at
-        least once, never lost."""
-        if not channels:
+        least once, never lost. A database shared by several processes (PostgreSQL) releases
+        nothing: the others are sending what they claimed, and a dead process's claims expire."""
+        if not channels or self.db.shared:
             return 0
         async with self.transaction():
             cur = await self.db.execute(
