@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -163,10 +164,8 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
                 await delivering
             await app.close()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):    # run_console said goodbye on its way out
         asyncio.run(run())
-    except KeyboardInterrupt:
-        pass                        # run_console said goodbye on its way out
     return 0
 
 

@@ -25,6 +25,8 @@ TITLE = "BÁO CÁO KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH VÀ MỨC
 class Column:
     header: str
     kind: Kind = "text"
+    width: int | None = None
+    """Characters, where the kind's usual width does not suit (a one-letter column)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def tables(report: Report) -> list[Table]:
                                r.total("on_time"), r.total("late"), r.on_time_share, r.total("open_in_time"),
                                r.total("open_overdue")])
     per_procedure = Table("Theo thủ tục", "Tình hình, kết quả giải quyết hồ sơ theo thủ tục", (
-        Column("STT", "int"), Column("Thủ tục", "long"), Column("Kỳ trước chuyển sang", "int"),
+        Column("STT", "int", 6), Column("Thủ tục", "long"), Column("Kỳ trước chuyển sang", "int"),
         Column("Tiếp nhận trong kỳ", "int"), Column("Trong đó trực tuyến", "int"),
         Column("Giải quyết trước hạn", "int"), Column("Giải quyết đúng hạn", "int"),
         Column("Giải quyết quá hạn", "int"), Column("Tỷ lệ đúng hạn", "pct"),
@@ -108,7 +110,7 @@ def tables(report: Report) -> list[Table]:
        + [["Tổng số lượt đánh giá", r.ratings, share(r.ratings, r.ratings)],
           ["Hài lòng (Rất hài lòng và Hài lòng)", r.satisfied, r.satisfied_share]])
     criteria = Table("Tiêu chí Điều 33", "Tiêu chí đánh giá theo Điều 33 Nghị định 118/2025/NĐ-CP", (
-        Column("Điểm", "text"), Column("Tiêu chí", "long"), Column("Kết quả trong kỳ", "long"),
+        Column("Điểm", "text", 7), Column("Tiêu chí", "long"), Column("Kết quả trong kỳ", "long"),
     ), _criteria_rows(r))
     negatives = Table("Chưa hài lòng", "Đánh giá chưa hài lòng và góp ý", (
         Column("Ngày", "date"), Column("Thủ tục", "long"), Column("Mức", "text"), Column("Hồ sơ được giải quyết"),
