@@ -165,6 +165,8 @@ async def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path: Pa
                 assert await store.is_following("telegram", str(chat), code)
                 history = [h.status for h in await store.case_history(code)]
                 assert history[-3:] == ["processing", "ready", "returned"]
-                assert (await store.rating(code)).level == "5"
+                assert await store.rated(code)
+            async with store.db.execute("SELECT level, COUNT(*) FROM ratings GROUP BY level") as cur:
+                assert [tuple(r) for r in await cur.fetchall()] == [("5", len(CODES))]   # one rating a case
         finally:
             await store.close()
