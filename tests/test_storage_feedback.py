@@ -51,7 +51,7 @@ async def test_a_rating_keeps_the_day_only_and_nothing_that_leads_back_to_the_ca
     await store.set_rating_field(rating, "comment", "Cán bộ thiếu tôn trọng")
     async with store.db.execute("SELECT * FROM ratings") as cur:
         [row] = await cur.fetchall()
-    stored = {key: row[key] for key in row.keys()}
+    stored = dict(zip(row.keys(), tuple(row), strict=True))
     assert CODE not in stored.values() and "Phan Thị Bí Mật" not in stored.values()
     assert stored["day"] == "2026-11-25" and not any("14:37" in str(v) for v in stored.values())
     async with store.db.execute("PRAGMA table_info(rated_cases)") as cur:
