@@ -202,7 +202,7 @@ def cmd_questions(args: argparse.Namespace, config: Config) -> int:
             await store.close()
 
     rows = asyncio.run(run())
-    print(wording.unanswered(rows))
+    print(wording.unanswered(rows, load_catalog(config.procedures)))
     return 0
 
 

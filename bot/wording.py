@@ -540,13 +540,21 @@ def trained(examples: int, labels: int, aspects: int, where: object) -> str:
     return f"Đã huấn luyện: {examples} câu mẫu, {labels} nhãn, {aspects} khía cạnh; lưu tại {where}"
 
 
-def unanswered(rows: list[UnansweredRow]) -> str:
+INTENT_WORDS = {
+    "procedure": "hỏi thủ tục", "unknown": "ngoài phạm vi", "case_status": "tra cứu hồ sơ", "greeting": "chào hỏi",
+    "help": "trợ giúp", "human": "gặp cán bộ", "feedback": "góp ý",
+}
+"""What the understanding took a question for, as staff read it in `motcua questions`."""
+
+
+def unanswered(rows: list[UnansweredRow], catalog: Catalog) -> str:
     if not rows:
         return "Không có câu hỏi nào chưa trả lời được trong khoảng thời gian này."
     lines = []
     for row in rows:
-        guess = f" (gần nhất: {row.procedure}, tin cậy {row.confidence})" if row.procedure else ""
-        lines.append(f"{row.n:>4} × [{row.intent}] {row.text}{guess}")
+        guess = (f" (gần nhất: {procedure_name(catalog, row.procedure)}, độ tin cậy "
+                 f"{row.confidence:.2f}".replace(".", ",") + ")") if row.procedure else ""
+        lines.append(f"{row.n:>4} × [{INTENT_WORDS.get(row.intent, row.intent)}] {row.text}{guess}")
     return "\n".join(lines)
 
 
@@ -565,7 +573,8 @@ def demo_not_empty(database: object, chat_demo_only: bool) -> str:
     """Why the demo month was not loaded, and the command that does what the newcomer wanted."""
     if chat_demo_only:
         return (f"{database} đã có 3 hồ sơ mẫu của motcua chat. Nạp thêm một tháng dữ liệu mẫu vào đó: "
-                "motcua demo seed --force; hoặc dùng một tệp riêng: motcua demo seed --db data/demo.sqlite3")
+                f"motcua demo seed --force --db {database}; hoặc dùng một tệp riêng: "
+                "motcua demo seed --db data/demo.sqlite3")
     return (f"{database} đã có hồ sơ thật; dữ liệu mẫu không bao giờ nạp lẫn vào đó. Dùng một tệp riêng: "
             "motcua demo seed --db data/demo.sqlite3 (rồi thêm --db data/demo.sqlite3 vào lệnh report)")
 
