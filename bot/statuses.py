@@ -33,7 +33,7 @@ SPOKEN: dict[str, tuple[str, ...]] = {
     "returned": ("đã trả", "trả kết quả", "đã trả kết quả", "đã nhận kết quả"),
     "refused": ("từ chối", "từ chối giải quyết", "không giải quyết", "trả lại"),
     "withdrawn": ("rút hồ sơ", "đã rút", "rút", "công dân rút"),
-    "stopped": ("dừng", "dừng xử lý", "đã dừng", "tạm dừng"),
+    "stopped": ("dừng", "dừng xử lý", "đã dừng"),
 }
 """What officers say for each status; matched without accents, case or extra spaces."""
 

@@ -83,7 +83,7 @@ def test_questions_lists_unanswered_most_frequent_first(tmp_path):
     out = motcua("questions", "--unanswered", "--since", "7d", env=env)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0].strip().startswith("2 × [unknown] giá vàng hôm nay")
+    assert lines[0].strip().startswith("2 × [ngoài phạm vi] giá vàng hôm nay")
     assert any("chứng thực" in line for line in lines) and not any("khai sinh" in line for line in lines)
     assert motcua("questions", "--unanswered", "--since", "soon", env=env).returncode == 2
 
