@@ -323,6 +323,7 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
     data = {
         "csv": lambda: reports.to_csv(report).encode("utf-8-sig"),
         "xlsx": lambda: reports.to_xlsx(report, reports.to_png(report)),
+        "html": lambda: reports.to_html(report, reports.to_png(report)).encode("utf-8"),
         "png": lambda: reports.to_png(report),
     }[args.format]()
     assert output is not None
@@ -455,9 +456,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--procedure", help="chỉ một thủ tục (mã thủ tục) / only this procedure id")
     p.add_argument("--office", help="chỉ một cơ quan (như ghi trên hồ sơ) / only this office")
     p.add_argument("--channel", help="chỉ đánh giá, bình chọn, phản ánh từ kênh này (telegram, zalo…) / chat channel")
-    p.add_argument("--format", choices=["text", "csv", "xlsx", "png"], default="text",
-                   help="text (màn hình), csv, xlsx (gửi cấp trên), png (biểu đồ)")
-    p.add_argument("--output", help=f"tệp ghi ra (mặc định csv, xlsx, png: {REPORTS_DIR}/baocao-TỪ-ĐẾN.ĐUÔI) / file")
+    p.add_argument("--format", choices=["text", "csv", "xlsx", "html", "png"], default="text",
+                   help="text (màn hình), csv, xlsx (gửi cấp trên), html (in ra A4 hoặc lưu PDF từ trình duyệt), "
+                        "png (biểu đồ)")
+    p.add_argument("--output", help=f"tệp ghi ra (mặc định csv, xlsx, html, png: {REPORTS_DIR}/baocao-TỪ-ĐẾN.ĐUÔI) "
+                                    "/ file")
     p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_report)
 

@@ -148,6 +148,17 @@ async def test_csv_opens_in_a_vietnamese_excel(fixed):
     assert ["Lượt đánh giá", "6"] in rows
 
 
+async def test_the_html_page_prints_on_a4_with_every_table_and_nothing_unescaped(fixed):
+    await fixed.store.add_feedback("telegram", "complaint", "<script>alert('x')</script> & chờ lâu")
+    page = reports.to_html(await fixed_report(fixed), b"\x89PNG")
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="vi">' in page and "size: A4 landscape" in page
+    assert "<h1>BÁO CÁO KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH VÀ MỨC ĐỘ HÀI LÒNG</h1>" in page
+    assert "Kỳ báo cáo: từ ngày 01/11/2026 đến ngày 30/11/2026" in page
+    assert "<td>Đăng ký khai sinh</td>" in page and "<td class=n>75,0%</td>" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; chờ lâu" in page
+    assert 'src="data:image/png;base64,' in page
+
+
 async def test_png_chart_decodes_with_the_expected_size(fixed):
     image = Image.open(io.BytesIO(reports.to_png(await fixed_report(fixed))))
     image.load()
@@ -195,7 +206,7 @@ def test_report_command_writes_every_format(tmp_path):
     span = ["--from", f"{today - dt.timedelta(days=30):%d/%m/%Y}", "--to", str(today)]
     text = run("report", *span)
     assert text.returncode == 0 and "Tỷ lệ hài lòng" in text.stdout
-    for fmt in ("csv", "xlsx", "png"):
+    for fmt in ("csv", "xlsx", "html", "png"):
         out = tmp_path / f"r.{fmt}"
         done = run("report", *span, "--format", fmt, "--output", str(out))
         assert done.returncode == 0, done.stderr
