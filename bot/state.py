@@ -83,8 +83,9 @@ class ConversationState:
         if self.lookup is not None:
             out["lookup"] = {"code": self.lookup.code} if self.lookup.code else {}
         if self.rating is not None:
-            out["rating"] = {"code": self.rating.code, "step": self.rating.step, "level": self.rating.level,
-                             "id": self.rating.rating}
+            out["rating"] = {"code": self.rating.code, "step": self.rating.step, "level": self.rating.level}
+            if self.rating.rating:
+                out["rating"]["id"] = self.rating.rating
         if self.verified:
             out["verified"] = list(self.verified)
         if self.answers:
