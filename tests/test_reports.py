@@ -154,7 +154,7 @@ async def test_the_html_page_prints_on_a4_with_every_table_and_nothing_unescaped
     assert page.startswith("<!DOCTYPE html>") and '<html lang="vi">' in page and "size: A4 landscape" in page
     assert "<h1>BÁO CÁO KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH VÀ MỨC ĐỘ HÀI LÒNG</h1>" in page
     assert "Kỳ báo cáo: từ ngày 01/11/2026 đến ngày 30/11/2026" in page
-    assert "<td>Đăng ký khai sinh</td>" in page and "<td class=n>75,0%</td>" in page
+    assert "<td>Đăng ký khai sinh</td>" in page and "<td class=n align=right>75,0%</td>" in page
     assert "<script>" not in page and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; chờ lâu" in page
     assert 'src="data:image/png;base64,' in page
 

@@ -10,6 +10,7 @@ from html import escape
 from bot.reports.data import Report
 from bot.reports.tables import cell_text, tables, title_block
 
+HEADER = "ddebf7"
 STYLE = """
 @page { size: A4 landscape; margin: 12mm; }
 body { font-family: "Times New Roman", serif; font-size: 11pt; color: #000; }
@@ -38,10 +39,14 @@ def to_html(report: Report, chart: bytes | None = None) -> str:
         if not table.rows:
             parts.append("<p>(không có)</p>")
             continue
-        parts.append("<table><thead><tr>" + "".join(f"<th>{escape(c.header)}</th>" for c in table.columns)
+        # border and cellpadding as attributes too: Word and LibreOffice, which officers also
+        # open HTML with, ignore much of the style sheet
+        parts.append('<table border="1" cellpadding="3" width="100%"><thead><tr>'
+                     + "".join(f'<th bgcolor="#{HEADER}">{escape(c.header)}</th>' for c in table.columns)
                      + "</tr></thead><tbody>")
         for row in table.rows:
-            cells = (f'<td{" class=n" if c.kind in ("int", "pct") else ""}>{escape(cell_text(v, c.kind))}</td>'
+            cells = (f'<td{" class=n align=right" if c.kind in ("int", "pct") else ""}>'
+                     f"{escape(cell_text(v, c.kind))}</td>"
                      for v, c in zip(row, table.columns, strict=True))
             parts.append("<tr>" + "".join(cells) + "</tr>")
         parts.append("</tbody></table>")
