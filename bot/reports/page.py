@@ -20,12 +20,12 @@ h1 { font-size: 14pt; text-align: center; margin: 6pt 0; }
 h2 { font-size: 12pt; margin: 16pt 0 4pt; break-after: avoid; }
 table { border-collapse: collapse; width: 100%; }
 thead { display: table-header-group; }
-th, td { border: 1px solid #888; padding: 2pt 4pt; vertical-align: top; }
+th, td { border: 1px solid #888; padding: 2pt 4pt; vertical-align: top; white-space: pre-wrap; }
 th { background: #ddebf7; }
 td.n { text-align: right; white-space: nowrap; }
 tr { break-inside: avoid; }
 .note { font-style: italic; }
-img { max-width: 100%; break-before: page; }
+img { display: block; margin: 0 auto; max-width: 100%; max-height: 175mm; break-before: page; }
 """
 
 
