@@ -87,9 +87,8 @@ async def fixed_report(desk: CaseDesk, filters: reports.Filters = F) -> reports.
     return await reports.build_report(desk, filters, TODAY)
 
 
-pytestmark = pytest.mark.asyncio
 
-
+@pytest.mark.asyncio
 async def test_numbers_computed_by_hand(fixed):
     r = await fixed_report(fixed)
     [t] = r.tallies
@@ -107,12 +106,14 @@ async def test_numbers_computed_by_hand(fixed):
     assert r.unanswered == [("làm hộ chiếu ở đâu", 2, None)]
 
 
+@pytest.mark.asyncio
 async def test_filters_by_channel_and_procedure(fixed):
     assert (await fixed_report(fixed, reports.Filters(F.start, F.end, channel="zalo"))).ratings == 1
     other = await fixed_report(fixed, reports.Filters(F.start, F.end, procedure="dang-ky-ket-hon"))
     assert other.ratings == 0 and other.satisfied_share is None and other.tallies == []
 
 
+@pytest.mark.asyncio
 async def test_the_xlsx_can_be_forwarded_as_it_is(fixed, tmp_path):
     path = tmp_path / "r.xlsx"
     path.write_bytes(reports.to_xlsx(await fixed_report(fixed), reports.to_png(await fixed_report(fixed))))
@@ -141,6 +142,7 @@ async def test_the_xlsx_can_be_forwarded_as_it_is(fixed, tmp_path):
     assert book["Câu hỏi chưa trả lời"]["A8"].value == "làm hộ chiếu ở đâu"
 
 
+@pytest.mark.asyncio
 async def test_csv_opens_in_a_vietnamese_excel(fixed):
     rows = list(csv.reader(io.StringIO(reports.to_csv(await fixed_report(fixed))), delimiter=";"))
     assert ["Bộ phận Một cửa UBND phường Mẫu"] in rows and ["Phản ánh, kiến nghị gửi qua bot"] in rows
@@ -148,6 +150,7 @@ async def test_csv_opens_in_a_vietnamese_excel(fixed):
     assert ["Lượt đánh giá", "6"] in rows
 
 
+@pytest.mark.asyncio
 async def test_the_html_page_prints_on_a4_with_every_table_and_nothing_unescaped(fixed):
     await fixed.store.add_feedback("telegram", "complaint", "<script>alert('x')</script> & chờ lâu")
     page = reports.to_html(await fixed_report(fixed), b"\x89PNG")
@@ -159,6 +162,7 @@ async def test_the_html_page_prints_on_a4_with_every_table_and_nothing_unescaped
     assert 'src="data:image/png;base64,' in page
 
 
+@pytest.mark.asyncio
 async def test_png_chart_decodes_with_the_expected_size(fixed):
     image = Image.open(io.BytesIO(reports.to_png(await fixed_report(fixed))))
     image.load()
@@ -174,6 +178,7 @@ async def seeded(tmp_path: Path) -> AsyncIterator[CaseDesk]:
     await desk.store.close()
 
 
+@pytest.mark.asyncio
 async def test_no_name_phone_or_chat_id_in_any_report_format(seeded):
     today = clock.today()
     report = await reports.build_report(seeded, reports.Filters(today - dt.timedelta(days=31), today))
@@ -188,6 +193,7 @@ async def test_no_name_phone_or_chat_id_in_any_report_format(seeded):
         assert "citizen" not in rendered
 
 
+@pytest.mark.asyncio
 async def test_seed_refuses_a_database_that_has_cases(seeded):
     assert await seed_month(seeded) == 0
 
@@ -231,6 +237,7 @@ async def hostile_report(desk: CaseDesk) -> reports.Report:
     return await fixed_report(desk)
 
 
+@pytest.mark.asyncio
 async def test_text_from_outside_never_becomes_a_formula_in_the_xlsx(fixed, tmp_path):
     path = tmp_path / "r.xlsx"
     path.write_bytes(reports.to_xlsx(await hostile_report(fixed)))
@@ -241,6 +248,7 @@ async def test_text_from_outside_never_becomes_a_formula_in_the_xlsx(fixed, tmp_
     assert {h for h in HOSTILE if "\r" not in h and not h.startswith("\t")} <= texts and "=x+y" in texts
 
 
+@pytest.mark.asyncio
 async def test_text_from_outside_never_starts_a_formula_in_the_csv(fixed):
     rows = list(csv.reader(io.StringIO(reports.to_csv(await hostile_report(fixed))), delimiter=";"))
     cells = [cell for row in rows for cell in row]
