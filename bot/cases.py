@@ -206,7 +206,7 @@ class CaseDesk:
         if status == case.status and status not in PAUSED:
             # a repeated command (double tap, or a chat update delivered again after a restart)
             # must not add a step or notify followers twice
-            raise CaseError(f"hồ sơ {case.code} đã ở trạng thái {status}")
+            raise CaseError(f"hồ sơ {case.code} đã ở trạng thái {STATUS_NAMES[status]}")
         if status in {"needs_supplement", "refused", "stopped"} and not note.strip():
             raise CaseError("cần ghi chú: giấy tờ phải bổ sung hoặc lý do")
         at = at or now()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -17,12 +18,16 @@ from bot.catalog import CatalogError, check_dir, load_catalog
 from bot.channels.registry import REGISTRY
 from bot.config import ENV_CONFIG, ENV_DATABASE, Config, ConfigError, database_location, load_config
 from bot.matching import Matcher, Understanding
+from bot.statuses import SPOKEN
 from bot.storage.db import StorageError
 
 if TYPE_CHECKING:
     from bot.evaluation import Conversation
 
-DB_HELP = f"database file (default: from config or {ENV_DATABASE})"
+REPORTS_DIR = Path("baocao")
+"""Where reports go without --output: a folder of the current directory that .gitignore covers,
+so a report made in a checkout never lands among the project's files."""
+DB_HELP = f"tệp cơ sở dữ liệu (mặc định: theo config hoặc biến {ENV_DATABASE}) / database file"
 
 
 def _matcher(config: Config) -> Matcher:
@@ -143,20 +148,37 @@ def cmd_train(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, config: Config) -> int:
+    """The console chat runs the notifier for itself: a case followed here is reported here,
+    on the next start if it changed meanwhile. Ctrl-C ends it like "thoát", with no traceback."""
     from bot.app import build_app
-    from bot.channels.console import ConsoleChannel, run_console
-    from bot.demo import ensure_demo_cases
+    from bot.channels.console import USER, ConsoleChannel, run_console
+    from bot.demo import demo_codes, ensure_demo_cases
     from bot.demo import welcome as demo_welcome
+    from bot.notifier import Notifier
 
     async def run() -> None:
         app = await build_app(config)
+        channel = ConsoleChannel()
+        notifier = Notifier(app.store, {channel.name: channel}, app.catalog, config.rating_scale,
+                            config.notifier_interval)
+        delivering: asyncio.Task[None] | None = None
         try:
-            codes = await ensure_demo_cases(app.desk)
-            await run_console(app.dialog.handle, ConsoleChannel(), welcome=demo_welcome(codes))
+            await ensure_demo_cases(app.desk)
+            app.dialog.notice = demo_welcome(await demo_codes(app.desk))
+            resume = bool(await app.store.get_state(channel.name, USER))
+            if resume:
+                await notifier.deliver_due()
+            delivering = asyncio.create_task(notifier.run())
+            await run_console(app.dialog.handle, channel, resume=resume,
+                              welcome=app.dialog.notice if resume else "")
         finally:
+            notifier.stop()
+            if delivering is not None:
+                await delivering
             await app.close()
 
-    asyncio.run(run())
+    with contextlib.suppress(KeyboardInterrupt):    # run_console said goodbye on its way out
+        asyncio.run(run())
     return 0
 
 
@@ -193,7 +215,7 @@ def cmd_questions(args: argparse.Namespace, config: Config) -> int:
             await store.close()
 
     rows = asyncio.run(run())
-    print(wording.unanswered(rows))
+    print(wording.unanswered(rows, load_catalog(config.procedures)))
     return 0
 
 
@@ -201,6 +223,7 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
     from bot.app import open_desk
     from bot.cases import CaseError, parse_time
     from bot.clock import now
+    from bot.staff import resolve_status
     from bot.tracking import CASE_MAX_FAILURES, recent_case_failures
 
     async def run() -> int:
@@ -210,22 +233,23 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
                 received = parse_time(args.received) if args.received else None
                 case = await desk.add(args.code, args.procedure, args.name, args.phone, received=received,
                                       staff=args.staff, channel=args.channel, id_number=args.id_number)
-                print(wording.staff_case_view(case, now().date()))
+                print(wording.staff_case_view(case, now().date(), desk.catalog))
             elif args.action == "update":
-                case = await desk.update(args.code, args.status, args.note, args.staff)
-                print(wording.staff_case_view(case, now().date()))
+                case = await desk.update(args.code, resolve_status(" ".join(args.status)), args.note, args.staff)
+                print(wording.staff_case_view(case, now().date(), desk.catalog))
             elif args.action == "show":
                 case = await desk.require(args.code)
                 failures = await recent_case_failures(desk.store, case.code)
                 print(json.dumps(case.as_json(now().date()), ensure_ascii=False) if args.json
-                      else wording.staff_case_view(case, now().date(), failures, failures >= CASE_MAX_FAILURES))
+                      else wording.staff_case_view(case, now().date(), desk.catalog, failures,
+                                                   failures >= CASE_MAX_FAILURES))
             elif args.action == "list":
                 cases = await desk.list(overdue=args.overdue)
                 today = now().date()
                 if args.json:
                     print(json.dumps([c.as_json(today) for c in cases], ensure_ascii=False))
                 else:
-                    print(wording.case_table(cases, today))
+                    print(wording.case_table(cases, today, desk.catalog))
             elif args.action == "import":
                 print(wording.imported(await desk.import_csv(Path(args.file), staff=args.staff)))
             return 0
@@ -239,10 +263,13 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
 
 
 def _date(value: str) -> dt.date:
+    """A day as officers write it (30/11/2026) or as ISO (2026-11-30)."""
     try:
+        if "/" in value:
+            return dt.datetime.strptime(value.strip(), "%d/%m/%Y").date()
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-01, got {value!r}") from None
+        raise argparse.ArgumentTypeError(f"ngày {value!r} không đúng dạng 30/11/2026 hoặc 2026-11-30") from None
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -275,12 +302,15 @@ def _refuse_output(output: Path, database: Path | str) -> str | None:
 def cmd_report(args: argparse.Namespace, config: Config) -> int:
     from bot import reports
     from bot.app import open_desk
+    from bot.clock import today
 
-    if args.end < args.start:
+    end = args.end or today()
+    start = args.start or end.replace(day=1)
+    if end < start:
         print(wording.PERIOD_BACKWARDS, file=sys.stderr)
         return 2
     output = Path(args.output) if args.output else (
-        None if args.format == "text" else Path(f"baocao-{args.start}-{args.end}.{args.format}"))
+        None if args.format == "text" else REPORTS_DIR / f"baocao-{start}-{end}.{args.format}")
     if output is not None and (refusal := _refuse_output(output, config.database)):
         print(refusal, file=sys.stderr)
         return 2
@@ -289,8 +319,8 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
         desk = await open_desk(config)
         try:
             if args.procedure and args.procedure not in desk.catalog:
-                raise SystemExit(f"unknown procedure {args.procedure!r}")
-            filters = reports.Filters(args.start, args.end, args.procedure, args.office, args.channel)
+                raise SystemExit(wording.unknown_procedure(args.procedure))
+            filters = reports.Filters(start, end, args.procedure, args.office, args.channel)
             return await reports.build_report(desk, filters)
         finally:
             await desk.store.close()
@@ -305,10 +335,12 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
         return 0
     data = {
         "csv": lambda: reports.to_csv(report).encode("utf-8-sig"),
-        "xlsx": lambda: reports.to_xlsx(report),
+        "xlsx": lambda: reports.to_xlsx(report, reports.to_png(report)),
+        "html": lambda: reports.to_html(report, reports.to_png(report)).encode("utf-8"),
         "png": lambda: reports.to_png(report),
     }[args.format]()
     assert output is not None
+    output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
     print(wording.written(output))
     return 0
@@ -317,18 +349,18 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from bot.app import open_desk
     from bot.clock import today
-    from bot.demo import seed_month
+    from bot.demo import only_demo_cases, seed_month
 
-    async def run() -> int:
+    async def run() -> tuple[int, bool]:
         desk = await open_desk(config)
         try:
-            return await seed_month(desk)
+            return await seed_month(desk, force=args.force), await only_demo_cases(desk)
         finally:
             await desk.store.close()
 
-    count = asyncio.run(run())
+    count, chat_demo_only = asyncio.run(run())
     if not count:
-        print(wording.DEMO_NOT_EMPTY, file=sys.stderr)
+        print(wording.demo_not_empty(config.database, chat_demo_only), file=sys.stderr)
         return 1
     print(wording.demo_loaded(count, today() - dt.timedelta(days=30), today()))
     return 0
@@ -402,117 +434,146 @@ def cmd_notifications(args: argparse.Namespace, config: Config) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="motcua", description="Chatbot for one-stop public-service desks")
-    parser.add_argument("--config", help=f"config file (default: {ENV_CONFIG}, ./config.yaml, the shipped one)")
+    parser = argparse.ArgumentParser(prog="motcua", description="Trợ lý ảo cho Bộ phận Một cửa / "
+                                                               "Chatbot for one-stop public-service desks")
+    parser.add_argument("--config", help=f"tệp cấu hình (mặc định: {ENV_CONFIG}, ./config.yaml, tệp kèm theo) / "
+                                         "config file")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("chat", help="talk to the bot in this terminal")
+    p = sub.add_parser("chat", help="trò chuyện với bot ngay trong cửa sổ này / talk to the bot here")
     p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("run", help="run the bot on one or more channels in one process")
+    p = sub.add_parser("run", help="chạy bot trên một hoặc nhiều kênh trong một tiến trình / run the bot on channels")
     p.add_argument("channels", nargs="+", help=", ".join(REGISTRY))
-    p.add_argument("--webhook-url", help="Telegram webhook mode: the public HTTPS URL Telegram posts to")
-    p.add_argument("--webhook", action="store_true", help="Zalo Bot webhook mode (instead of polling)")
-    p.add_argument("--public-url", help="Zalo Bot webhook: base URL to register with setWebhook")
-    p.add_argument("--host", default="127.0.0.1", help="web server address for webhooks and /healthz")
-    p.add_argument("--port", type=int, default=8080, help="web server port")
+    p.add_argument("--webhook-url", help="chế độ webhook Telegram: địa chỉ HTTPS công khai Telegram gửi tới"
+                                         " / Telegram webhook URL")
+    p.add_argument("--webhook", action="store_true", help="Zalo Bot nhận tin qua webhook thay vì hỏi định kỳ"
+                                                          " / Zalo Bot webhook mode")
+    p.add_argument("--public-url", help="Zalo Bot webhook: địa chỉ gốc đăng ký với setWebhook"
+                                        " / base URL for setWebhook")
+    p.add_argument("--host", default="127.0.0.1", help="địa chỉ máy chủ web cho webhook và /healthz"
+                                                       " / web server address")
+    p.add_argument("--port", type=int, default=8080, help="cổng máy chủ web / web server port")
     p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("questions", help="questions the bot could not answer, most frequent first")
-    p.add_argument("--unanswered", action="store_true", required=True,
-                   help="list unanswered or low-confidence questions")
-    p.add_argument("--since", type=_since, default=dt.timedelta(days=7), help="how far back, e.g. 7d")
+    p = sub.add_parser("questions", help="câu hỏi bot chưa trả lời được, hay gặp nhất trước / unanswered questions")
+    p.add_argument("--unanswered", action="store_true",
+                   help="câu hỏi chưa trả lời được hoặc trả lời chưa chắc (mặc định) / unanswered or unsure")
+    p.add_argument("--since", type=_since, default=dt.timedelta(days=7),
+                   help="xem lại bao lâu, ví dụ 7d, 12h (mặc định 7d) / how far back")
     p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_questions)
 
-    cases = sub.add_parser("cases", help="register, update and list cases (staff)")
+    cases = sub.add_parser("cases", help="tiếp nhận, cập nhật, xem hồ sơ (cán bộ) / cases (staff)")
     csub = cases.add_subparsers(dest="action", required=True)
-    p = csub.add_parser("add", help="register a received case")
-    p.add_argument("code")
-    p.add_argument("--procedure", required=True, help="procedure id")
-    p.add_argument("--name", required=True, help="applicant's name")
-    p.add_argument("--phone", required=True, help="applicant's phone (used to verify look-ups)")
-    p.add_argument("--received", help="time received, e.g. 2026-11-20T09:30 (default: now)")
-    p.add_argument("--channel", default="trực tiếp", help="how it was submitted (trực tiếp, trực tuyến, bưu chính)")
-    p.add_argument("--id-number", default="", help="applicant's căn cước number; only its last 4 digits are kept, "
-                                                   "to verify look-ups where lookup.second_factor is id")
-    p = csub.add_parser("update", help="change a case's status")
-    p.add_argument("code")
-    p.add_argument("status", help="submitted, received, processing, needs_supplement, awaiting_fees, transferred,"
-                                  " ready, returned, refused, withdrawn, stopped")
-    p.add_argument("--note", default="", help="what is missing, the reason, or any remark")
-    p = csub.add_parser("show", help="one case with its history")
-    p.add_argument("code")
-    p.add_argument("--json", action="store_true")
-    p = csub.add_parser("list", help="all cases")
-    p.add_argument("--overdue", action="store_true", help="only open cases past their due date")
-    p.add_argument("--json", action="store_true")
-    p = csub.add_parser("import", help="register cases from a CSV file (all rows or none)")
-    p.add_argument("file")
+    code_help = "mã hồ sơ, ví dụ 000.00.27.H15-261130-0001 / case code"
+    p = csub.add_parser("add", help="tiếp nhận một hồ sơ / register a received case")
+    p.add_argument("code", help=code_help)
+    p.add_argument("--procedure", required=True,
+                   help="mã thủ tục: tên tệp hướng dẫn trong thư mục procedures, ví dụ dang-ky-khai-sinh "
+                        "/ procedure id")
+    p.add_argument("--name", required=True, help="họ tên người nộp / applicant's name")
+    p.add_argument("--phone", required=True, help="số điện thoại người nộp, dùng để xác minh tra cứu / phone")
+    p.add_argument("--received", help="thời điểm tiếp nhận, ví dụ 2026-11-20T09:30 (mặc định: bây giờ) "
+                                      "/ time received")
+    p.add_argument("--channel", default="trực tiếp", help="hình thức nộp: trực tiếp, trực tuyến, bưu chính "
+                                                          "/ how submitted")
+    p.add_argument("--id-number", default="", help="số căn cước người nộp; chỉ giữ 4 số cuối, để xác minh tra cứu khi "
+                                                   "lookup.second_factor là id / căn cước number")
+    p.add_argument("--staff", default="", help="cán bộ tiếp nhận (ghi vào quá trình xử lý) / who registers it")
+    p = csub.add_parser("update", help="chuyển trạng thái hồ sơ / change a case's status")
+    p.add_argument("code", help=code_help)
+    p.add_argument("status", nargs="+", help="trạng thái mới, có dấu hoặc không dấu: "
+                   + "; ".join(f"{words[0]} ({key})" for key, words in SPOKEN.items()))
+    p.add_argument("--note", default="", help="giấy tờ phải bổ sung, lý do, hoặc ghi chú / note")
+    p.add_argument("--staff", default="", help="cán bộ thực hiện (ghi vào quá trình xử lý) / who makes the change")
+    p = csub.add_parser("show", help="một hồ sơ và quá trình xử lý / one case with its history")
+    p.add_argument("code", help=code_help)
+    p.add_argument("--json", action="store_true", help="in dạng JSON cho máy đọc / as JSON")
+    p = csub.add_parser("list", help="danh sách hồ sơ / all cases")
+    p.add_argument("--overdue", action="store_true", help="chỉ hồ sơ đang quá hạn / only open cases past due")
+    p.add_argument("--json", action="store_true", help="in dạng JSON cho máy đọc / as JSON")
+    p = csub.add_parser("import", help="tiếp nhận hồ sơ từ tệp CSV (nhập tất cả hoặc không dòng nào) / from CSV")
+    p.add_argument("file", help="tệp CSV UTF-8, cột code,procedure,name,phone[,received,channel,id_number]")
+    p.add_argument("--staff", default="", help="cán bộ thực hiện (ghi vào quá trình xử lý) / who makes the change")
     for p in csub.choices.values():
-        p.add_argument("--staff", default="", help="who makes the change (recorded in the history)")
         p.add_argument("--db", help=DB_HELP)
     cases.set_defaults(func=cmd_cases)
 
-    p = sub.add_parser("report", help="satisfaction and timeliness report for a period")
-    p.add_argument("--from", dest="start", type=_date, required=True, help="first day, e.g. 2026-11-01")
-    p.add_argument("--to", dest="end", type=_date, required=True, help="last day (included)")
-    p.add_argument("--procedure", help="only this procedure id")
-    p.add_argument("--office", help="only this office (as registered on cases)")
-    p.add_argument("--channel", help="only ratings, votes and feedback from this chat channel (telegram, zalo…)")
-    p.add_argument("--format", choices=["text", "csv", "xlsx", "png"], default="text")
-    p.add_argument("--output", help="file to write (csv, xlsx, png default to baocao-FROM-TO.EXT)")
+    p = sub.add_parser("report", help="báo cáo kết quả giải quyết và mức độ hài lòng / report for a period")
+    p.add_argument("--from", dest="start", type=_date,
+                   help="ngày đầu kỳ, 01/11/2026 hoặc 2026-11-01 (mặc định: đầu tháng này) / first day")
+    p.add_argument("--to", dest="end", type=_date, help="ngày cuối kỳ, tính cả ngày này (mặc định: hôm nay) / last day")
+    p.add_argument("--procedure", help="chỉ một thủ tục (mã thủ tục) / only this procedure id")
+    p.add_argument("--office", help="chỉ một cơ quan (như ghi trên hồ sơ) / only this office")
+    p.add_argument("--channel", help="chỉ đánh giá, bình chọn, phản ánh từ kênh này (telegram, zalo…) / chat channel")
+    p.add_argument("--format", choices=["text", "csv", "xlsx", "html", "png"], default="text",
+                   help="text (màn hình), csv, xlsx (gửi cấp trên), html (in ra A4 hoặc lưu PDF từ trình duyệt), "
+                        "png (biểu đồ)")
+    p.add_argument("--output", help=f"tệp ghi ra (mặc định csv, xlsx, html, png: {REPORTS_DIR}/baocao-TỪ-ĐẾN.ĐUÔI) "
+                                    "/ file")
     p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_report)
 
-    demo = sub.add_parser("demo", help="demo data for newcomers")
+    demo = sub.add_parser("demo", help="dữ liệu mẫu cho người mới / demo data for newcomers")
     dsub = demo.add_subparsers(dest="action", required=True)
-    p = dsub.add_parser("seed", help="fill an empty database with a month of cases and ratings")
+    p = dsub.add_parser("seed", help="nạp một tháng hồ sơ và đánh giá mẫu vào cơ sở dữ liệu trống, hoặc vào cơ sở "
+                                     "dữ liệu mẫu của motcua chat với --force / a month of demo data")
+    p.add_argument("--force", action="store_true",
+                   help="nạp cả khi cơ sở dữ liệu đã có 3 hồ sơ mẫu của motcua chat "
+                        "(không bao giờ nạp lẫn vào dữ liệu thật)")
     p.add_argument("--db", help=DB_HELP)
     demo.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("backup", help="copy the database while the bot runs (one consistent snapshot; "
-                                      "FILE appears only when complete)")
-    p.add_argument("file")
+    p = sub.add_parser("backup", help="sao lưu cơ sở dữ liệu khi bot đang chạy; tệp chỉ xuất hiện khi đã chép xong "
+                                      "/ back up the database")
+    p.add_argument("file", help="tệp sao lưu / backup file")
     p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_backup)
 
-    db = sub.add_parser("db", help="database maintenance")
+    db = sub.add_parser("db", help="bảo trì cơ sở dữ liệu / database maintenance")
     dbsub = db.add_subparsers(dest="action", required=True)
-    p = dbsub.add_parser("copy", help="copy every row of a SQLite file into an empty PostgreSQL database")
-    p.add_argument("source", help="the SQLite file (stop the bot first)")
+    p = dbsub.add_parser("copy", help="chép mọi dòng của tệp SQLite sang PostgreSQL còn trống / "
+                                      "copy every row of a SQLite file into an empty PostgreSQL database")
+    p.add_argument("source", help="tệp SQLite (dừng bot trước) / the SQLite file (stop the bot first)")
     p.add_argument("target", help="postgresql://user@host/database")
     db.set_defaults(func=cmd_db)
 
-    p = sub.add_parser("purge", help="remove personal data older than a span, keep anonymous statistics")
-    p.add_argument("--older-than", type=_since, required=True, help="e.g. 730d")
+    p = sub.add_parser("purge", help="xóa dữ liệu cá nhân cũ, giữ số liệu thống kê ẩn danh / remove old personal data")
+    p.add_argument("--older-than", type=_since, required=True, help="cũ hơn bao lâu, ví dụ 730d / e.g. 730d")
     p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_purge)
 
-    p = sub.add_parser("notifications", help="notifications set aside because a platform refused them (staff)")
+    p = sub.add_parser("notifications", help="thông báo bị nền tảng từ chối, đang để riêng (cán bộ)"
+                                             " / notifications set aside")
     p.add_argument("--failed", action="store_true", required=True,
-                   help="list them, with channel problems and what to do")
+                   help="liệt kê, kèm sự cố kênh và cách xử lý / list them with what to do")
     p.add_argument("--db", help=DB_HELP)
     p.set_defaults(func=cmd_notifications)
 
-    p = sub.add_parser("validate", help="check procedure guides and list every problem")
-    p.add_argument("dir", nargs="?", help="folder of guides (default: from config)")
+    p = sub.add_parser("validate", help="kiểm tra các hướng dẫn thủ tục, liệt kê mọi lỗi / check procedure guides")
+    p.add_argument("dir", nargs="?", help="thư mục hướng dẫn (mặc định: theo cấu hình) / folder of guides")
     p.add_argument("--upcoming", type=_span_days, metavar="SPAN",
-                   help="also list the dated facts and changes due within SPAN from today, e.g. 90d")
+                   help="liệt kê cả các thay đổi có hiệu lực trong khoảng này từ hôm nay, ví dụ 90d"
+                        " / changes due within SPAN")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("train", help="rebuild the understanding model from the corpus and the guides")
+    p = sub.add_parser("train", help="huấn luyện lại mô hình hiểu câu hỏi từ kho câu mẫu và hướng dẫn"
+                                     " / rebuild the model")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("match", help="understand messages, one per line, as JSON lines")
-    p.add_argument("--file", help="read messages from this file instead of standard input")
+    p = sub.add_parser("match", help="đọc từng dòng tin nhắn, in cách bot hiểu dạng JSON"
+                                     " / understand messages as JSON lines")
+    p.add_argument("--file", help="đọc tin nhắn từ tệp này thay vì đầu vào chuẩn / read from this file")
     p.add_argument("--conversations", metavar="FILE",
-                   help="understand labelled conversations turn by turn, each as a new citizen; one JSON line each")
+                   help="đọc từng hội thoại có nhãn, mỗi hội thoại như một người dân mới"
+                        " / conversations, one JSON line each")
     p.set_defaults(func=cmd_match)
 
-    p = sub.add_parser("eval", help="score understanding on a labelled JSONL file of messages or conversations")
+    p = sub.add_parser("eval", help="chấm mức hiểu trên tệp JSONL có nhãn (tin nhắn hoặc hội thoại)"
+                                    " / score understanding")
     p.add_argument("file")
     p.set_defaults(func=cmd_eval)
     return parser

@@ -1,4 +1,9 @@
-"""Demo cases, so a newcomer running `motcua chat` sees the whole look-up flow at once."""
+"""Demo data: three cases a newcomer running `motcua chat` can look up at once, and a month of
+cases and ratings (`motcua demo seed`) to try the reports on.
+
+The chat's three demo cases are filed with `DEMO_PHONE`, which is how they are found again on
+every later start (and how a database holding only them is told from one with real cases).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,23 @@ from bot.clock import now
 DEMO_PHONE = "0912345678"
 
 
+SEED_SERIALS_FROM = 101
+"""The month's codes end in 0101…: never one of the chat's three (…-0001 to -0003) on the same day."""
+
+
+async def demo_codes(desk: CaseDesk) -> list[str]:
+    """The chat's demo cases in this database: shown on every start, not only the first."""
+    return await desk.store.cases_with_phone(DEMO_PHONE)
+
+
+async def only_demo_cases(desk: CaseDesk) -> bool:
+    """Whether every case here is one of the chat's demo cases (a database no office uses yet)."""
+    return await desk.store.case_count() == len(await demo_codes(desk))
+
+
 async def ensure_demo_cases(desk: CaseDesk) -> list[str]:
     """Three cases in telling states, added only to a database that has no cases yet."""
-    if await desk.store.cases():
+    if await desk.store.case_count():
         return []
     today = now().replace(hour=9, minute=30, second=0)
     plan = [
@@ -57,13 +76,14 @@ _COMMENTS = {
 }
 
 
-async def seed_month(desk: CaseDesk, days: int = 30, count: int = 120) -> int:
-    """A month of cases, outcomes, ratings, votes and feedback; only into an empty database."""
+async def seed_month(desk: CaseDesk, days: int = 30, count: int = 120, *, force: bool = False) -> int:
+    """A month of cases, outcomes, ratings, votes and feedback: into an empty database, or with
+    `force` into one that holds only the chat's demo cases; never beside real cases (0)."""
     import random
 
     from bot.ratings import QUESTIONS
 
-    if await desk.store.cases():
+    if await desk.store.case_count() and not (force and await only_demo_cases(desk)):
         return 0
     rng = random.Random(2026)
     store, cal = desk.store, desk.calendar
@@ -74,7 +94,7 @@ async def seed_month(desk: CaseDesk, days: int = 30, count: int = 120) -> int:
         while not cal.is_working_day(day):
             day -= dt.timedelta(days=1)
         received = dt.datetime.combine(day, dt.time(rng.randint(7, 16), rng.choice([0, 15, 30, 45])))
-        code = f"000.00.27.H15-{received:%y%m%d}-{serial:04d}"
+        code = f"000.00.27.H15-{received:%y%m%d}-{serial + SEED_SERIALS_FROM - 1:04d}"
         name = f"{rng.choice(_FAMILY)} {rng.choice(_GIVEN)}"
         phone = f"09{rng.randint(10_000_000, 99_999_999)}"
         case = await desk.add(code, procedure, name, phone, received=received, staff="demo",
@@ -104,25 +124,26 @@ async def seed_month(desk: CaseDesk, days: int = 30, count: int = 120) -> int:
         returned = finish + dt.timedelta(hours=rng.randint(1, 48))
         if returned > end:
             continue
-        await desk.update(code, "returned", "", "demo", at=returned)
+        case = await desk.update(code, "returned", "", "demo", at=returned)
         if rng.random() < 0.7:
             level = rng.choices(["5", "4", "3", "2", "1"], [52, 28, 10, 6, 4] if not late else [15, 25, 20, 25, 15])[0]
             rated_at = returned + dt.timedelta(hours=rng.randint(1, 30))
             if rated_at > end:
                 rated_at = end
-            await store.add_rating(code, rng.choice(["telegram", "telegram", "zalo"]), procedure, case.office,
-                                   5, level, at=rated_at)
+            rating = await store.add_rating(code, rng.choice(["telegram", "telegram", "zalo"]), procedure,
+                                            case.office, 5, level, at=rated_at, timeliness=case.timeliness(end.date()))
+            assert rating is not None           # a case just added has no rating yet
             for key in ("visits", "attitude", "extra_fee"):
                 if rng.random() < 0.8:
                     options = [v for v, _ in QUESTIONS[key].options]
                     good = level in {"5", "4"}
                     value = options[0] if good or rng.random() < 0.5 else rng.choice(options)
-                    await store.set_rating_field(code, key, value)
+                    await store.set_rating_field(rating, key, value)
             comment = rng.choice(_COMMENTS[level])
             if comment:
-                await store.set_rating_field(code, "comment", comment)
+                await store.set_rating_field(rating, "comment", comment)
             if level in {"1", "2"} and rng.random() < 0.6:
-                await store.set_rating_field(code, "contact_ok", 1)
+                await store.set_rating_field(rating, "contact_code", code)
     for guide_id in sorted(set(_WEIGHTED)):
         for i in range(rng.randint(3, 9)):
             qid = await store.log_question("telegram", desk.catalog[guide_id].questions[i % 5], "procedure",

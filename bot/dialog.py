@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -52,6 +53,13 @@ COMMANDS = {
     "track": Understanding("case_status", confidence=1.0),
 }
 """How the requests about the conversation itself count when a conversation is scored."""
+ACKNOWLEDGEMENTS = frozenset({"ok", "oke", "okay", "okie", "uh", "um", "vang", "da", "roi", "duoc roi"})
+"""A greeting that only acknowledges ("ok") is answered with a short line, not the whole welcome again."""
+
+
+def _only_emoji(text: str) -> bool:
+    """👍, 😀😀 or 🙏 alone: a reaction, not a request for the menu."""
+    return any(unicodedata.category(c) == "So" for c in text) and not any(c.isalnum() for c in text)
 
 Forward = Callable[[str], Awaitable[None]]
 """Sends a note to the staff chat; the app wires it to a channel, tests to a list."""
@@ -96,6 +104,8 @@ class Dialog:
         self.tracking = Tracking(desk, store, config.office, config.lookups_per_minute, config.lookup_factor)
         self.ratings = RatingFlow(store, config.rating_scale, config.rating_questions)
         self.forward = forward
+        self.notice = ""
+        """A line added to every menu (the console's demo cases and their digits)."""
         self._pace = Pace(PACE_MESSAGES, PACE_WINDOW)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
@@ -185,7 +195,7 @@ class Dialog:
             return wording.RATE_AFTER_RESULT
         if level is None:
             return await self.ratings.start(code)
-        return await self.ratings.rate(turn.state, channel, code, level, case.procedure, case.office)
+        return await self.ratings.rate(turn.state, channel, case, level)
 
     async def rate_latest(self, turn: Turn) -> Reply:
         """"Đánh giá" from the menu or typed: the latest verified case with a result, if any."""
@@ -200,15 +210,22 @@ class Dialog:
         if action.question not in turn.state.answers:
             return [self.menu(turn, wording.STALE_CHOICE)]
         if isinstance(action, actions.ForwardQuestion):
+            if self.forward is None:
+                return [wording.no_staff_chat(self.config.office)]
             row = await self.store.question(action.question)
             ref = await self.forward_to_staff(turn, row.text if row else "")
             return [wording.contact(self.config.office, forwarded_ref=ref)]
         vote = "up" if action.up else "down"
         if not await self.store.vote(action.question, turn.incoming.channel, vote):
             return [wording.VOTED_ALREADY]
-        return [wording.VOTE_THANKS if action.up else wording.offer_forward(action.question)]
+        if action.up:
+            return [wording.VOTE_THANKS]
+        if self.forward is None:
+            return [wording.no_staff_chat(self.config.office)]
+        return [wording.offer_forward(action.question)]
 
     def menu(self, turn: Turn, extra: str = "") -> Reply:
+        extra = "\n\n".join(part for part in (extra, self.notice) if part)
         return wording.greeting(self.config.office, self.catalog, english=turn.english, extra=extra)
 
     # typed messages
@@ -218,7 +235,7 @@ class Dialog:
         reading = self.matcher.read(text)
         turn.understood = COMMANDS.get(reading.command or "")
         if not reading.norm:
-            return [self.menu(turn)]
+            return [wording.ACKNOWLEDGED if _only_emoji(text) else self.menu(turn)]
         if reading.command == "reset":
             turn.state.reset_flows()
             return [self.menu(turn)]
@@ -270,6 +287,8 @@ class Dialog:
         if u.intent == "greeting":
             if u.kind == "thanks":
                 return [wording.goodbye(english=u.english)], True
+            if reading.norm in ACKNOWLEDGEMENTS:
+                return [wording.ACKNOWLEDGED], True
             return [self.menu(turn)], True
         if u.intent == "help":
             return [self.menu(turn)], True

@@ -3,7 +3,9 @@
 Decree 118/2025 makes citizens' satisfaction the yardstick of a one-stop desk (art. 29–34);
 the optional questions are taken from the criteria of art. 33. Every step can be skipped and
 whatever was given is kept at once, so a citizen who stops half-way still counts. Ratings are
-confidential: no user identifier is stored with them.
+confidential (art. 29): the stored rating names neither the person nor the case, only the
+procedure, office, day and whether the case was on time; its id lives in the citizen's own
+conversation while they answer, and the case code is added only if they agree to be contacted.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 
 from bot import actions, wording
 from bot.actions import button
+from bot.cases import Case
+from bot.clock import now
 from bot.messages import Button, Reply
 from bot.privacy import mask_digits
 from bot.state import ConversationState, RatingProgress
@@ -62,17 +66,18 @@ class RatingFlow:
         self.questions = [QUESTIONS[k] for k in questions]
 
     async def start(self, code: str) -> Reply:
-        if await self.store.rating(code) is not None:
+        if await self.store.rated(code):
             return wording.rated_already(code)
         return prompt(code, self.scale)
 
-    async def rate(self, state: ConversationState, channel: str, code: str, level: str, procedure: str,
-                   office: str) -> Reply:
+    async def rate(self, state: ConversationState, channel: str, case: Case, level: str) -> Reply:
         if level not in SCALES[self.scale]:
-            return prompt(code, self.scale)
-        if not await self.store.add_rating(code, channel, procedure, office, self.scale, level):
-            return wording.rated_already(code)
-        state.rating = RatingProgress(code, level)
+            return prompt(case.code, self.scale)
+        rating = await self.store.add_rating(case.code, channel, case.procedure, case.office, self.scale, level,
+                                             timeliness=case.timeliness(now().date()))
+        if rating is None:
+            return wording.rated_already(case.code)
+        state.rating = RatingProgress(case.code, level, rating=rating)
         return self.next_step(state.rating)
 
     async def answer(self, state: ConversationState, code: str, key: str, value: str | None) -> Reply:
@@ -84,11 +89,11 @@ class RatingFlow:
         if step < len(self.questions) and self.questions[step].key == key:
             question = self.questions[step]
             if value is not None and value in dict(question.options):
-                await self.store.set_rating_field(code, key, value)
+                await self.store.set_rating_field(rating.rating, key, value)
             rating.step = step + 1
         elif key == "contact":
             if value == "yes":
-                await self.store.set_rating_field(code, "contact_ok", 1)
+                await self.store.set_rating_field(rating.rating, "contact_code", code)
             return self.finish(state)
         elif key == "comment":
             rating.step = len(self.questions) + 1
@@ -111,7 +116,7 @@ class RatingFlow:
     async def comment(self, state: ConversationState, text: str) -> Reply:
         if state.rating is None:
             return self.finish(state)
-        await self.store.set_rating_field(state.rating.code, "comment", mask_digits(text[:1000]))
+        await self.store.set_rating_field(state.rating.rating, "comment", mask_digits(text[:1000]))
         state.rating.step = len(self.questions) + 1
         return self.after_comment(state)
 

@@ -2,6 +2,8 @@
 
 `/hoso them|capnhat|xem|ds` (or add|update|show|list). Only users listed under `staff` in
 config.yaml for that channel may use them; the dialog gives everyone else the citizen answer.
+A status is typed as staff say it ("/hoso capnhat MÃ chờ bổ sung Thiếu tờ khai"): the longest
+run of words after the code that names a status is the status, the rest is the note.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from bot import wording
 from bot.cases import CaseDesk, CaseError
 from bot.clock import now
 from bot.messages import Attachment
-from bot.statuses import STATUSES
+from bot.statuses import SPOKEN, status_key
 from bot.tracking import CASE_MAX_FAILURES, recent_case_failures
 
 _VERBS = {"them": "add", "add": "add", "capnhat": "update", "update": "update", "xem": "show",
@@ -25,6 +27,26 @@ def _rest(text: str, skip: int) -> str:
     if len(rest) >= 2 and rest[0] == rest[-1] and rest[0] in "\"'":
         rest = rest[1:-1].strip()
     return rest
+
+
+MAX_STATUS_WORDS = max(len(w.split()) for words in SPOKEN.values() for w in words)
+
+
+def resolve_status(typed: str) -> str:
+    """The status key for what staff typed, or a `CaseError` listing the words that work."""
+    key = status_key(typed)
+    if key is None:
+        raise CaseError(wording.unknown_status(typed, SPOKEN))
+    return key
+
+
+def split_status(words: list[str]) -> tuple[str, int]:
+    """The status named by the first words, and how many words it took (the longest that names one)."""
+    for count in range(min(MAX_STATUS_WORDS, len(words)), 0, -1):
+        key = status_key(" ".join(words[:count]))
+        if key is not None:
+            return key, count
+    raise CaseError(wording.unknown_status(words[0] if words else "", SPOKEN))
 
 
 def is_staff_command(text: str) -> bool:
@@ -53,14 +75,15 @@ async def run_staff_command(desk: CaseDesk, text: str, staff: str, attachment: A
     try:
         if verb == "add" and len(args) >= 4:
             case = await desk.add(args[0], args[1], _rest(text, 5), args[2], staff=staff)
-            return wording.staff_done("Đã thêm.", case, now().date())
+            return wording.staff_done("Đã thêm.", case, now().date(), desk.catalog)
         if verb == "update" and len(args) >= 2:
-            case = await desk.update(args[0], args[1], _rest(text, 4), staff)
-            return wording.staff_done("Đã cập nhật.", case, now().date())
+            status, count = split_status(args[1:])
+            case = await desk.update(args[0], status, _rest(text, 3 + count), staff)
+            return wording.staff_done("Đã cập nhật.", case, now().date(), desk.catalog)
         if verb == "show" and len(args) == 1:
             case = await desk.require(args[0])
             failures = await recent_case_failures(desk.store, case.code)
-            return wording.staff_case_view(case, now().date(), failures, failures >= CASE_MAX_FAILURES)
+            return wording.staff_case_view(case, now().date(), desk.catalog, failures, failures >= CASE_MAX_FAILURES)
         if verb == "import":
             if attachment is None:
                 return wording.STAFF_IMPORT_NEEDS_FILE
@@ -68,7 +91,7 @@ async def run_staff_command(desk: CaseDesk, text: str, staff: str, attachment: A
             return wording.imported(count)
         if verb == "list":
             overdue = bool(args) and args[0].lower() in {"quahan", "overdue"}
-            return wording.staff_case_list(await desk.list(overdue=overdue), overdue, now().date())
+            return wording.staff_case_list(await desk.list(overdue=overdue), overdue, now().date(), desk.catalog)
     except CaseError as exc:
         return wording.staff_error(str(exc))
-    return wording.staff_usage(STATUSES)
+    return wording.staff_usage(SPOKEN)

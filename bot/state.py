@@ -29,6 +29,8 @@ class RatingProgress:
     code: str
     level: str
     step: int = 0
+    rating: int = 0
+    """The stored rating's id while the citizen answers (the rating itself does not name the case)."""
 
 
 @dataclass
@@ -82,6 +84,8 @@ class ConversationState:
             out["lookup"] = {"code": self.lookup.code} if self.lookup.code else {}
         if self.rating is not None:
             out["rating"] = {"code": self.rating.code, "step": self.rating.step, "level": self.rating.level}
+            if self.rating.rating:
+                out["rating"]["id"] = self.rating.rating
         if self.verified:
             out["verified"] = list(self.verified)
         if self.answers:
@@ -117,7 +121,7 @@ def _strings(value: object) -> list[str]:
 
 
 def _rating(data: dict[str, Any]) -> RatingProgress | None:
-    code, level, step = data.get("code"), data.get("level"), data.get("step", 0)
-    if not (isinstance(code, str) and isinstance(level, str) and isinstance(step, int)):
+    code, level, step, rating = data.get("code"), data.get("level"), data.get("step", 0), data.get("id", 0)
+    if not (isinstance(code, str) and isinstance(level, str) and isinstance(step, int) and isinstance(rating, int)):
         return None
-    return RatingProgress(code, level, step)
+    return RatingProgress(code, level, step, rating)

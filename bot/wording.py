@@ -277,6 +277,9 @@ def text_only(office: Office) -> Reply:
 
 
 NUMBERED_HINT = "(Trả lời bằng số để chọn)"
+CONSOLE_GOODBYE = "Tạm biệt! Gõ motcua chat để trò chuyện tiếp khi cần."
+CONSOLE_RESUMED = "Tiếp tục cuộc trò chuyện trước. Gõ menu để về danh mục, thoát (hoặc Ctrl-C) để kết thúc."
+ACKNOWLEDGED = Reply("👍 Bạn cần hỏi gì thêm cứ nhắn cho mình nhé.", (MENU_BUTTON,))
 SLOW_DOWN = Reply("Bạn nhắn nhanh quá, mình chưa kịp trả lời hết. Bạn đợi khoảng một phút rồi nhắn tiếp giúp mình nhé.")
 COMMANDS = [
     ("start", "Bắt đầu, xem danh mục thủ tục"), ("menu", "Danh mục thủ tục"),
@@ -302,6 +305,12 @@ def vote_buttons(question: int) -> tuple[Button, ...]:
 def offer_forward(question: int) -> Reply:
     return Reply("Cảm ơn bạn đã cho biết. Bạn có muốn chuyển câu hỏi này cho cán bộ trả lời không?",
                  (button("📨 Chuyển cho cán bộ", actions.ForwardQuestion(question)), MENU_BUTTON))
+
+
+def no_staff_chat(office: Office) -> Reply:
+    """A 👎 where no staff chat is configured: no pretending to forward, but how to ask a person."""
+    return Reply("Cảm ơn bạn đã cho biết. Kênh này chưa chuyển được câu hỏi cho cán bộ, bạn hỏi trực tiếp giúp mình:\n"
+                 f"☎️ {office.hotline} ({office.hours})\n📍 {office.name}, {office.address}", (MENU_BUTTON,))
 
 
 def handoff_note(ref: str, channel: str, text: str) -> str:
@@ -477,8 +486,22 @@ def case_view(case: Case, guide: Guide | None, hotline: str, today: dt.date, day
     return "\n".join(lines)
 
 
-def staff_case_view(case: Case, today: dt.date, lookup_failures: int = 0, locked: bool = False) -> str:
-    steps = [f"  {s.at:%d/%m %H:%M} {s.status}" + (f": {s.note}" if s.note else "")
+TIMELINESS_WORDS = {
+    "early": "giải quyết trước hạn", "on_time": "giải quyết đúng hạn", "late": "giải quyết quá hạn",
+    "in_time": "đang trong hạn", "overdue": "đang quá hạn",
+}
+"""`Case.timeliness` as staff read it in lists, case views and reports."""
+
+
+def procedure_name(catalog: Catalog, procedure: str) -> str:
+    """A procedure as staff know it; an id no longer in the catalogue is shown as it was stored."""
+    guide = catalog.guides.get(procedure)
+    return guide.name if guide else procedure
+
+
+def staff_case_view(case: Case, today: dt.date, catalog: Catalog, lookup_failures: int = 0,
+                    locked: bool = False) -> str:
+    steps = [f"  {s.at:%d/%m/%Y %H:%M} {STATUS_NAMES.get(s.status, s.status)}" + (f": {s.note}" if s.note else "")
              + (f" ({s.staff})" if s.staff else "") for s in case.history]
     lookups = []
     if locked:
@@ -487,9 +510,12 @@ def staff_case_view(case: Case, today: dt.date, lookup_failures: int = 0, locked
     elif lookup_failures:
         lookups.append(f"Tra cứu: {lookup_failures} lần nhập sai số điện thoại trong 24 giờ qua.")
     return "\n".join([
-        f"{case.code} · {case.procedure} · {case.status} · hẹn {case.due:%d/%m/%Y} · {case.timeliness(today)}",
+        f"{case.code} · {procedure_name(catalog, case.procedure)}",
+        f"Trạng thái: {STATUS_NAMES[case.status]} · hẹn trả {case.due:%d/%m/%Y} · "
+        f"{TIMELINESS_WORDS[case.timeliness(today)]}",
         f"Người nộp: {case.name} · ĐT {mask_phone(case.phone)} · kênh {case.channel}",
         *lookups,
+        "Quá trình:",
         *steps,
     ])
 
@@ -524,17 +550,23 @@ STAFF_ANSWER_SYNTAX = "Cú pháp: /traloi MÃ_CHUYỂN nội dung trả lời"
 STAFF_IMPORT_NEEDS_FILE = "Gửi file CSV kèm chú thích /hoso nhap để nhập hồ sơ."
 
 
-def staff_usage(statuses: tuple[str, ...]) -> str:
+def staff_usage(spoken: dict[str, tuple[str, ...]]) -> str:
+    statuses = "\n".join(f"• {STATUS_NAMES[key]}: {', '.join(words[:3])}" for key, words in spoken.items())
     return (
         "Lệnh cán bộ:\n"
         "/hoso them MÃ THỦ_TỤC SĐT HỌ TÊN\n"
-        "/hoso capnhat MÃ TRẠNG_THÁI [ghi chú]\n"
+        "/hoso capnhat MÃ TRẠNG_THÁI [ghi chú]  (ví dụ: /hoso capnhat MÃ chờ bổ sung Thiếu tờ khai)\n"
         "/hoso xem MÃ\n"
         "/hoso ds [quahan]\n"
         "/hoso nhap (gửi kèm file CSV: code,procedure,name,phone[,received,channel])\n"
         "/traloi MÃ_CHUYỂN nội dung (trả lời công dân đã nhờ gặp cán bộ)\n"
-        f"Trạng thái: {', '.join(statuses)}"
+        f"Trạng thái (gõ có dấu hoặc không dấu):\n{statuses}"
     )
+
+
+def unknown_status(typed: str, spoken: dict[str, tuple[str, ...]]) -> str:
+    """A status staff typed that names none: the words that do, one per status."""
+    return f"trạng thái {typed!r} không có; dùng một trong: " + ", ".join(words[0] for words in spoken.values())
 
 
 def no_handoff(ref: str) -> str:
@@ -545,8 +577,8 @@ def answer_sent(ref: str) -> str:
     return f"Đã gửi câu trả lời cho yêu cầu {ref}."
 
 
-def staff_done(what: str, case: Case, today: dt.date) -> str:
-    return f"{what}\n{staff_case_view(case, today)}"
+def staff_done(what: str, case: Case, today: dt.date, catalog: Catalog) -> str:
+    return f"{what}\n{staff_case_view(case, today, catalog)}"
 
 
 def imported(count: int) -> str:
@@ -557,11 +589,12 @@ def staff_error(problem: str) -> str:
     return f"Lỗi: {problem}"
 
 
-def staff_case_list(cases: list[Case], overdue: bool, today: dt.date) -> str:
+def staff_case_list(cases: list[Case], overdue: bool, today: dt.date, catalog: Catalog) -> str:
     """The latest 30 cases, one line each: a chat screen holds no more."""
     if not cases:
         return "Không có hồ sơ nào."
-    lines = [f"{c.code} · {c.procedure} · {c.status} · hẹn {c.due:%d/%m} · {c.timeliness(today)}" for c in cases[-30:]]
+    lines = [f"{c.code} · {procedure_name(catalog, c.procedure)} · {STATUS_NAMES[c.status]} · hẹn {c.due:%d/%m/%Y}"
+             f" · {TIMELINESS_WORDS[c.timeliness(today)]}" for c in cases[-30:]]
     return f"{len(cases)} hồ sơ" + (" quá hạn" if overdue else "") + ":\n" + "\n".join(lines)
 
 
@@ -594,23 +627,47 @@ def trained(examples: int, labels: int, aspects: int, where: object) -> str:
     return f"Đã huấn luyện: {examples} câu mẫu, {labels} nhãn, {aspects} khía cạnh; lưu tại {where}"
 
 
-def unanswered(rows: list[UnansweredRow]) -> str:
+INTENT_WORDS = {
+    "procedure": "hỏi thủ tục", "unknown": "ngoài phạm vi", "case_status": "tra cứu hồ sơ", "greeting": "chào hỏi",
+    "help": "trợ giúp", "human": "gặp cán bộ", "feedback": "góp ý",
+}
+"""What the understanding took a question for, as staff read it in `motcua questions`."""
+
+
+def unanswered(rows: list[UnansweredRow], catalog: Catalog) -> str:
     if not rows:
         return "Không có câu hỏi nào chưa trả lời được trong khoảng thời gian này."
     lines = []
     for row in rows:
-        guess = f" (gần nhất: {row.procedure}, tin cậy {row.confidence})" if row.procedure else ""
-        lines.append(f"{row.n:>4} × [{row.intent}] {row.text}{guess}")
+        guess = (f" (gần nhất: {procedure_name(catalog, row.procedure)}, độ tin cậy "
+                 f"{row.confidence:.2f}".replace(".", ",") + ")") if row.procedure else ""
+        lines.append(f"{row.n:>4} × [{INTENT_WORDS.get(row.intent, row.intent)}] {row.text}{guess}")
     return "\n".join(lines)
 
 
-def case_table(cases: list[Case], today: dt.date) -> str:
-    lines = [f"{c.code}  {c.procedure:<36} {c.status:<17} hẹn {c.due:%d/%m/%Y}  {c.timeliness(today)}" for c in cases]
+def case_table(cases: list[Case], today: dt.date, catalog: Catalog) -> str:
+    """One case a line, for a terminal: the code, the status and timeliness first, then the
+    procedure's name, which may be long, last."""
+    lines = [f"{c.code}  {STATUS_NAMES[c.status]:<31} hẹn {c.due:%d/%m/%Y}  {TIMELINESS_WORDS[c.timeliness(today)]:<20}"
+             f"  {procedure_name(catalog, c.procedure)}" for c in cases]
     return "\n".join([*lines, f"{len(cases)} hồ sơ"])
 
 
 PERIOD_BACKWARDS = "Ngày --to trước ngày --from (--to is before --from)"
-DEMO_NOT_EMPTY = "Cơ sở dữ liệu đã có hồ sơ; dữ liệu mẫu chỉ nạp vào cơ sở dữ liệu trống."
+
+
+def demo_not_empty(database: object, chat_demo_only: bool) -> str:
+    """Why the demo month was not loaded, and the command that does what the newcomer wanted."""
+    if chat_demo_only:
+        return (f"{database} đã có 3 hồ sơ mẫu của motcua chat. Nạp thêm một tháng dữ liệu mẫu vào đó: "
+                f"motcua demo seed --force --db {database}; hoặc dùng một tệp riêng: "
+                "motcua demo seed --db data/demo.sqlite3")
+    return (f"{database} đã có hồ sơ thật; dữ liệu mẫu không bao giờ nạp lẫn vào đó. Dùng một tệp riêng: "
+            "motcua demo seed --db data/demo.sqlite3 (rồi thêm --db data/demo.sqlite3 vào lệnh report)")
+
+
+def unknown_procedure(procedure: str) -> str:
+    return f"Không có thủ tục {procedure!r} trong danh mục (mã thủ tục là tên tệp trong thư mục procedures)."
 
 
 def written(path: object) -> str:
@@ -619,7 +676,7 @@ def written(path: object) -> str:
 
 def demo_loaded(count: int, start: dt.date, end: dt.date) -> str:
     return (f"Đã nạp dữ liệu mẫu: {count} hồ sơ trong 30 ngày qua, kèm đánh giá. Thử: motcua report "
-            f"--from {start.isoformat()} --to {end.isoformat()}")
+            f"--from {start:%d/%m/%Y} --to {end:%d/%m/%Y} --format xlsx")
 
 
 def backed_up(database: object, target: object) -> str:

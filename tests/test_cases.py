@@ -131,7 +131,7 @@ async def test_repeating_a_status_changes_nothing(desk):
     await desk.add(CODE, "dang-ky-thuong-tru", "A", "0912345678")
     await desk.store.follow("t", "u", CODE)
     await desk.update(CODE, "processing")
-    with pytest.raises(CaseError, match="đã ở trạng thái processing"):
+    with pytest.raises(CaseError, match="đã ở trạng thái Đang xử lý"):
         await desk.update(CODE, "processing")
     assert len((await desk.require(CODE)).history) == 2 and len(await desk.store.outbox_rows()) == 1
 

@@ -83,7 +83,7 @@ def test_questions_lists_unanswered_most_frequent_first(tmp_path):
     out = motcua("questions", "--unanswered", "--since", "7d", env=env)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0].strip().startswith("2 × [unknown] giá vàng hôm nay")
+    assert lines[0].strip().startswith("2 × [ngoài phạm vi] giá vàng hôm nay")
     assert any("chứng thực" in line for line in lines) and not any("khai sinh" in line for line in lines)
     assert motcua("questions", "--unanswered", "--since", "soon", env=env).returncode == 2
 
@@ -110,7 +110,13 @@ def test_cases_command_line_contract(tmp_path):
     listed = json.loads(motcua("cases", "list", "--overdue", "--json", *db).stdout)
     assert [c["code"] for c in listed] == [code] and listed[0]["on_time"] is False
     bad = motcua("cases", "update", code, "flying", *db)
-    assert bad.returncode != 0 and "không hợp lệ" in bad.stderr
+    assert bad.returncode != 0 and "không có; dùng một trong: đã nộp, đã tiếp nhận" in bad.stderr
+    said = motcua("cases", "update", code, "chờ", "bổ", "sung", "--note", "Thiếu tờ khai", *db)
+    assert said.returncode == 0, said.stderr
+    assert "Trạng thái: Cần bổ sung hồ sơ · hẹn trả" in said.stdout and "Đăng ký kết hôn" in said.stdout
+    assert "20/11/2026 09:30 Đã tiếp nhận (cb.lan)" in said.stdout and "needs_supplement" not in said.stdout
+    table = motcua("cases", "list", *db).stdout
+    assert "Cần bổ sung hồ sơ" in table and "đang trong hạn" in table and "Đăng ký kết hôn" in table
     missing = motcua("cases", "show", "000.00.27.H15-251120-9999", *db)
     assert missing.returncode != 0 and "không có hồ sơ" in missing.stderr
 
@@ -195,3 +201,24 @@ def test_validate_lists_the_coming_changes_for_the_content_officer():
     assert out.returncode == 0, out.stderr
     assert "thay đổi trong 90 ngày tới" in out.stdout
     assert motcua("validate", "--upcoming", "soon").returncode == 2
+
+
+def test_help_speaks_vietnamese_to_officers_first():
+    def help_of(*command: str) -> str:
+        out = motcua(*command, "--help")
+        assert out.returncode == 0
+        return " ".join(out.stdout.split())           # as read, whatever the terminal's width
+
+    assert "tiếp nhận, cập nhật, xem hồ sơ (cán bộ)" in help_of()
+    update = help_of("cases", "update")
+    assert "trạng thái mới, có dấu hoặc không dấu" in update and "chờ nộp phí (awaiting_fees)" in update
+    show = help_of("cases", "show")
+    assert "--staff" not in show and "mã hồ sơ" in show               # a read-only command records no one
+    report = help_of("report")
+    assert "mặc định: đầu tháng này" in report and "baocao/baocao-" in report
+    assert "--force" in help_of("demo", "seed")
+
+
+def test_questions_needs_no_flag(tmp_path):
+    out = motcua("questions", "--db", str(tmp_path / "q.sqlite3"))
+    assert out.returncode == 0 and "Không có câu hỏi nào" in out.stdout

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from bot.app import open_desk
+from bot.cases import STATUS_NAMES
 from bot.catalog import load_catalog
 from bot.config import load_config
 from bot.storage import Store
@@ -120,15 +121,17 @@ async def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path: Pa
             if status != "ready":
                 await chaos()
             # a kill may have eaten some commands: staff see no "Đã cập nhật" and send them again
+            name = STATUS_NAMES[status]                  # staff read the status's name
             for code in CODES:
                 done = [c for c in replies(fake, STAFF, "Đã cập nhật") if code in c.params["text"]
-                        and f"· {status} ·" in c.params["text"]]
+                        and f"Trạng thái: {name} ·" in c.params["text"]]
                 if not done:
                     fake.push_text(STAFF, f"/hoso capnhat {code} {status}")
             for code in CODES:
                 await fake.wait_for("sendMessage", chat_id=STAFF, timeout=60,
-                                    where=lambda c, code=code, status=status: code in c.params["text"]
-                                    and (f"· {status} ·" in c.params["text"] or f"trạng thái {status}" in c.params["text"]
+                                    where=lambda c, code=code, name=name: code in c.params["text"]
+                                    and (f"Trạng thái: {name} ·" in c.params["text"]
+                                         or f"trạng thái {name}" in c.params["text"]
                                          or "đã kết thúc" in c.params["text"]))
 
         # 3. every citizen rates, under a kill
@@ -165,6 +168,8 @@ async def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path: Pa
                 assert await store.is_following("telegram", str(chat), code)
                 history = [h.status for h in await store.case_history(code)]
                 assert history[-3:] == ["processing", "ready", "returned"]
-                assert (await store.rating(code)).level == "5"
+                assert await store.rated(code)
+            async with store.db.execute("SELECT level, COUNT(*) FROM ratings GROUP BY level") as cur:
+                assert [tuple(r) for r in await cur.fetchall()] == [("5", len(CODES))]   # one rating a case
         finally:
             await store.close()

@@ -10,8 +10,9 @@ import pytest_asyncio
 
 from bot.app import build_app, open_desk
 from bot.cases import CaseDesk
-from bot.demo import DEMO_PHONE, ensure_demo_cases, seed_month, welcome
+from bot.demo import DEMO_PHONE, demo_codes, ensure_demo_cases, only_demo_cases, seed_month, welcome
 from bot.messages import Incoming
+from bot.wording import demo_not_empty
 from tests.helpers import make_config
 
 pytestmark = pytest.mark.asyncio
@@ -63,5 +64,39 @@ async def test_a_demo_case_can_be_looked_up_in_the_chat_with_the_digits_the_welc
         replies = await app.dialog.handle(Incoming("console", "me", text=DEMO_PHONE[-4:]))
         shown = "\n".join(r.text for r in replies)
         assert f"Hồ sơ {codes[1]}" in shown and "Cần bổ sung hồ sơ" in shown
+    finally:
+        await app.close()
+
+
+async def test_the_demo_cases_are_found_again_on_every_start(desk: CaseDesk):
+    codes = await ensure_demo_cases(desk)
+    assert await ensure_demo_cases(desk) == [] and sorted(await demo_codes(desk)) == sorted(codes)
+    assert await only_demo_cases(desk)
+
+
+async def test_a_month_goes_into_the_chats_demo_database_only_when_forced(desk: CaseDesk):
+    codes = await ensure_demo_cases(desk)
+    assert await seed_month(desk) == 0
+    assert await seed_month(desk, force=True) == 120
+    assert None not in [await desk.get(code) for code in codes]             # the chat's three are kept
+    assert not await only_demo_cases(desk)
+    assert await seed_month(desk, force=True) == 0                          # never beside real-looking data
+
+
+async def test_demo_seed_says_what_to_do_instead_of_failing_bare(tmp_path: Path):
+    config = make_config(tmp_path / "chat.sqlite3")
+    assert "--force" in demo_not_empty(config.database, True) and "--db" in demo_not_empty(config.database, True)
+    assert "--force" not in demo_not_empty(config.database, False) and "--db" in demo_not_empty(config.database, False)
+
+
+async def test_every_menu_of_the_console_chat_repeats_the_demo_cases(tmp_path: Path):
+    app = await build_app(make_config(tmp_path / "db.sqlite3"))
+    try:
+        codes = await ensure_demo_cases(app.desk)
+        app.dialog.notice = welcome(await demo_codes(app.desk))
+        for text in ("/start", "menu"):
+            [menu] = await app.dialog.handle(Incoming("console", "me", text=text))
+            assert menu.text.startswith("Xin chào!") and all(code in menu.text for code in codes)
+            assert DEMO_PHONE[-4:] in menu.text
     finally:
         await app.close()

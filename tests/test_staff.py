@@ -80,9 +80,10 @@ async def test_staff_register_update_and_view_a_case_in_the_chat(app):
     updated = await say(app, f"/cases update {CODE.lower()} processing thẩm định hồ sơ")
     assert updated.startswith("Đã cập nhật.")
     shown = await say(app, f"/HOSO XEM {CODE}")
-    assert f"{CODE} · dang-ky-ket-hon · processing" in shown
+    assert f"{CODE} · Đăng ký kết hôn\nTrạng thái: Đang xử lý · hẹn trả " in shown     # names, not ids
     assert "Trần Thị Bình" in shown and "0912345678" not in shown and "912345678" not in shown
-    assert "received (test:officer)" in shown and "processing: thẩm định hồ sơ (test:officer)" in shown
+    assert "Đã tiếp nhận (test:officer)" in shown and "Đang xử lý: thẩm định hồ sơ (test:officer)" in shown
+    assert "processing" not in shown and "received" not in shown
 
 
 async def test_case_list_shows_every_case_and_quahan_only_the_overdue_ones(app):
@@ -94,7 +95,7 @@ async def test_case_list_shows_every_case_and_quahan_only_the_overdue_ones(app):
     assert everything.startswith("2 hồ sơ:") and CODE in everything and late in everything
     overdue = await say(app, "/hoso ds quahan")
     assert overdue.startswith("1 hồ sơ quá hạn:") and late in overdue and CODE not in overdue
-    assert "overdue" in overdue
+    assert "đang quá hạn" in overdue and "Đăng ký kết hôn" in overdue and "overdue" not in overdue
 
 
 @pytest.mark.parametrize("command", [
@@ -109,12 +110,12 @@ async def test_case_list_shows_every_case_and_quahan_only_the_overdue_ones(app):
 async def test_incomplete_or_unknown_commands_get_the_usage(app, command):
     await add_case(app)
     reply = await say(app, command)
-    assert reply.startswith("Lệnh cán bộ:") and "/hoso capnhat MÃ TRẠNG_THÁI" in reply and "needs_supplement" in reply
+    assert reply.startswith("Lệnh cán bộ:") and "/hoso capnhat MÃ TRẠNG_THÁI" in reply and "chờ bổ sung" in reply
     assert (await app.desk.require(CODE)).status == "received" and await app.desk.get(OTHER) is None
 
 
 @pytest.mark.parametrize("command, message", [
-    (f"/hoso capnhat {CODE} xong", "trạng thái 'xong' không hợp lệ; dùng một trong: submitted"),
+    (f"/hoso capnhat {CODE} duyet", "trạng thái 'duyet' không có; dùng một trong: đã nộp, đã tiếp nhận"),
     (f"/hoso capnhat {CODE} refused", "cần ghi chú"),
     (f"/hoso xem {OTHER}", f"không có hồ sơ {OTHER}"),
     (f"/hoso them {OTHER} khong-co-thu-tuc 0987654321 Lê Văn C", "thủ tục 'khong-co-thu-tuc' không có trong danh mục"),
@@ -196,3 +197,30 @@ async def test_an_unknown_or_erased_reference_sends_nothing(app):
     await app.dialog.handle(Incoming("test", "citizen", action="forget:confirm"))
     assert await say(app, f"/traloi {ref} Chào chị") == f"Không có yêu cầu gặp cán bộ mã {ref}."
     assert await app.store.outbox_rows() == []
+
+
+@pytest.mark.parametrize("typed, status, note", [
+    ("đã tiếp nhận", None, ""),                                   # already received: refused below
+    ("dang xu ly", "processing", ""),
+    ("Đang xử lý Chờ xác minh", "processing", "Chờ xác minh"),
+    ("chờ bổ sung Thiếu tờ khai có chữ ký", "needs_supplement", "Thiếu tờ khai có chữ ký"),
+    ("cho bo sung thieu to khai", "needs_supplement", "thieu to khai"),
+    ("có kết quả", "ready", ""),
+    ("needs_supplement Thiếu ảnh", "needs_supplement", "Thiếu ảnh"),
+])
+async def test_statuses_are_typed_as_officers_say_them(app, typed, status, note):
+    await add_case(app)
+    reply = await say(app, f"/hoso capnhat {CODE} {typed}")
+    case = await app.desk.require(CODE)
+    if status is None:
+        assert "đã ở trạng thái Đã tiếp nhận" in reply and case.status == "received"
+        return
+    assert reply.startswith("Đã cập nhật."), reply
+    assert (case.status, case.last_note()) == (status, note)
+
+
+async def test_a_returned_case_can_be_closed_with_da_tra(app):
+    await add_case(app)
+    await say(app, f"/hoso capnhat {CODE} có kết quả")
+    assert (await say(app, f"/hoso capnhat {CODE} đã trả")).startswith("Đã cập nhật.")
+    assert (await app.desk.require(CODE)).status == "returned"

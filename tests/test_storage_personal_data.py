@@ -60,11 +60,11 @@ async def test_forget_user_removes_that_citizens_data_only(store: Store):
 async def test_forget_user_keeps_anonymous_ratings_votes_and_the_office_record(store: Store):
     await add_case(store, CODE, T(2026, 11, 20, 9), ("returned", T(2026, 11, 25, 9)))
     await leave_traces(store, "telegram", "u")
-    await store.add_rating(CODE, "telegram", "dang-ky-ket-hon", "", 5, "4")
+    rating = await store.add_rating(CODE, "telegram", "dang-ky-ket-hon", "", 5, "4")
     qid = await store.log_question("telegram", "đăng ký kết hôn cần gì", "procedure", "dang-ky-ket-hon", None, 0.9, True)
     await store.vote(qid, "telegram", "up")
     await store.forget_user("telegram", "u")
-    assert (await store.rating(CODE)).level == "4"
+    assert (await store.rating(rating)).level == "4"
     assert await store.question(qid) is not None
     assert len(await store.votes_between(T(2000, 1, 1), T(2100, 1, 1))) == 1
     case = await store.case(CODE)
@@ -80,7 +80,7 @@ async def test_purge_anonymises_closed_cases_older_than_the_cut_off_and_keeps_op
     await add_case(store, recently_closed, T(2023, 1, 2, 9), ("refused", T(2025, 6, 1, 9)))
     for code in (old_closed, old_open, recently_closed):
         await store.follow("telegram", "u", code)
-    await store.add_rating(old_closed, "telegram", "dang-ky-ket-hon", "", 5, "5", at=T(2023, 1, 10, 9))
+    rating = await store.add_rating(old_closed, "telegram", "dang-ky-ket-hon", "", 5, "5", at=T(2023, 1, 10, 9))
 
     counts = await store.purge(CUT_OFF)
 
@@ -92,7 +92,7 @@ async def test_purge_anonymises_closed_cases_older_than_the_cut_off_and_keeps_op
     assert (await store.case(recently_closed)).phone == "0912345678"
     assert await store.is_following("telegram", "u", old_open) and await store.is_following("telegram", "u", recently_closed)
     assert not await store.is_following("telegram", "u", old_closed)
-    assert await store.rating(old_closed) is not None
+    assert await store.rating(rating) is not None
     assert (await store.purge(CUT_OFF))["cases anonymised"] == 0      # a second run finds nothing new
 
 
@@ -194,10 +194,10 @@ async def test_purge_blanks_old_question_feedback_and_comment_texts_and_keeps_th
     old_case, new_case = "000.00.27.H15-230102-0001", "000.00.27.H15-251120-0002"
     await add_case(store, old_case, T(2023, 1, 2, 9), ("returned", T(2023, 1, 9, 9)))
     await add_case(store, new_case, T(2026, 11, 20, 9), ("returned", T(2026, 11, 25, 9)))
-    await store.add_rating(old_case, "t", "dang-ky-ket-hon", "", 5, "2", at=T(2023, 1, 10, 9))
-    await store.add_rating(new_case, "t", "dang-ky-ket-hon", "", 5, "5")
-    for code in (old_case, new_case):
-        await store.set_rating_field(code, "comment", "Phan Thị Bí Mật không hài lòng")
+    old_id = await store.add_rating(old_case, "t", "dang-ky-ket-hon", "", 5, "2", at=T(2023, 1, 10, 9))
+    new_id = await store.add_rating(new_case, "t", "dang-ky-ket-hon", "", 5, "5")
+    for rating in (old_id, new_id):
+        await store.set_rating_field(rating, "comment", "Phan Thị Bí Mật không hài lòng")
     old_q = await store.log_question("t", "Phan Thị Bí Mật hỏi khai sinh", "unknown", None, None, 0.1, False)
     new_q = await store.log_question("t", "Phan Thị Bí Mật hỏi kết hôn", "unknown", None, None, 0.1, False)
     await store.add_feedback("t", "complaint", "Phan Thị Bí Mật bị hạch dịch")
@@ -211,7 +211,7 @@ async def test_purge_blanks_old_question_feedback_and_comment_texts_and_keeps_th
     assert (await store.question(old_q)).text == "" and (await store.question(old_q)).intent == "unknown"
     assert (await store.question(new_q)).text == "Phan Thị Bí Mật hỏi kết hôn"
     assert [f.text for f in await store.feedback_between(T(2000, 1, 1), T(2100, 1, 1))] == ["", "Phan Thị Bí Mật lần hai"]
-    old_rating, new_rating = await store.rating(old_case), await store.rating(new_case)
+    old_rating, new_rating = await store.rating(old_id), await store.rating(new_id)
     assert (old_rating.comment, old_rating.level) == ("", "2") and new_rating.comment != ""
     assert [r.text for r in await store.unanswered(T(2000, 1, 1))] == ["Phan Thị Bí Mật hỏi kết hôn"]
     assert (await store.purge(CUT_OFF))["questions blanked"] == 0

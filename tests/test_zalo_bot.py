@@ -94,7 +94,9 @@ async def test_lookup_and_notification_on_zalo_bot(fake: FakeZaloBot, tmp_path: 
         [prompt] = (await fake.wait_for("sendMessage", count=before + 1, chat_id=CHAT))[before:]
         assert "1. Rất hài lòng" in prompt.params["text"]
         assert "(1/3" in await say(fake, "1")          # the number answers the notification's choices
-        assert (await service.app.store.rating(CODE)).level == "5"
+        assert await service.app.store.rated(CODE)
+        async with service.app.store.db.execute("SELECT level FROM ratings") as cur:
+            assert [r[0] for r in await cur.fetchall()] == ["5"]
     finally:
         await service.stop()
 

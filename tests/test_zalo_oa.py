@@ -197,7 +197,9 @@ async def test_lookup_follow_notification_and_rating(bot: OABot, fake: FakeZaloO
     assert "Đã trả kết quả" in note["text"] and "Bạn hài lòng thế nào" in note["text"]
     [question] = await bot.say(buttons(note)["Rất hài lòng"])
     assert "(1/3" in question["text"]
-    assert (await bot.service.app.store.rating(CODE)).level == "5"
+    assert await bot.service.app.store.rated(CODE)
+    async with bot.service.app.store.db.execute("SELECT level FROM ratings") as cur:
+        assert [r[0] for r in await cur.fetchall()] == ["5"]
 
 
 async def followed_case(bot: OABot, last_wrote: dt.timedelta | None) -> Any:

@@ -7,7 +7,7 @@ groups are mixins over one connection (`db.Database`), and `Store` puts them tog
 
 from __future__ import annotations
 
-from bot.storage.cases import CaseQueries, CaseRow, HistoryRow
+from bot.storage.cases import CaseReportQueries, CaseRow, HistoryRow, OpenCaseRow, ProcedureTally
 from bot.storage.channel_state import ChannelStateQueries, TokenRow
 from bot.storage.conversations import (
     ConversationQueries,
@@ -19,14 +19,15 @@ from bot.storage.db import Database
 from bot.storage.feedback import FeedbackQueries, FeedbackRow, RatingRow, VoteRow
 from bot.storage.outbox import OutboxQueries, OutboxRow
 from bot.storage.personal_data import PersonalDataQueries
+from bot.storage.scope import ReportScope
 
 
-class Store(ConversationQueries, CaseQueries, FeedbackQueries, ChannelStateQueries, OutboxQueries,
+class Store(ConversationQueries, CaseReportQueries, FeedbackQueries, ChannelStateQueries, OutboxQueries,
             PersonalDataQueries, Database):
     """One open database; create with `await Store.open(path)`."""
 
 
 __all__ = [
-    "CaseRow", "FeedbackRow", "HandoffRow", "HistoryRow", "OutboxRow", "QuestionRow", "RatingRow", "Store",
-    "TokenRow", "UnansweredRow", "VoteRow",
+    "CaseRow", "FeedbackRow", "HandoffRow", "HistoryRow", "OpenCaseRow", "OutboxRow", "ProcedureTally", "QuestionRow",
+    "RatingRow", "ReportScope", "Store", "TokenRow", "UnansweredRow", "VoteRow",
 ]

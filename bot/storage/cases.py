@@ -15,9 +15,10 @@ from typing import Any, Self
 import aiosqlite
 
 from bot.clock import now
-from bot.statuses import CLOSED
+from bot.statuses import CLOSED, PAUSED, RESULT
 from bot.storage import dialect
 from bot.storage.outbox import OutboxQueries
+from bot.storage.scope import ReportScope
 
 
 @dataclass(frozen=True)
@@ -173,3 +174,121 @@ class CaseQueries(OutboxQueries):
         ) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class ProcedureTally:
+    """One procedure's line of the one-stop results form: files carried over, received, resolved
+    (before, on, after the due date) in the period, and still open at its end (in time, overdue)."""
+
+    procedure: str
+    carried: int
+    received: int
+    received_online: int
+    early: int
+    on_time: int
+    late: int
+    open_in_time: int
+    open_overdue: int
+
+
+@dataclass(frozen=True)
+class OpenCaseRow:
+    code: str
+    procedure: str
+    due: dt.date
+    status: str
+    at: dt.datetime
+    """When the listed step happened (the supplement request), or the case was received."""
+    note: str
+
+
+_FINISHED = f"""SELECT code, substr(MIN(at), 1, 10) AS done FROM case_history
+    WHERE status IN ({dialect.literals(RESULT | CLOSED)}) GROUP BY code"""
+"""The day each case got its result or was closed: what on time is judged by (`Case.finished_on`)."""
+
+
+class CaseReportQueries(CaseQueries):
+    """The report's figures on cases, counted by the database over the period asked."""
+
+    async def procedure_tallies(self, scope: ReportScope, as_of: dt.date) -> list[ProcedureTally]:
+        filters, named = _filters(scope)
+        open_at_end = "(f.done IS NULL OR f.done > :end)"
+        overdue = f"(c.due < :as_of AND NOT (f.done IS NULL AND c.status IN ({dialect.literals(PAUSED)})))"
+        sql = f"""
+            SELECT c.procedure,
+              SUM(CASE WHEN substr(c.received, 1, 10) < :start THEN 1 ELSE 0 END) AS carried,
+              SUM(CASE WHEN substr(c.received, 1, 10) >= :start THEN 1 ELSE 0 END) AS received,
+              SUM(CASE WHEN substr(c.received, 1, 10) >= :start AND c.channel = 'trực tuyến' THEN 1 ELSE 0 END)
+                  AS received_online,
+              SUM(CASE WHEN f.done <= :end AND f.done < c.due THEN 1 ELSE 0 END) AS early,
+              SUM(CASE WHEN f.done <= :end AND f.done = c.due THEN 1 ELSE 0 END) AS on_time,
+              SUM(CASE WHEN f.done <= :end AND f.done > c.due THEN 1 ELSE 0 END) AS late,
+              SUM(CASE WHEN {open_at_end} AND NOT {overdue} THEN 1 ELSE 0 END) AS open_in_time,
+              SUM(CASE WHEN {open_at_end} AND {overdue} THEN 1 ELSE 0 END) AS open_overdue
+            FROM cases c LEFT JOIN ({_FINISHED}) f ON f.code = c.code
+            WHERE substr(c.received, 1, 10) <= :end AND (f.done IS NULL OR f.done >= :start){filters}
+            GROUP BY c.procedure ORDER BY c.procedure"""
+        named |= {"start": scope.start.isoformat(), "end": scope.end.isoformat(), "as_of": as_of.isoformat()}
+        async with self.db.execute(sql, named) as cur:
+            return [ProcedureTally(r["procedure"], *(int(r[k] or 0) for k in (
+                "carried", "received", "received_online", "early", "on_time", "late", "open_in_time",
+                "open_overdue"))) for r in await cur.fetchall()]
+
+    async def finished_by_day(self, scope: ReportScope) -> list[tuple[dt.date, int, int]]:
+        """(day, resolved on time or early, resolved) for each day of the period with a result."""
+        filters, named = _filters(scope)
+        named |= {"start": scope.start.isoformat(), "end": scope.end.isoformat()}
+        async with self.db.execute(
+            "SELECT f.done AS day, SUM(CASE WHEN f.done <= c.due THEN 1 ELSE 0 END) AS on_time, COUNT(*) AS n"
+            f" FROM ({_FINISHED}) f JOIN cases c ON c.code = f.code WHERE f.done BETWEEN :start AND :end{filters}"
+            " GROUP BY f.done ORDER BY f.done", named,
+        ) as cur:
+            return [(dt.date.fromisoformat(r["day"]), int(r["on_time"]), int(r["n"])) for r in await cur.fetchall()]
+
+    async def overdue_cases(self, scope: ReportScope, as_of: dt.date, limit: int) -> list[OpenCaseRow]:
+        """Open cases past their due date, the longest overdue first."""
+        filters, named = _filters(scope)
+        named |= {"as_of": as_of.isoformat(), "limit": limit}
+        async with self.db.execute(
+            "SELECT c.code, c.procedure, c.due, c.status, c.received AS at, '' AS note FROM cases c"
+            f" WHERE c.status NOT IN ({dialect.literals(CLOSED | RESULT | PAUSED)}) AND c.due < :as_of{filters}"
+            " ORDER BY c.due, c.code LIMIT :limit", named,
+        ) as cur:
+            return [_open_case(r) for r in await cur.fetchall()]
+
+    async def supplement_requests(self, scope: ReportScope, limit: int) -> list[OpenCaseRow]:
+        """Each request to complete a file made in the period, with what was missing."""
+        filters, named = _filters(scope)
+        named |= {"start": scope.start.isoformat(), "end": scope.end.isoformat(), "limit": limit}
+        async with self.db.execute(
+            "SELECT c.code, c.procedure, c.due, c.status, h.at, h.note FROM case_history h"
+            " JOIN cases c ON c.code = h.code WHERE h.status = 'needs_supplement'"
+            f" AND substr(h.at, 1, 10) BETWEEN :start AND :end{filters} ORDER BY h.at LIMIT :limit", named,
+        ) as cur:
+            return [_open_case(r) for r in await cur.fetchall()]
+
+    async def cases_with_phone(self, phone: str) -> list[str]:
+        """The codes of the cases filed with this phone number (the demo's own), oldest first."""
+        async with self.db.execute("SELECT code FROM cases WHERE phone = ? ORDER BY code", (phone,)) as cur:
+            return [r["code"] for r in await cur.fetchall()]
+
+    async def case_count(self) -> int:
+        async with self.db.execute("SELECT COUNT(*) FROM cases") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+
+def _filters(scope: ReportScope) -> tuple[str, dict[str, object]]:
+    """The procedure and office conditions on the cases table (alias c), with their values."""
+    sql, named = "", dict[str, object]()
+    for column, value in (("procedure", scope.procedure), ("office", scope.office)):
+        if value is not None:
+            sql += f" AND c.{column} = :{column}"
+            named[column] = value
+    return sql, named
+
+
+def _open_case(row: aiosqlite.Row) -> OpenCaseRow:
+    return OpenCaseRow(row["code"], row["procedure"], dt.date.fromisoformat(row["due"]), row["status"],
+                       dt.datetime.fromisoformat(row["at"]), row["note"])

@@ -27,9 +27,9 @@ EXPIRING = (
 )
 """(table, time column, extra condition) of rows the purge deletes once older than its cut-off."""
 
-FREE_TEXT = (("questions", "text", "questions blanked"), ("feedback", "text", "feedback blanked"),
-             ("ratings", "comment", "rating comments blanked"))
-"""(table, text column, count name) of what citizens typed without a user link: masked at write,
+FREE_TEXT = (("questions", "text", "at", "questions blanked"), ("feedback", "text", "at", "feedback blanked"),
+             ("ratings", "comment", "day", "rating comments blanked"))
+"""(table, text column, time column, count name) of what citizens typed without a user link: masked at write,
 but a name with nothing before it cannot be recognised, so the purge blanks the text once old.
 The rows stay: intent, procedure, kind and rating are the statistics."""
 
@@ -81,9 +81,9 @@ class PersonalDataQueries(Database):
             for table, column, extra in EXPIRING:
                 cur = await self.db.execute(f"DELETE FROM {table} WHERE {column} < ?{extra}", (stamp,))
                 counts[table] = cur.rowcount
-            for table, column, name in FREE_TEXT:
+            for table, column, time, name in FREE_TEXT:
                 cur = await self.db.execute(
-                    f"UPDATE {table} SET {column} = '' WHERE at < ? AND {column} != ''", (stamp,))
+                    f"UPDATE {table} SET {column} = '' WHERE {time} < ? AND {column} != ''", (stamp,))
                 counts[name] = cur.rowcount
         await self.checkpoint()
         return counts
