@@ -53,8 +53,6 @@ COMMANDS = {
     "track": Understanding("case_status", confidence=1.0),
 }
 """How the requests about the conversation itself count when a conversation is scored."""
-ACKNOWLEDGEMENTS = frozenset({"ok", "oke", "okay", "okie", "uh", "um", "vang", "da", "roi", "duoc roi"})
-"""A greeting that only acknowledges ("ok") is answered with a short line, not the whole welcome again."""
 
 
 def _only_emoji(text: str) -> bool:
@@ -287,7 +285,8 @@ class Dialog:
         if u.intent == "greeting":
             if u.kind == "thanks":
                 return [wording.goodbye(english=u.english)], True
-            if reading.norm in ACKNOWLEDGEMENTS:
+            if u.kind == "ack":
+                # "ok", "dạ vâng": a short line, not the whole welcome again
                 return [wording.ACKNOWLEDGED], True
             return [self.menu(turn)], True
         if u.intent == "help":

@@ -50,7 +50,7 @@ class Understanding:
     english: bool = False
     case_code: str | None = None
     kind: str | None = None
-    """Within an intent: "thanks" for a greeting; "complaint", "praise", "rate" or "other" for feedback."""
+    """Within an intent: "thanks" or "ack" for a greeting; "complaint", "praise", "rate" or "other" for feedback."""
     follow_up: bool = False
     """The message named no procedure and was taken as a question about the one in view."""
 
@@ -136,6 +136,10 @@ _COMPLAINT = re.compile(
     r"|lam an kieu gi|thai do|tra ve|khong co (can bo|ai)|poor|rude|complain|bad)\b"
 )
 _PRAISE = re.compile(r"\b(khen|tot|nhanh|nhiet tinh|tan tinh|de hieu|tuyet voi|on ap|hai long|\d sao|helpful|great)\b")
+_ACKNOWLEDGE = re.compile(
+    r"^((ok|oke|okay|okie|okela|uh|uhm|um|u|vang|da|roi|duoc|duoc roi|a|nhe|nha|hieu|biet|biet roi|vay|the)\s*)+$"
+)
+""""Dạ vâng", "ok ạ", "được rồi": the citizen heard the answer; a greeting of its own kind, never a request."""
 _RATE_WORDS = re.compile(r"\b(danh gia|cham diem)\b")
 
 # Aspect cues by strength: 7 an explicit question about that part ("giấy tờ gì", "các bước"),
@@ -396,6 +400,8 @@ class Matcher:
             return Understanding("case_status", confidence=0.98, english=english, case_code=reading.case_code)
         if not typed:
             return Understanding("unknown", english=english)
+        if _ACKNOWLEDGE.match(typed):
+            return Understanding("greeting", confidence=1.0, english=english, kind="ack")
         in_view = context.procedure if context.procedure in self._by_id else None
         text = reading.text
         if in_view and _RESIDENCE_AT.search(typed):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot import clock
+from bot import clock, wording
 from bot.app import App, build_app
 from bot.messages import Incoming, Reply
 from tests.helpers import delivered, make_config
@@ -116,6 +116,15 @@ async def test_english_question_gets_an_english_lead(app):
 async def test_thanks_gets_a_goodbye(app):
     [reply] = await Chat(app).say("ok cảm ơn ad nhiều")
     assert "Cảm ơn bạn" in reply.text
+
+
+async def test_a_yes_after_an_answer_is_acknowledged_and_the_topic_stays(app):
+    chat = Chat(app)
+    await chat.say("khai báo tạm vắng cần gì")
+    [reply] = await chat.say("dạ vâng")
+    assert reply.text == wording.ACKNOWLEDGED.text
+    [reply] = await chat.say("mất bao lâu")
+    assert reply.text.startswith("Khai báo tạm vắng")
 
 
 async def test_follow_up_question_uses_the_procedure_in_context(app):
