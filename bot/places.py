@@ -78,8 +78,13 @@ class Place:
 @dataclass(frozen=True)
 class Found:
     place: Place
-    only_address: bool
-    """The message asks nothing else: the answer is the commune itself."""
+    rest: str
+    """The message without the address and its cue (folded): the question asked with it, if any."""
+
+    @property
+    def only_address(self) -> bool:
+        """The message asks nothing else: the answer is the commune itself."""
+        return all(w in FILLERS for w in self.rest.split())
 
 
 def _words(text: str) -> list[str]:
@@ -163,8 +168,7 @@ def find_place(text: str, home_province: str | None = None, *, bare: bool = True
     for place, names in _readings(" ".join(address), home_province):
         span = _written(address, names, cued=cue is not None)
         if span is not None:
-            rest = before + address[span:] + after
-            return Found(place, all(w in FILLERS for w in rest))
+            return Found(place, " ".join(before + address[span:] + after))
     return None
 
 
