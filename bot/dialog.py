@@ -39,10 +39,9 @@ PACE_MESSAGES, PACE_WINDOW = 20, 60.0
 account posted 14 a second): the first over the limit is told to slow down, the rest are dropped
 until the minute has passed."""
 CLARIFY_BELOW = 0.5
-"""Understanding less sure than this offers the closest procedures instead of answering: the
-model's probabilities are calibrated, so below one half the answer is likelier wrong than right.
-Long letters from real citizens land here most (12 of 126 on benchmarks/real-questions.jsonl,
-none of the development set's messages)."""
+"""Understanding less sure than this asks which procedure was meant instead of answering: the
+model's probabilities are calibrated, so below one half an answer is likelier wrong than right.
+Long letters from real citizens land here most (benchmarks/real-questions.jsonl)."""
 OFF_TOPIC_SURE = 0.7
 """An out-of-scope question this sure ends the procedure in view; a less sure one leaves it, and
 only a bare question with nothing else in view is then taken as about the out-of-scope matter."""
@@ -53,6 +52,13 @@ COMMANDS = {
     "track": Understanding("case_status", confidence=1.0),
 }
 """How the requests about the conversation itself count when a conversation is scored."""
+
+
+def asks_back(u: Understanding) -> bool:
+    """Whether the dialog asks which procedure was meant instead of answering: an unsure guess
+    at a new topic is offered with its neighbours, or alone to confirm ("Có phải bạn hỏi về …?").
+    A follow-up stays on the topic the citizen chose."""
+    return u.intent == "procedure" and u.confidence < CLARIFY_BELOW and not u.follow_up
 
 
 def _only_emoji(text: str) -> bool:
@@ -285,7 +291,7 @@ class Dialog:
             # offered choices or not, the likeliest stays in view: a citizen who asks on without
             # choosing most often meant it, and a button press replaces it
             state.procedure, state.aspect = u.procedure, u.aspect
-            if u.confidence < CLARIFY_BELOW and len(options) > 1 and not u.follow_up:
+            if asks_back(u):
                 return [wording.clarification(self.catalog, options, u.aspect, english=u.english)], False
             answer = wording.procedure_answer(self.catalog[u.procedure], u.aspect, english=u.english)
             if u.aspect == "where" and state.place is not None:

@@ -217,6 +217,9 @@ def clarification(catalog: Catalog, ids: list[str], aspect: str | None, *, engli
     buttons = tuple(
         button(catalog[gid].name, actions.Procedure(gid, aspect)) for gid in ids
     )
+    if len(ids) == 1:
+        return Reply(f"{lead}Có phải bạn hỏi về {catalog[ids[0]].name}? Bạn bấm để xem hướng dẫn, hoặc gõ lại câu "
+                     "hỏi rõ hơn.", (*buttons, MENU_BUTTON))
     return Reply(
         f"{lead}Có phải bạn hỏi về {catalog[ids[0]].name}, hay một trong các thủ tục sau? Bạn chọn giúp mình, "
         "hoặc gõ lại câu hỏi rõ hơn.",
