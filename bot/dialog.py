@@ -20,7 +20,7 @@ from bot.actions import Action
 from bot.cases import CaseDesk
 from bot.catalog import ASPECTS, Catalog
 from bot.clock import now
-from bot.config import Config
+from bot.config import Config, Office
 from bot.locks import Pace
 from bot.matching import Context, Matcher, Reading, Understanding
 from bot.messages import Attachment, Incoming, Reply
@@ -131,10 +131,10 @@ class Dialog:
         text = clean(incoming.text or "")
         if wire is None and _choice(text, state):
             wire = state.choices[int(text) - 1]
-        if wire is None and incoming.attachment is not None and is_staff_command(text) \
-                and self.config.is_staff(incoming.channel, incoming.user):
+        office = self.config.staff_office(incoming.channel, incoming.user)
+        if wire is None and incoming.attachment is not None and is_staff_command(text) and office is not None:
             replies = [Reply(await run_staff_command(
-                self.desk, text, f"{incoming.channel}:{incoming.user}", incoming.attachment))]
+                self.desk.within(office), text, f"{incoming.channel}:{incoming.user}", incoming.attachment))]
         elif wire is None and incoming.text is None:
             replies = [wording.text_only(self.config.office)]
         elif wire is not None:
@@ -237,10 +237,11 @@ class Dialog:
         if reading.command == "reset":
             turn.state.reset_flows()
             return [self.menu(turn)]
-        if is_staff_command(text) and self.config.is_staff(channel, user):
-            return [Reply(await run_staff_command(self.desk, text, f"{channel}:{user}"))]
-        if reading.norm.startswith("baocao") and text.startswith("/") and self.config.is_staff(channel, user):
-            return [await self.staff_report(reading.norm)]
+        office = self.config.staff_office(channel, user)
+        if is_staff_command(text) and office is not None:
+            return [Reply(await run_staff_command(self.desk.within(office), text, f"{channel}:{user}"))]
+        if reading.norm.startswith("baocao") and text.startswith("/") and office is not None:
+            return [await self.staff_report(reading.norm, office)]
         if self.ratings.wants_comment(turn.state):
             turn.understood = Understanding("feedback", confidence=1.0, kind="rate")
             return [await self.ratings.comment(turn.state, text)]
@@ -303,10 +304,11 @@ class Dialog:
             return [await self.feedback_ack(turn, u.kind or "other", reading.text)], True
         return [wording.out_of_scope(office, self.matcher.elsewhere.find(reading.norm), english=u.english)], False
 
-    async def staff_report(self, norm: str) -> Reply:
-        """/baocao [tuan|thang]: the short summary and the chart, for staff in the chat."""
+    async def staff_report(self, norm: str, office: Office) -> Reply:
+        """/baocao [tuan|thang]: the short summary and the chart of the officer's own office."""
         start, end = reports.period(norm.split()[1] if len(norm.split()) > 1 else "tuan", now().date())
-        report = await reports.build_report(self.desk, reports.Filters(start, end))
+        desk = self.desk.within(office)
+        report = await reports.build_report(desk, reports.Filters(start, end, office=desk.office_filter))
         chart = await asyncio.to_thread(reports.to_png, report)
         return Reply(reports.summary_text(report), (), Attachment(f"baocao-{start}-{end}.png", chart))
 
