@@ -337,7 +337,7 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         max_rate=float(zalo.oa_max_messages_per_second),
     )
     listed = _offices(path.resolve().parent / data.offices) if data.offices else ()
-    if listed and data.staff:
+    if listed and any(data.staff.values()):
         raise ConfigError(f"config: {path}: staff: with an offices file, officers are listed under their office "
                           f"in {data.offices}")
     return Config(
