@@ -189,7 +189,7 @@ async def test_an_office_desk_sees_and_changes_only_its_own_cases(tmp_path):
         rows = tmp_path / "rows.csv"
         rows.write_text(f"code,procedure,name,phone\n{CODE_A[:-1]}9,dang-ky-thuong-tru,An,0912345678\n"
                         "000.02.11.H15-251120-0005,dang-ky-thuong-tru,An,0912345678\n", encoding="utf-8")
-        with pytest.raises(CaseError, match="dòng 3: hồ sơ 000.02.11.H15-251120-0005 thuộc Xã Mường Ảng"):
+        with pytest.raises(CaseError, match=r"dòng 3: hồ sơ 000\.02\.11\.H15-251120-0005 thuộc Xã Mường Ảng"):
             await a.import_csv(rows)
         assert len(await a.list()) == 1                  # all rows or none
     finally:

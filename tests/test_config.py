@@ -167,7 +167,7 @@ def test_a_missing_offices_file_or_staff_outside_it_is_named(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("office: {name: Tỉnh, address: Y, hours: Z, hotline: '1'}\noffices: nowhere.yaml\n",
                     encoding="utf-8")
-    with pytest.raises(ConfigError, match="nowhere.yaml not found"):
+    with pytest.raises(ConfigError, match=r"nowhere\.yaml not found"):
         load_config(path, env={})
     path = _offices_config(tmp_path, "offices:\n  - {code: '1', name: A, address: a, hours: h, hotline: '1',"
                                      " prefix: P1}\n")
