@@ -162,8 +162,9 @@ class CaseDesk:
 
     @property
     def office_filter(self) -> str | None:
-        """The office code a report of this desk is limited to; None for the whole deployment,
-        and for a deployment of one office, whose older ratings carry no code."""
+        """The office code this desk's cases and reports are limited to; None for the whole
+        deployment, and for a deployment of one office, which reads its cases as it always has
+        (and whose older ratings carry no code)."""
         return self.scope.code if self.scope is not None and len(self.offices) > 1 else None
 
     def office_of(self, case: Case) -> Office:
@@ -177,7 +178,7 @@ class CaseDesk:
         if office is None:
             prefixes = ", ".join(f"{o.prefix} ({o.name})" for o in self.offices)
             raise CaseError(f"mã hồ sơ {code} không bắt đầu bằng mã cơ quan của xã, phường nào ({prefixes})")
-        if self.scope is not None and office.code != self.scope.code:
+        if self.office_filter not in (None, office.code):
             raise CaseError(f"hồ sơ {code} thuộc {office.name}, không phải cơ quan của bạn")
         return office
 
@@ -189,7 +190,7 @@ class CaseDesk:
 
     async def get(self, code: str) -> Case | None:
         row = await self.store.case(code)
-        if row is None or (self.scope is not None and row.office_code != self.scope.code):
+        if row is None or self.office_filter not in (None, row.office_code):
             return None
         return _case(row, await self.store.case_history(code))
 
@@ -272,7 +273,7 @@ class CaseDesk:
         return await self.require(case.code) if changed else None
 
     async def list(self, *, overdue: bool = False) -> list[Case]:
-        rows = await self.store.cases(open_only=overdue, office=None if self.scope is None else self.scope.code)
+        rows = await self.store.cases(open_only=overdue, office=self.office_filter)
         out = [_case(r, await self.store.case_history(r.code)) for r in rows]
         today = now().date()
         return [c for c in out if not overdue or c.timeliness(today) == "overdue"]

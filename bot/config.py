@@ -198,7 +198,6 @@ class _OfficesFile(_Section):
     offices: Annotated[list[_Commune], Field(min_length=1)]
 
 
-
 class _Telegram(_Section):
     base_url: str | None = None
     staff_chat_id: int | None = None
