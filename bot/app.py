@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from bot.cases import CaseDesk
+from bot.cases import CaseDesk, assign_offices
 from bot.catalog import Catalog, load_catalog
 from bot.classifier import load_model
 from bot.config import Config
@@ -31,12 +31,17 @@ async def open_desk(config: Config) -> CaseDesk:
     """The case desk alone, for staff commands that need no dialog."""
     catalog = load_catalog(config.procedures)    # a broken guide is reported before the database opens
     store = await Store.open(config.database)
+    try:
+        await assign_offices(store, config.offices)
+    except BaseException:
+        await store.close()
+        raise
     return make_desk(config, store, catalog)
 
 
 def make_desk(config: Config, store: Store, catalog: Catalog) -> CaseDesk:
     return CaseDesk(store, catalog, Calendar(config.days_off, config.working_days), config.case_code_pattern,
-                    config.office.name)
+                    front=config.office, offices=config.offices)
 
 
 async def build_app(config: Config, forward: Forward | None = None) -> App:
@@ -46,6 +51,7 @@ async def build_app(config: Config, forward: Forward | None = None) -> App:
     catalog = load_catalog(config.procedures)
     store = await Store.open(config.database)
     try:
+        await assign_offices(store, config.offices)
         model = await asyncio.to_thread(load_model, catalog)  # trains only when its cache is stale
     except BaseException:
         await store.close()

@@ -19,6 +19,7 @@ from typing import Any
 from bot import codes
 from bot.catalog import Catalog
 from bot.clock import now
+from bot.config import Office, office_for_code
 from bot.privacy import mask_phone
 from bot.statuses import CLOSED, PAUSED, RESULT, STATUSES
 from bot.storage import CaseRow, HistoryRow, Store
@@ -62,6 +63,7 @@ class Case:
     supplement_by: dt.date | None
     history: tuple[Step, ...]
     office: str = ""
+    """The code of the office that holds the case (empty: the one office of a deployment)."""
     id_tail: str = ""
     """The last four digits of the applicant's căn cước number, where the office verifies with it."""
 
@@ -132,15 +134,53 @@ def parse_time(raw: str) -> dt.datetime:
 
 
 class CaseDesk:
-    """Staff operations on cases: the rules, never the words (those are in wording.py)."""
+    """Staff operations on cases: the rules, never the words (those are in wording.py).
+
+    A desk `within` one office sees and changes that office's cases only: another office's
+    case is answered as if it did not exist, so its officers learn nothing of it. The desk the
+    citizens' look-ups use is the whole deployment's."""
 
     def __init__(self, store: Store, catalog: Catalog, calendar: Calendar, code_pattern: str = codes.DEFAULT_PATTERN,
-                 office: str = ""):
+                 *, front: Office, offices: tuple[Office, ...], scope: Office | None = None):
         self.store = store
         self.catalog = catalog
         self.calendar = calendar
         self.code_pattern = code_pattern
-        self.office = office
+        self.front = front
+        """Who the bot speaks for: the one office, or the province's desk in front of its communes."""
+        self.offices = offices
+        self.scope = scope
+
+    def within(self, office: Office) -> CaseDesk:
+        return CaseDesk(self.store, self.catalog, self.calendar, self.code_pattern, front=self.front,
+                        offices=self.offices, scope=office)
+
+    @property
+    def office(self) -> Office:
+        """The office whose name a report or an officer's answer carries."""
+        return self.scope or self.front
+
+    @property
+    def office_filter(self) -> str | None:
+        """The office code this desk's cases and reports are limited to; None for the whole
+        deployment, and for a deployment of one office, which reads its cases as it always has
+        (and whose older ratings carry no code)."""
+        return self.scope.code if self.scope is not None and len(self.offices) > 1 else None
+
+    def office_of(self, case: Case) -> Office:
+        """The office holding a case, for the contact lines a citizen reads about it."""
+        return next((o for o in self.offices if o.code == case.office), self.front)
+
+    def office_for_new(self, code: str) -> Office:
+        """The office a new case goes to, told by its code's agency prefix; an officer adds
+        only their own office's cases."""
+        office = office_for_code(self.offices, code)
+        if office is None:
+            prefixes = ", ".join(f"{o.prefix} ({o.name})" for o in self.offices)
+            raise CaseError(f"mã hồ sơ {code} không bắt đầu bằng mã cơ quan của xã, phường nào ({prefixes})")
+        if self.office_filter not in (None, office.code):
+            raise CaseError(f"hồ sơ {code} thuộc {office.name}, không phải cơ quan của bạn")
+        return office
 
     def canonical_code(self, raw: str) -> str:
         code = codes.canonical(raw, self.code_pattern)
@@ -150,7 +190,9 @@ class CaseDesk:
 
     async def get(self, code: str) -> Case | None:
         row = await self.store.case(code)
-        return None if row is None else _case(row, await self.store.case_history(code))
+        if row is None or self.office_filter not in (None, row.office_code):
+            return None
+        return _case(row, await self.store.case_history(code))
 
     async def require(self, raw_code: str) -> Case:
         case = await self.get(self.canonical_code(raw_code))
@@ -170,18 +212,19 @@ class CaseDesk:
         return canonical, procedure, name.strip(), normalized
 
     async def add(self, code: str, procedure: str, name: str, phone: str, *, received: dt.datetime | None = None,
-                  staff: str = "", channel: str = "trực tiếp", status: str = "received", office: str = "",
+                  staff: str = "", channel: str = "trực tiếp", status: str = "received",
                   id_number: str = "") -> Case:
         code, procedure, name, phone = self.check_new(code, procedure, name, phone)
         id_tail = id_number_tail(id_number)
+        office = self.office_for_new(code)
         if await self.store.case(code) is not None:
             raise CaseError(f"hồ sơ {code} đã có")
         received = received or now()
         due = self.calendar.due_date(received, self.catalog[procedure].processing_time.working_days)
         await self.store.insert_case({
             "code": code, "procedure": procedure, "name": name, "phone": phone, "channel": channel,
-            "received": received.isoformat(), "due": due.isoformat(), "status": status, "office": office or self.office,
-            "id_tail": id_tail,
+            "received": received.isoformat(), "due": due.isoformat(), "status": status, "office": office.name,
+            "id_tail": id_tail, "office_code": office.code,
         }, staff)
         return await self.require(code)
 
@@ -221,6 +264,8 @@ class CaseDesk:
         followers = await self.store.followers(case.code)
         # facts, not words: the notifier puts them into words when it delivers
         facts = {"code": case.code, "status": status, "note": note.strip(), "procedure": case.procedure}
+        if len(self.offices) > 1:
+            facts["office"] = self.office_of(case).name
         changed = await self.store.change_status(
             case.code, status, note.strip(), staff, due=due, supplement_by=supplement_by, at=at,
             notify=[(channel, user, "status", facts) for channel, user in followers], steps=len(case.history),
@@ -228,7 +273,7 @@ class CaseDesk:
         return await self.require(case.code) if changed else None
 
     async def list(self, *, overdue: bool = False) -> list[Case]:
-        rows = await self.store.cases(open_only=overdue)
+        rows = await self.store.cases(open_only=overdue, office=self.office_filter)
         out = [_case(r, await self.store.case_history(r.code)) for r in rows]
         today = now().date()
         return [c for c in out if not overdue or c.timeliness(today) == "overdue"]
@@ -263,6 +308,7 @@ class CaseDesk:
             for row in reader:
                 try:
                     code, procedure, name, phone = self.check_new(*(row.get(c) or "" for c in required))
+                    self.office_for_new(code)
                     received = parse_time(row["received"]) if (row.get("received") or "").strip() else now()
                     if code in seen or await self.store.case(code) is not None:
                         raise CaseError(f"hồ sơ {code} đã có")
@@ -285,10 +331,22 @@ class CaseDesk:
         return len(rows)
 
 
+async def assign_offices(store: Store, offices: tuple[Office, ...]) -> None:
+    """Cases filed before the offices were listed go to the office their code's prefix names,
+    or all to the one office when there is one; a case no prefix claims stays with no office,
+    seen by no office's staff until an operator lists its prefix."""
+    if len(offices) == 1:
+        if offices[0].code:
+            await store.assign_office(offices[0].code)
+        return
+    for office in sorted(offices, key=lambda o: len(o.prefix), reverse=True):
+        await store.assign_office(office.code, office.prefix)
+
+
 def _case(row: CaseRow, history: list[HistoryRow]) -> Case:
     return Case(
         code=row.code, procedure=row.procedure, name=row.name, phone=row.phone, channel=row.channel,
         received=row.received, due=row.due, status=row.status, supplement_by=row.supplement_by,
-        history=tuple(Step(h.at, h.status, h.note, h.staff) for h in history), office=row.office,
+        history=tuple(Step(h.at, h.status, h.note, h.staff) for h in history), office=row.office_code,
         id_tail=row.id_tail,
     )

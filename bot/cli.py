@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bot import wording
 from bot.catalog import CatalogError, check_dir, load_catalog
 from bot.channels.registry import REGISTRY
-from bot.config import ENV_CONFIG, ENV_DATABASE, Config, ConfigError, database_location, load_config
+from bot.config import ENV_CONFIG, ENV_DATABASE, Config, ConfigError, Office, database_location, load_config
 from bot.matching import Matcher, Understanding
 from bot.statuses import SPOKEN
 from bot.storage.db import StorageError
@@ -219,6 +219,17 @@ def cmd_questions(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _office(config: Config, given: str | None) -> Office:
+    """The office an operator named (`--office`, by code or name); it must be named when the
+    deployment has several, so no command shows or changes another office's cases by default."""
+    if given is None and not config.several_offices:
+        return config.offices[0]
+    office = None if given is None else config.office_by_code(given) or config.office_by_name(given)
+    if office is None:
+        raise SystemExit(wording.office_choice(given, config.offices))
+    return office
+
+
 def cmd_cases(args: argparse.Namespace, config: Config) -> int:
     from bot.app import open_desk
     from bot.cases import CaseError, parse_time
@@ -226,8 +237,11 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
     from bot.staff import resolve_status
     from bot.tracking import CASE_MAX_FAILURES, recent_case_failures
 
+    office = _office(config, args.office)
+
     async def run() -> int:
-        desk = await open_desk(config)
+        whole = await open_desk(config)
+        desk = whole.within(office)
         try:
             if args.action == "add":
                 received = parse_time(args.received) if args.received else None
@@ -257,7 +271,7 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
             print(wording.staff_error(str(exc)), file=sys.stderr)
             return 1
         finally:
-            await desk.store.close()
+            await whole.store.close()
 
     return asyncio.run(run())
 
@@ -315,15 +329,18 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
         print(refusal, file=sys.stderr)
         return 2
 
+    office = None if args.office is None else _office(config, args.office)
+
     async def run() -> reports.Report:
-        desk = await open_desk(config)
+        whole = await open_desk(config)
+        desk = whole if office is None else whole.within(office)
         try:
             if args.procedure and args.procedure not in desk.catalog:
                 raise SystemExit(wording.unknown_procedure(args.procedure))
-            filters = reports.Filters(start, end, args.procedure, args.office, args.channel)
+            filters = reports.Filters(start, end, args.procedure, desk.office_filter, args.channel)
             return await reports.build_report(desk, filters)
         finally:
-            await desk.store.close()
+            await whole.store.close()
 
     report = asyncio.run(run())
     if args.format == "text":
@@ -500,6 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--staff", default="", help="cán bộ thực hiện (ghi vào quá trình xử lý) / who makes the change")
     for p in csub.choices.values():
         p.add_argument("--db", help=DB_HELP)
+        p.add_argument("--office", help="cơ quan của cán bộ: mã hoặc tên xã, phường trong tệp offices (bắt buộc khi có "
+                                        "nhiều cơ quan) / your office, by code or name")
     cases.set_defaults(func=cmd_cases)
 
     p = sub.add_parser("report", help="báo cáo kết quả giải quyết và mức độ hài lòng / report for a period")
@@ -507,7 +526,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ngày đầu kỳ, 01/11/2026 hoặc 2026-11-01 (mặc định: đầu tháng này) / first day")
     p.add_argument("--to", dest="end", type=_date, help="ngày cuối kỳ, tính cả ngày này (mặc định: hôm nay) / last day")
     p.add_argument("--procedure", help="chỉ một thủ tục (mã thủ tục) / only this procedure id")
-    p.add_argument("--office", help="chỉ một cơ quan (như ghi trên hồ sơ) / only this office")
+    p.add_argument("--office", help="chỉ một cơ quan: mã hoặc tên xã, phường trong tệp offices (mặc định: mọi cơ quan)"
+                                    " / only this office, by code or name")
     p.add_argument("--channel", help="chỉ đánh giá, bình chọn, phản ánh từ kênh này (telegram, zalo…) / chat channel")
     p.add_argument("--format", choices=["text", "csv", "xlsx", "html", "png"], default="text",
                    help="text (màn hình), csv, xlsx (gửi cấp trên), html (in ra A4 hoặc lưu PDF từ trình duyệt), "

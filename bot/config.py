@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import (
@@ -28,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot import codes
+from bot import codes, text
 
 CONFIG_FILE = "config.yaml"
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
@@ -50,10 +51,20 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Office:
+    """A desk whose cases the bot keeps: in a province's deployment, one commune's."""
+
     name: str
     address: str
     hours: str
     hotline: str
+    code: str = ""
+    """The commune's code in the 2025 list of units; empty for the one office of a deployment
+    without an offices file, which is also what cases filed before offices existed carry."""
+    prefix: str = ""
+    """The agency part that starts this office's case codes (000.00.27.H15): how a new case is
+    known to be this office's."""
+    staff: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, hash=False)
+    """User ids per channel of the officers who work on this office's cases."""
     province: str | None = None
     """The deployment's province by its 2025 name ("Điện Biên"): a citizen whose address lies
     in another province is pointed to that province's services instead of this desk."""
@@ -111,9 +122,45 @@ class Config:
     zalo_bot_base_url: str = "https://bot-api.zaloplatforms.com"
     zalo_bot_rate: float = 5.0
     """Messages per second the notifier sends through the Zalo Bot."""
+    listed_offices: tuple[Office, ...] = ()
+    """The offices file's communes; empty when the deployment is the one `office`."""
+
+    @cached_property
+    def offices(self) -> tuple[Office, ...]:
+        """Every office whose cases this deployment keeps: the offices file's, or `office` with
+        the `staff` section as its staff."""
+        return self.listed_offices or (replace(self.office, staff=self.staff),)
+
+    @property
+    def several_offices(self) -> bool:
+        return len(self.offices) > 1
+
+    def office_by_code(self, code: str) -> Office | None:
+        return next((o for o in self.offices if o.code == code.strip()), None)
+
+    def office_by_name(self, name: str) -> Office | None:
+        """The office a person names ("xa ang to", "Xã Ẳng Tở"), with or without accents."""
+        wanted = text.normalize(name, telex=False)
+        return next((o for o in self.offices if text.normalize(o.name, telex=False) == wanted), None)
+
+    def office_for_code(self, case_code: str) -> Office | None:
+        """The office a case code belongs to, by its agency prefix (the longest that fits); a
+        deployment of one office owns every code."""
+        return office_for_code(self.offices, case_code)
+
+    def staff_office(self, channel: str, user: str) -> Office | None:
+        """The office this user works for on this channel, or None for a citizen."""
+        return next((o for o in self.offices if user in o.staff.get(channel, frozenset())), None)
 
     def is_staff(self, channel: str, user: str) -> bool:
-        return user in self.staff.get(channel, frozenset())
+        return self.staff_office(channel, user) is not None
+
+
+def office_for_code(offices: tuple[Office, ...], case_code: str) -> Office | None:
+    if len(offices) == 1:
+        return offices[0]
+    fitting = [o for o in offices if o.prefix and case_code.startswith(o.prefix)]
+    return max(fitting, key=lambda o: len(o.prefix), default=None)
 
 
 def _number_as_text(value: Any) -> Any:
@@ -143,6 +190,16 @@ class _Office(_Section):
     hours: Text
     hotline: Text
     province: Text | None = None
+
+
+class _Commune(_Office):
+    code: Text
+    prefix: Text
+    staff: dict[str, list[Id]] = {}
+
+
+class _OfficesFile(_Section):
+    offices: Annotated[list[_Commune], Field(min_length=1)]
 
 
 class _Telegram(_Section):
@@ -191,6 +248,7 @@ class _Zalo(_Section):
 
 class _File(_Section):
     office: _Office
+    offices: str | None = None
     database: str | None = None
     procedures: str | None = None
     telegram: _Telegram = _Telegram()
@@ -207,6 +265,9 @@ class _File(_Section):
     def _empty_means_default(cls, data: Any) -> Any:
         """A key left empty (`staff:`) takes its default, as if it were not written."""
         return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 def _key(loc: tuple[int | str, ...]) -> str:
@@ -231,7 +292,7 @@ def find_config(env: dict[str, str]) -> Path:
     return packaged if packaged.is_file() else SOURCE_ROOT / CONFIG_FILE
 
 
-def _read(path: Path) -> _File:
+def _read(path: Path, model: type[_M]) -> _M:
     try:
         raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
@@ -243,7 +304,7 @@ def _read(path: Path) -> _File:
     if not isinstance(raw, dict):
         raise ConfigError(f"config: {path} must hold a mapping")
     try:
-        return _File.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         problems = _problems(exc)
         raise ConfigError(f"config: {len(problems)} problem(s) in {path}:\n" + "\n".join(
@@ -263,7 +324,7 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
     directory, never inside site-packages."""
     env = dict(os.environ if env is None else env)
     path = path or find_config(env)
-    data = _read(path)
+    data = _read(path, _File)
     packaged = path.resolve().parent == (PACKAGE / "defaults").resolve()
     guides_base = PACKAGE if packaged else path.resolve().parent
     data_base = Path.cwd() if packaged else path.resolve().parent
@@ -278,9 +339,14 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         signature_max_age=zalo.signature_max_age_seconds, verifier_file=_verifier(zalo.oa_verifier_file, path),
         max_rate=float(zalo.oa_max_messages_per_second),
     )
+    listed = _offices(path.resolve().parent / data.offices) if data.offices else ()
+    if listed and any(data.staff.values()):
+        raise ConfigError(f"config: {path}: staff: with an offices file, officers are listed under their office "
+                          f"in {data.offices}")
     return Config(
         office=Office(data.office.name, data.office.address, data.office.hours, data.office.hotline,
-                      data.office.province),
+                      province=data.office.province),
+        listed_offices=listed,
         database=database if isinstance(database, str) or database.is_absolute() else data_base / database,
         procedures=procedures if procedures.is_absolute() else guides_base / procedures,
         telegram_base_url=env.get(ENV_TELEGRAM_URL) or telegram.base_url or Config.telegram_base_url,
@@ -299,6 +365,24 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         zalo_bot_base_url=(env.get(ENV_ZALO_BOT_URL) or zalo.bot_base_url or Config.zalo_bot_base_url).rstrip("/"),
         zalo_bot_rate=float(zalo.bot_max_messages_per_second),
     )
+
+
+def _offices(path: Path) -> tuple[Office, ...]:
+    """The offices file: every commune once, by code and by prefix, and each officer at one
+    desk, or it would be ambiguous whose case a code is and whose cases an officer sees."""
+    data = _read(path, _OfficesFile)
+    problems, seen = [], dict[tuple[str, str], int]()
+    for i, office in enumerate(data.offices):
+        keys = [("code", office.code), ("prefix", office.prefix)]
+        keys += [(f"staff.{channel}", user) for channel, users in office.staff.items() for user in users]
+        for key, value in keys:
+            if (key, value) in seen:
+                problems.append(f"offices[{i}].{key}: {value} is already in offices[{seen[key, value]}]")
+            seen.setdefault((key, value), i)
+    if problems:
+        raise ConfigError(f"config: {len(problems)} problem(s) in {path}:\n" + "\n".join(f"  {p}" for p in problems))
+    return tuple(Office(o.name, o.address, o.hours, o.hotline, o.code, o.prefix,
+                        {channel: frozenset(users) for channel, users in o.staff.items()}) for o in data.offices)
 
 
 def _verifier(name: str | None, config_file: Path) -> Path | None:

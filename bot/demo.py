@@ -29,6 +29,11 @@ async def only_demo_cases(desk: CaseDesk) -> bool:
     return await desk.store.case_count() == len(await demo_codes(desk))
 
 
+def demo_prefix(desk: CaseDesk) -> str:
+    """The demo's cases go to the first office of a deployment with several, whose prefix they carry."""
+    return desk.offices[0].prefix or "000.00.27.H15"
+
+
 async def ensure_demo_cases(desk: CaseDesk) -> list[str]:
     """Three cases in telling states, added only to a database that has no cases yet."""
     if await desk.store.case_count():
@@ -44,7 +49,7 @@ async def ensure_demo_cases(desk: CaseDesk) -> list[str]:
     added = []
     for serial, procedure, name, days_ago, steps in plan:
         received = today - dt.timedelta(days=days_ago)
-        code = f"000.00.27.H15-{received:%y%m%d}-{serial}"
+        code = f"{demo_prefix(desk)}-{received:%y%m%d}-{serial}"
         await desk.add(code, procedure, name, DEMO_PHONE, received=received, staff="demo")
         for status, note in steps:
             await desk.update(code, status, note, "demo", at=received + dt.timedelta(hours=2))
@@ -94,7 +99,7 @@ async def seed_month(desk: CaseDesk, days: int = 30, count: int = 120, *, force:
         while not cal.is_working_day(day):
             day -= dt.timedelta(days=1)
         received = dt.datetime.combine(day, dt.time(rng.randint(7, 16), rng.choice([0, 15, 30, 45])))
-        code = f"000.00.27.H15-{received:%y%m%d}-{serial + SEED_SERIALS_FROM - 1:04d}"
+        code = f"{demo_prefix(desk)}-{received:%y%m%d}-{serial + SEED_SERIALS_FROM - 1:04d}"
         name = f"{rng.choice(_FAMILY)} {rng.choice(_GIVEN)}"
         phone = f"09{rng.randint(10_000_000, 99_999_999)}"
         case = await desk.add(code, procedure, name, phone, received=received, staff="demo",

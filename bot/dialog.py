@@ -137,10 +137,10 @@ class Dialog:
         text = clean(incoming.text or "")
         if wire is None and _choice(text, state):
             wire = state.choices[int(text) - 1]
-        if wire is None and incoming.attachment is not None and is_staff_command(text) \
-                and self.config.is_staff(incoming.channel, incoming.user):
+        office = self.config.staff_office(incoming.channel, incoming.user)
+        if wire is None and incoming.attachment is not None and is_staff_command(text) and office is not None:
             replies = [Reply(await run_staff_command(
-                self.desk, text, f"{incoming.channel}:{incoming.user}", incoming.attachment))]
+                self.desk.within(office), text, f"{incoming.channel}:{incoming.user}", incoming.attachment))]
         elif wire is None and incoming.text is None:
             replies = [wording.text_only(self.config.office)]
         elif wire is not None:
@@ -243,10 +243,11 @@ class Dialog:
         if reading.command == "reset":
             turn.state.reset_flows()
             return [self.menu(turn)]
-        if is_staff_command(text) and self.config.is_staff(channel, user):
-            return [Reply(await run_staff_command(self.desk, text, f"{channel}:{user}"))]
-        if reading.norm.startswith("baocao") and text.startswith("/") and self.config.is_staff(channel, user):
-            return [await self.staff_report(reading.norm)]
+        office = self.config.staff_office(channel, user)
+        if is_staff_command(text) and office is not None:
+            return [Reply(await run_staff_command(self.desk.within(office), text, f"{channel}:{user}"))]
+        if reading.norm.startswith("baocao") and text.startswith("/") and office is not None:
+            return [await self.staff_report(reading.norm, office)]
         if self.ratings.wants_comment(turn.state):
             turn.understood = Understanding("feedback", confidence=1.0, kind="rate")
             return [await self.ratings.comment(turn.state, text)]
@@ -330,18 +331,18 @@ class Dialog:
         return await asyncio.to_thread(places.find_place, text, self.config.office.province, bare=unsure)
 
     def desk_of(self, place: places.Place) -> Office | None:
-        """The desk that serves the commune, when this deployment has it."""
-        office = self.config.office
-        return office if places.names_commune(f"{office.name} {office.address}", place) else None
+        """The desk of this deployment that serves the commune, when it has one."""
+        return next((o for o in self.config.offices if places.names_commune(f"{o.name} {o.address}", place)), None)
 
     def elsewhere(self, place: places.Place) -> bool:
         province = self.config.office.province
         return province is not None and not places.in_province(place, province)
 
-    async def staff_report(self, norm: str) -> Reply:
-        """/baocao [tuan|thang]: the short summary and the chart, for staff in the chat."""
+    async def staff_report(self, norm: str, office: Office) -> Reply:
+        """/baocao [tuan|thang]: the short summary and the chart of the officer's own office."""
         start, end = reports.period(norm.split()[1] if len(norm.split()) > 1 else "tuan", now().date())
-        report = await reports.build_report(self.desk, reports.Filters(start, end))
+        desk = self.desk.within(office)
+        report = await reports.build_report(desk, reports.Filters(start, end, office=desk.office_filter))
         chart = await asyncio.to_thread(reports.to_png, report)
         return Reply(reports.summary_text(report), (), Attachment(f"baocao-{start}-{end}.png", chart))
 

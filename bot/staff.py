@@ -1,7 +1,9 @@
 """Staff commands typed in a chat: the case operations of the CLI, for staff on their phones.
 
-`/hoso them|capnhat|xem|ds` (or add|update|show|list). Only users listed under `staff` in
-config.yaml for that channel may use them; the dialog gives everyone else the citizen answer.
+`/hoso them|capnhat|xem|ds` (or add|update|show|list). Only users listed as staff for that
+channel (under `staff` in config.yaml, or under their office in the offices file) may use them,
+on a desk `within` their office: they see and change their office's cases only. The dialog
+gives everyone else the citizen answer.
 A status is typed as staff say it ("/hoso capnhat MÃ chờ bổ sung Thiếu tờ khai"): the longest
 run of words after the code that names a status is the status, the rest is the note.
 """
@@ -61,7 +63,7 @@ async def answer_handoff(desk: CaseDesk, text: str, staff: str) -> str:
     handoff = await desk.store.handoff(parts[1])
     if handoff is None:
         return wording.no_handoff(parts[1])
-    facts = {"ref": handoff.ref, "answer": parts[2], "office": desk.office}
+    facts = {"ref": handoff.ref, "answer": parts[2], "office": desk.office.name}
     await desk.store.enqueue(handoff.channel, handoff.user, "reply", facts)
     return wording.answer_sent(handoff.ref)
 

@@ -1,6 +1,7 @@
 """A citizen looking up a case: code, then a second factor, then status and following.
 
-A case is shown only to someone who gives its code and the last four digits of the phone
+A case is looked up in every office of the deployment (its answer names the office that holds
+it). A case is shown only to someone who gives its code and the last four digits of the phone
 registered with it. A wrong code and a wrong phone get the same words, so a stranger learns
 nothing about which codes exist. Failures are limited per person (five an hour) and per case
 (ten a day, by anyone), and deleting one's data does not reset either.
@@ -128,7 +129,7 @@ class Tracking:
         buttons.append(wording.MENU_BUTTON)
         guide = self.desk.catalog.guides.get(case.procedure)
         today = now().date()
-        text = wording.case_view(case, guide, self.office.hotline, today, self.desk.days_left(case, today))
+        text = wording.case_view(case, guide, self.desk.office_of(case), today, self.desk.days_left(case, today))
         return Reply(text, tuple(buttons))
 
     def owns(self, state: ConversationState, code: str) -> bool:

@@ -493,11 +493,16 @@ RATING_DONE = Reply("Cảm ơn bạn đã đánh giá! Ý kiến của bạn gi�
 
 # a case, as its owner and as staff see it
 
-def case_view(case: Case, guide: Guide | None, hotline: str, today: dt.date, days_left: int) -> str:
-    """The look-up answer for the citizen who proved the case is theirs."""
+def case_view(case: Case, guide: Guide | None, office: Office, today: dt.date, days_left: int) -> str:
+    """The look-up answer for the citizen who proved the case is theirs. Where a deployment
+    serves several communes (an office with a code), it says which one holds the case and how
+    to reach that desk, since the province's bot is not the place to go."""
     meaning, nxt = STATUS_TEXTS[case.status]
+    hotline = office.hotline
     lines = [
         f"Hồ sơ {case.code}",
+        *([f"Nơi giải quyết: {office.name}, {office.address}", f"☎️ {office.hotline} ({office.hours})"]
+          if office.code else []),
         f"Thủ tục: {guide.name if guide else case.procedure}",
         f"Trạng thái: {STATUS_NAMES[case.status]}. {meaning}",
         f"Nhận hồ sơ: {case.received:%H:%M %d/%m/%Y}",
@@ -573,6 +578,8 @@ def status_notification(facts: dict[str, Any], guide: Guide | None, rating_level
     meaning, nxt = STATUS_TEXTS[status]
     lines = [f"🔔 Hồ sơ {code}" + (f" ({guide.name})" if guide else ""), f"Trạng thái mới: {STATUS_NAMES[status]}.",
              meaning]
+    if facts.get("office"):
+        lines.insert(1, f"Nơi giải quyết: {facts['office']}")
     if note:
         lines.append(("Cần bổ sung: " if status == "needs_supplement" else "Ghi chú: ") + note)
     if nxt:
@@ -709,6 +716,14 @@ def demo_not_empty(database: object, chat_demo_only: bool) -> str:
                 "motcua demo seed --db data/demo.sqlite3")
     return (f"{database} đã có hồ sơ thật; dữ liệu mẫu không bao giờ nạp lẫn vào đó. Dùng một tệp riêng: "
             "motcua demo seed --db data/demo.sqlite3 (rồi thêm --db data/demo.sqlite3 vào lệnh report)")
+
+
+def office_choice(given: str | None, offices: tuple[Office, ...]) -> str:
+    """The CLI of a deployment of several communes: which office's cases, named by code or name."""
+    listed = "\n".join(f"  {o.code}  {o.name}" for o in offices)
+    if given is None:
+        return f"Cần cho biết cơ quan: --office MÃ (cán bộ chỉ làm việc với hồ sơ của cơ quan mình):\n{listed}"
+    return f"Không có cơ quan {given!r}; dùng mã hoặc tên của một trong:\n{listed}"
 
 
 def unknown_procedure(procedure: str) -> str:

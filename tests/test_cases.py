@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from bot.app import open_desk
 from bot.cases import CaseDesk, CaseError, normalize_phone
-from tests.helpers import make_config
+from tests.helpers import CODE_A, CODE_B, OFFICE_A, OFFICE_B, make_config, make_offices_config
 
 pytestmark = pytest.mark.asyncio
 CODE = "000.00.27.H15-251120-0012"
@@ -162,3 +162,52 @@ async def test_two_officers_changing_one_case_at_once_never_duplicate_or_reopen(
     finally:
         await a.store.close()
         await b.store.close()
+
+
+async def add(desk: CaseDesk, code: str) -> None:
+    await desk.add(code, "dang-ky-thuong-tru", "Nguyễn Văn An", "0912345678", received=T(2026, 11, 20, 9))
+
+
+async def test_an_office_desk_sees_and_changes_only_its_own_cases(tmp_path):
+    config = make_offices_config(tmp_path, tmp_path / "db.sqlite3")
+    whole = await open_desk(config)
+    try:
+        await add(whole, CODE_A)
+        await add(whole, CODE_B)
+        assert (await whole.get(CODE_A)).office == OFFICE_A and (await whole.get(CODE_B)).office == OFFICE_B
+        a = whole.within(config.office_by_code(OFFICE_A))
+        assert [c.code for c in await a.list()] == [CODE_A]
+        assert await a.get(CODE_B) is None
+        with pytest.raises(CaseError, match="không có hồ sơ"):
+            await a.update(CODE_B, "processing")
+        with pytest.raises(CaseError, match="thuộc Xã Mường Ảng, không phải cơ quan của bạn"):
+            await add(a, "000.02.11.H15-251120-0003")
+        assert (await whole.get(CODE_B)).status == "received"
+        assert await whole.get("000.02.11.H15-251120-0003") is None
+        with pytest.raises(CaseError, match="không bắt đầu bằng mã cơ quan"):
+            await add(whole, "000.09.11.H15-251120-0004")
+        rows = tmp_path / "rows.csv"
+        rows.write_text(f"code,procedure,name,phone\n{CODE_A[:-1]}9,dang-ky-thuong-tru,An,0912345678\n"
+                        "000.02.11.H15-251120-0005,dang-ky-thuong-tru,An,0912345678\n", encoding="utf-8")
+        with pytest.raises(CaseError, match=r"dòng 3: hồ sơ 000\.02\.11\.H15-251120-0005 thuộc Xã Mường Ảng"):
+            await a.import_csv(rows)
+        assert len(await a.list()) == 1                  # all rows or none
+    finally:
+        await whole.store.close()
+
+
+async def test_cases_filed_before_the_offices_file_go_to_the_office_their_prefix_names(tmp_path):
+    db = tmp_path / "db.sqlite3"
+    one = await open_desk(make_config(db))
+    for code in (CODE_A, CODE_B, "000.09.11.H15-251120-0009"):
+        await add(one, code)
+    await one.store.close()
+    config = make_offices_config(tmp_path, db)
+    whole = await open_desk(config)
+    try:
+        assert [(await whole.get(c)).office for c in (CODE_A, CODE_B)] == [OFFICE_A, OFFICE_B]
+        unclaimed = "000.09.11.H15-251120-0009"
+        assert (await whole.get(unclaimed)).office == ""       # no office's staff see it
+        assert [await whole.within(o).get(unclaimed) for o in config.offices] == [None, None]
+    finally:
+        await whole.store.close()

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.helpers import CODE_A, CODE_B, write_offices_config
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -222,3 +224,22 @@ def test_help_speaks_vietnamese_to_officers_first():
 def test_questions_needs_no_flag(tmp_path):
     out = motcua("questions", "--db", str(tmp_path / "q.sqlite3"))
     assert out.returncode == 0 and "Không có câu hỏi nào" in out.stdout
+
+
+def test_with_several_offices_an_officer_names_theirs_and_sees_only_its_cases(tmp_path):
+    env = {"MOTCUA_CONFIG": str(write_offices_config(tmp_path, tmp_path / "db.sqlite3"))}
+    case = ["--procedure", "dang-ky-ket-hon", "--name", "Phạm Thị Dung", "--phone", "0987654321"]
+    unnamed = motcua("cases", "add", CODE_A, *case, env=env)
+    assert unnamed.returncode != 0 and "--office" in unnamed.stderr and "03256  Xã Mường Ảng" in unnamed.stderr
+    assert motcua("cases", "add", CODE_A, *case, "--office", "03127", env=env).returncode == 0
+    assert motcua("cases", "add", CODE_B, *case, "--office", "xa muong ang", env=env).returncode == 0
+    listed = json.loads(motcua("cases", "list", "--json", "--office", "03127", env=env).stdout)
+    assert [c["code"] for c in listed] == [CODE_A]
+    other = motcua("cases", "show", CODE_B, "--office", "03127", env=env)
+    assert other.returncode != 0 and "không có hồ sơ" in other.stderr and "0987" not in other.stdout + other.stderr
+    changed = motcua("cases", "update", CODE_B, "processing", "--office", "03127", env=env)
+    assert changed.returncode != 0
+    report = motcua("report", "--office", "Xã Mường Ảng", env=env)
+    assert report.returncode == 0 and "Xã Mường Ảng" in report.stdout
+    unknown = motcua("report", "--office", "Xã Không Có", env=env)
+    assert unknown.returncode != 0 and "Không có cơ quan 'Xã Không Có'" in unknown.stderr

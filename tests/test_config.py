@@ -112,3 +112,84 @@ def test_the_deployment_s_province_is_optional_and_read_when_set(tmp_path):
     path.write_text((ROOT / "config.yaml").read_text(encoding="utf-8").replace(
         "  # province: Điện Biên", "  province: Điện Biên"), encoding="utf-8")
     assert load_config(path, env={}).office.province == "Điện Biên"
+
+
+def test_an_offices_file_lists_the_communes_with_their_desks_prefixes_and_staff(tmp_path):
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text((ROOT / "config.yaml").read_text(encoding="utf-8").replace(
+        "# offices: offices.yaml", f"offices: {ROOT / 'offices.example.yaml'}"), encoding="utf-8")
+    config = load_config(config_file, env={})
+    assert config.several_offices and [o.code for o in config.offices] == ["03127", "03256"]
+    assert config.office.name == "Bộ phận Một cửa UBND phường Mẫu"     # who the bot speaks for stays
+    assert config.office_for_code("000.02.11.H15-251120-0012").name == "Xã Mường Ảng"
+    assert config.office_for_code("000.09.11.H15-251120-0012") is None
+    assert config.office_by_name("xa muong ang").code == "03256"
+    assert config.office_by_name("Phường Điện Biên Phủ").hotline == "0215 000 0001"
+    assert config.office_by_code("03127").prefix == "000.01.11.H15"
+    assert config.staff_office("telegram", "100002").code == "03256" and config.is_staff("telegram", "100001")
+    assert not config.is_staff("telegram", "999")
+
+
+def test_the_longest_prefix_that_fits_tells_a_case_code_office(tmp_path):
+    from bot.config import Office, office_for_code
+    wide, narrow = Office("A", "a", "h", "1", "1", "000.01"), Office("B", "b", "h", "2", "2", "000.01.11")
+    assert office_for_code((wide, narrow), "000.01.11.H15-251120-0001") is narrow
+    assert office_for_code((wide, narrow), "000.01.12.H15-251120-0001") is wide
+
+
+def _offices_config(tmp_path, offices: str) -> Path:
+    (tmp_path / "offices.yaml").write_text(offices, encoding="utf-8")
+    path = tmp_path / "c.yaml"
+    path.write_text("office: {name: Tỉnh, address: Y, hours: Z, hotline: '1'}\noffices: offices.yaml\n",
+                    encoding="utf-8")
+    return path
+
+
+def test_a_bad_offices_file_names_the_file_and_every_field(tmp_path):
+    path = _offices_config(tmp_path, "offices:\n"
+                           "  - {code: '1', name: A, address: a, hours: h, hotline: '1', prefix: P1}\n"
+                           "  - {code: '2', name: B, address: b, hours: h, prefix: P2, staf: {}}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    message = str(info.value)
+    assert str(tmp_path / "offices.yaml") in message and "2 problem(s)" in message
+    assert "offices[1].hotline: missing" in message and "offices[1].staf: unknown key" in message
+
+
+def test_one_code_prefix_or_officer_at_two_offices_is_refused(tmp_path):
+    path = _offices_config(tmp_path, "offices:\n"
+                           "  - {code: '1', name: A, address: a, hours: h, hotline: '1', prefix: P1,"
+                           " staff: {telegram: [7]}}\n"
+                           "  - {code: '1', name: B, address: b, hours: h, hotline: '2', prefix: P1,"
+                           " staff: {telegram: [7]}}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    message = str(info.value)
+    assert str(tmp_path / "offices.yaml") in message
+    for line in ("offices[1].code: 1 is already in offices[0]", "offices[1].prefix: P1 is already in offices[0]",
+                 "offices[1].staff.telegram: 7 is already in offices[0]"):
+        assert line in message
+
+
+def test_a_missing_offices_file_or_staff_outside_it_is_named(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("office: {name: Tỉnh, address: Y, hours: Z, hotline: '1'}\noffices: nowhere.yaml\n",
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"nowhere\.yaml not found"):
+        load_config(path, env={})
+    path = _offices_config(tmp_path, "offices:\n  - {code: '1', name: A, address: a, hours: h, hotline: '1',"
+                                     " prefix: P1}\n")
+    path.write_text(path.read_text(encoding="utf-8") + "staff: {telegram: [7]}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="staff: with an offices file, officers are listed under their office"):
+        load_config(path, env={})
+
+
+def test_without_an_offices_file_the_office_section_is_the_one_office_with_the_staff_section(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("office: {name: X, address: Y, hours: Z, hotline: '1'}\nstaff: {telegram: [12345]}\n",
+                    encoding="utf-8")
+    config = load_config(path, env={})
+    (office,) = config.offices
+    assert (office.name, office.address, office.hours, office.hotline, office.code) == ("X", "Y", "Z", "1", "")
+    assert not config.several_offices and config.staff_office("telegram", "12345") == office
+    assert config.office_for_code("HS-ANY-CODE") == office      # one office keeps every case, as before

@@ -13,7 +13,7 @@ from bot.cases import CaseDesk
 from bot.demo import DEMO_PHONE, demo_codes, ensure_demo_cases, only_demo_cases, seed_month, welcome
 from bot.messages import Incoming
 from bot.wording import demo_not_empty
-from tests.helpers import make_config
+from tests.helpers import OFFICE_A, make_config, make_offices_config
 
 pytestmark = pytest.mark.asyncio
 
@@ -100,3 +100,13 @@ async def test_every_menu_of_the_console_chat_repeats_the_demo_cases(tmp_path: P
             assert DEMO_PHONE[-4:] in menu.text
     finally:
         await app.close()
+
+
+async def test_with_several_offices_the_demo_cases_are_the_first_office(tmp_path: Path):
+    desk = await open_desk(make_offices_config(tmp_path, tmp_path / "db.sqlite3"))
+    try:
+        codes = await ensure_demo_cases(desk)
+        assert [(await desk.get(code)).office for code in codes] == [OFFICE_A] * 3
+        assert await seed_month(desk, force=True) > 0
+    finally:
+        await desk.store.close()

@@ -21,7 +21,7 @@ from bot import clock, reports
 from bot.app import open_desk
 from bot.cases import CaseDesk
 from bot.demo import seed_month
-from tests.helpers import make_config
+from tests.helpers import CODE_A, CODE_B, OFFICE_B, make_config, make_offices_config
 
 ROOT = Path(__file__).resolve().parent.parent
 D, T = dt.date, dt.datetime
@@ -254,3 +254,21 @@ async def test_text_from_outside_never_starts_a_formula_in_the_csv(fixed):
     cells = [cell for row in rows for cell in row]
     assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
     assert {"'" + text for text in HOSTILE if not text.startswith(("\t", "\r"))} <= set(cells)
+
+
+@pytest.mark.asyncio
+async def test_a_report_for_one_office_counts_its_cases_and_ratings_only_and_carries_its_name(tmp_path):
+    desk = await open_desk(make_offices_config(tmp_path, tmp_path / "db.sqlite3"))
+    try:
+        for code in (CODE_A, CODE_B):
+            case = await desk.add(code, KS, "Nguyễn Văn An", "0912345678", received=T(2026, 11, 2, 9))
+            await desk.update(code, "returned", at=T(2026, 11, 3, 9))
+            await desk.store.add_rating(code, "telegram", KS, case.office, 5, "5" if code == CODE_A else "1",
+                                        at=T(2026, 11, 4, 9), timeliness="early")
+        office_b = await fixed_report(desk, reports.Filters(F.start, F.end, office=OFFICE_B))
+        assert (office_b.office, office_b.total("received"), office_b.ratings) == ("Xã Mường Ảng", 1, 1)
+        assert office_b.satisfied == 0
+        province = await fixed_report(desk)
+        assert (province.office, province.total("received"), province.ratings) == (desk.front.name, 2, 2)
+    finally:
+        await desk.store.close()

@@ -12,7 +12,7 @@ import pytest_asyncio
 from bot import clock
 from bot.app import App, build_app
 from bot.messages import Attachment, Incoming
-from tests.helpers import delivered, make_config
+from tests.helpers import CODE_A, CODE_B, delivered, make_config, make_offices_config
 
 pytestmark = pytest.mark.asyncio
 CODE = "000.00.27.H15-251120-0012"
@@ -224,3 +224,34 @@ async def test_a_returned_case_can_be_closed_with_da_tra(app):
     await say(app, f"/hoso capnhat {CODE} có kết quả")
     assert (await say(app, f"/hoso capnhat {CODE} đã trả")).startswith("Đã cập nhật.")
     assert (await app.desk.require(CODE)).status == "returned"
+
+
+@pytest_asyncio.fixture
+async def province(tmp_path: Path) -> AsyncIterator[App]:
+    """A deployment of two communes, one case each, received today."""
+    application = await build_app(make_offices_config(tmp_path, tmp_path / "db.sqlite3"))
+    for code in (CODE_A, CODE_B):
+        await add_case(application, code)
+    yield application
+    await application.close()
+
+
+async def test_an_officer_sees_and_changes_only_their_office_cases_in_the_chat(province):
+    other_office = await say(province, f"/hoso xem {CODE_B}", user="officer_a")
+    no_such_case = await say(province, "/hoso xem 000.01.11.H15-251120-0999", user="officer_a")
+    assert other_office.replace(CODE_B, "X") == no_such_case.replace("000.01.11.H15-251120-0999", "X")
+    assert "Nguyễn" not in other_office and "0912" not in other_office
+    listed = await say(province, "/hoso ds", user="officer_a")
+    assert CODE_A in listed and CODE_B not in listed
+    refused = await say(province, f"/hoso capnhat {CODE_B} đang xử lý", user="officer_a")
+    assert "không có hồ sơ" in refused
+    assert (await province.desk.get(CODE_B)).status == "received"
+    assert "không phải cơ quan của bạn" in await say(
+        province, "/hoso them 000.02.11.H15-251120-0007 dang-ky-ket-hon 0987654321 Trần Bình", user="officer_a")
+    assert "Đã cập nhật" in await say(province, f"/hoso capnhat {CODE_B} đang xử lý", user="officer_b")
+    assert CODE_B in await say(province, f"/hoso xem {CODE_B}", user="officer_b")
+
+
+async def test_an_officer_report_in_the_chat_counts_their_office_only(province):
+    replies = await province.dialog.handle(Incoming("test", "officer_a", text="/baocao tuan"))
+    assert "Tiếp nhận: 1 hồ sơ" in replies[0].text

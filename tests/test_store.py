@@ -41,3 +41,21 @@ async def test_open_only_leaves_out_exactly_the_closed_statuses(tmp_path: Path):
     assert {c.status for c in await store.cases(open_only=True)} == set(STATUSES) - CLOSED
     assert len(await store.cases()) == len(STATUSES)
     await store.close()
+
+
+async def test_cases_are_kept_per_office_and_unassigned_ones_go_to_the_office_their_prefix_names(store: Store):
+    def case(code: str, office_code: str = "") -> dict[str, str]:
+        return {"code": code, "procedure": "p", "name": "n", "phone": "0912345678", "channel": "trực tiếp",
+                "received": "2026-11-20T09:00:00", "due": "2026-11-30", "status": "received", "office_code": office_code}
+
+    await store.insert_case(case("A-1"), "cb")
+    await store.insert_case(case("B-1"), "cb")
+    await store.insert_case(case("B-2", "b"), "cb")
+    await store.insert_case(case("X-1"), "cb")
+    assert await store.assign_office("a", "A-") == 1
+    assert await store.assign_office("b", "B-") == 1
+    assert await store.assign_office("b", "B-") == 0                  # a second start finds nothing to give
+    assert sorted(r.code for r in await store.cases(office="b")) == ["B-1", "B-2"]
+    assert [r.code for r in await store.cases(office="")] == ["X-1"]
+    assert [r.code for r in await store.cases(open_only=True, office="a")] == ["A-1"]
+    assert len(await store.cases()) == 4

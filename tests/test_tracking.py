@@ -12,7 +12,7 @@ import pytest_asyncio
 from bot import clock
 from bot.app import App, build_app
 from bot.messages import Incoming
-from tests.helpers import delivered, make_config
+from tests.helpers import CODE_A, CODE_B, delivered, make_config, make_offices_config
 
 pytestmark = pytest.mark.asyncio
 CODE = "000.00.27.H15-251120-0012"
@@ -174,3 +174,27 @@ async def test_an_id_number_of_the_wrong_shape_is_refused_at_the_desk(app):
 
     with pytest.raises(CaseError, match="số căn cước"):
         await app.desk.add("000.00.27.H15-251120-0078", "dang-ky-khai-sinh", "Lê C", "0912345678", id_number="12345")
+
+
+async def test_a_look_up_finds_the_case_in_any_office_and_names_that_office_desk(tmp_path):
+    app = await build_app(make_offices_config(tmp_path, tmp_path / "db.sqlite3"))
+    try:
+        for code in (CODE_A, CODE_B):
+            await app.desk.add(code, "cap-giay-phep-xay-dung", "Nguyễn Văn An", "0912345678")
+        await say(app, f"tra cứu {CODE_B}")
+        shown = await say(app, "5678")
+        assert f"Hồ sơ {CODE_B}" in shown
+        assert "Nơi giải quyết: Xã Mường Ảng, Số 2 đường Mường Ảng, xã Mường Ảng" in shown
+        assert "0215 222 2222 (Thứ Hai – Thứ Sáu 7:00–11:00)" in shown
+        assert "Điện Biên Phủ" not in shown and "0215 111 1111" not in shown
+        await tap(app, f"follow:{CODE_B}")
+        await app.desk.update(CODE_B, "ready", "")
+        [row] = await app.store.outbox_rows()
+        assert "Nơi giải quyết: Xã Mường Ảng" in delivered(row, app.catalog).text
+    finally:
+        await app.close()
+
+
+async def test_with_one_office_the_look_up_reads_as_before(app):
+    await say(app, f"tra cứu {CODE}")
+    assert "Nơi giải quyết" not in await say(app, "5678")

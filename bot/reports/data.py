@@ -30,6 +30,7 @@ class Filters:
     """Inclusive."""
     procedure: str | None = None
     office: str | None = None
+    """An office's code (the offices file's); None: every office of the deployment."""
     channel: str | None = None
     """Chat channel (telegram, zalo…): applies to ratings, answer votes, feedback and questions."""
 
@@ -100,7 +101,8 @@ async def build_report(desk: CaseDesk, filters: Filters, today: dt.date | None =
     store, scope = desk.store, filters.scope()
     today = today or now().date()
     as_of = min(today, filters.end)
-    report = Report(filters, office=filters.office or desk.office, made=today,
+    titled = next((o for o in desk.offices if filters.office is not None and o.code == filters.office), desk.office)
+    report = Report(filters, office=titled.name, made=today,
                     names={gid: guide.name for gid, guide in desk.catalog.guides.items()})
     report.tallies = await store.procedure_tallies(scope, as_of)
     for day, level, count in await store.rating_levels_by_day(scope):

@@ -35,6 +35,7 @@ class CaseRow:
     office: str
     created_at: dt.datetime
     id_tail: str = ""
+    office_code: str = ""
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Self:
@@ -42,7 +43,7 @@ class CaseRow:
             row["code"], row["procedure"], row["name"], row["phone"], row["channel"],
             dt.datetime.fromisoformat(row["received"]), dt.date.fromisoformat(row["due"]), row["status"],
             dt.date.fromisoformat(row["supplement_by"]) if row["supplement_by"] else None,
-            row["office"], dt.datetime.fromisoformat(row["created_at"]), row["id_tail"],
+            row["office"], dt.datetime.fromisoformat(row["created_at"]), row["id_tail"], row["office_code"],
         )
 
 
@@ -70,19 +71,34 @@ class CaseQueries(OutboxQueries):
         ) as cur:
             return [HistoryRow.from_row(row) for row in await cur.fetchall()]
 
-    async def cases(self, *, open_only: bool = False) -> list[CaseRow]:
-        where = f" WHERE status NOT IN ({dialect.literals(CLOSED)})" if open_only else ""
-        async with self.db.execute(f"SELECT * FROM cases{where} ORDER BY received") as cur:
+    async def cases(self, *, open_only: bool = False, office: str | None = None) -> list[CaseRow]:
+        """Every case, or the open ones; only one office's when `office` (its code) is given."""
+        conditions = [f"status NOT IN ({dialect.literals(CLOSED)})"] if open_only else []
+        conditions += ["office_code = ?"] if office is not None else []
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        async with self.db.execute(f"SELECT * FROM cases{where} ORDER BY received",
+                                   () if office is None else (office,)) as cur:
             return [CaseRow.from_row(row) for row in await cur.fetchall()]
+
+    async def assign_office(self, office: str, prefix: str = "") -> int:
+        """Give the cases that have no office yet (filed before the offices file) to this one:
+        all of them, or those whose code starts with `prefix`. Found through the office index,
+        so a start with nothing left to give costs one look."""
+        async with self.transaction():
+            cur = await self.db.execute(
+                "UPDATE cases SET office_code = ? WHERE office_code = '' AND substr(code, 1, ?) = ?",
+                (office, len(prefix), prefix),
+            )
+        return max(cur.rowcount, 0)
 
     async def insert_case(self, row: dict[str, Any], staff: str, note: str = "") -> None:
         """A new case with the first step of its history, in one transaction."""
         async with self.transaction():
             await self.db.execute(
                 "INSERT INTO cases (code, procedure, name, phone, channel, received, due, status, office, created_at,"
-                " id_tail) VALUES (:code, :procedure, :name, :phone, :channel, :received, :due, :status, :office,"
-                " :created_at, :id_tail)",
-                {"office": "", "id_tail": "", **row, "created_at": now().isoformat()},
+                " id_tail, office_code) VALUES (:code, :procedure, :name, :phone, :channel, :received, :due, :status,"
+                " :office, :created_at, :id_tail, :office_code)",
+                {"office": "", "id_tail": "", "office_code": "", **row, "created_at": now().isoformat()},
             )
             await self.db.execute(
                 "INSERT INTO case_history (code, at, status, note, staff) VALUES (?, ?, ?, ?, ?)",
@@ -280,9 +296,9 @@ class CaseReportQueries(CaseQueries):
 
 
 def _filters(scope: ReportScope) -> tuple[str, dict[str, object]]:
-    """The procedure and office conditions on the cases table (alias c), with their values."""
+    """The procedure and office (its code) conditions on the cases table (alias c), with their values."""
     sql, named = "", dict[str, object]()
-    for column, value in (("procedure", scope.procedure), ("office", scope.office)):
+    for column, value in (("procedure", scope.procedure), ("office_code", scope.office)):
         if value is not None:
             sql += f" AND c.{column} = :{column}"
             named[column] = value
