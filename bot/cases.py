@@ -23,6 +23,7 @@ from bot.config import Office, office_for_code
 from bot.privacy import mask_phone
 from bot.statuses import CLOSED, PAUSED, RESULT, STATUSES
 from bot.storage import CaseRow, HistoryRow, Store
+from bot.timeline import as_of
 from bot.workdays import Calendar
 
 STATUS_NAMES: dict[str, str] = {
@@ -211,6 +212,11 @@ class CaseDesk:
             raise CaseError("số điện thoại không hợp lệ (cần 10 chữ số, ví dụ 0912345678)")
         return canonical, procedure, name.strip(), normalized
 
+    def working_days(self, procedure: str, day: dt.date) -> int:
+        """The processing time in force on the day the file is complete: a guide's dated change
+        (a new decree's shorter time) applies to the files received from that day."""
+        return as_of(self.catalog[procedure], day).processing_time.working_days
+
     async def add(self, code: str, procedure: str, name: str, phone: str, *, received: dt.datetime | None = None,
                   staff: str = "", channel: str = "trực tiếp", status: str = "received",
                   id_number: str = "") -> Case:
@@ -220,7 +226,7 @@ class CaseDesk:
         if await self.store.case(code) is not None:
             raise CaseError(f"hồ sơ {code} đã có")
         received = received or now()
-        due = self.calendar.due_date(received, self.catalog[procedure].processing_time.working_days)
+        due = self.calendar.due_date(received, self.working_days(procedure, received.date()))
         await self.store.insert_case({
             "code": code, "procedure": procedure, "name": name, "phone": phone, "channel": channel,
             "received": received.isoformat(), "due": due.isoformat(), "status": status, "office": office.name,
@@ -259,8 +265,7 @@ class CaseDesk:
             supplement_by = (at.date() + dt.timedelta(days=SUPPLEMENT_DAYS)).isoformat()
         elif case.status in PAUSED:
             # the clock restarts in full once the file is complete (ND 118 art. 19)
-            working_days = self.catalog[case.procedure].processing_time.working_days
-            due = self.calendar.due_date(at, working_days).isoformat()
+            due = self.calendar.due_date(at, self.working_days(case.procedure, at.date())).isoformat()
         followers = await self.store.followers(case.code)
         # facts, not words: the notifier puts them into words when it delivers
         facts = {"code": case.code, "status": status, "note": note.strip(), "procedure": case.procedure}

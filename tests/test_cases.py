@@ -211,3 +211,20 @@ async def test_cases_filed_before_the_offices_file_go_to_the_office_their_prefix
         assert [await whole.within(o).get(unclaimed) for o in config.offices] == [None, None]
     finally:
         await whole.store.close()
+
+
+async def test_a_dated_change_of_processing_time_sets_the_due_date_of_files_received_from_then(desk):
+    """A new decree shortens a procedure from 01/12/2026: a file received the day before keeps the
+    old time, one received that day gets the new one."""
+    import dataclasses
+
+    from bot.catalog import Change, ProcessingTime
+    guide = desk.catalog["dang-ky-thuong-tru"]
+    shorter = Change(dt.date(2026, 12, 1), "Từ 01/12/2026, thời hạn giải quyết là 03 ngày làm việc.",
+                     (("processing_time", ProcessingTime(3, "03 ngày làm việc.")),))
+    desk.catalog.guides["dang-ky-thuong-tru"] = dataclasses.replace(guide, changes=(*guide.changes, shorter))
+    before = await desk.add(CODE, "dang-ky-thuong-tru", "A", "0912345678", received=T(2026, 11, 30, 9, 0))
+    after = await desk.add("000.00.27.H15-251201-0013", "dang-ky-thuong-tru", "B", "0912345678",
+                           received=T(2026, 12, 1, 9, 0))
+    assert before.due == dt.date(2026, 12, 9)        # 7 working days
+    assert after.due == dt.date(2026, 12, 4)         # 3 working days
