@@ -19,6 +19,7 @@ from bot.cases import SUPPLEMENT_DAYS, CaseDesk, CaseError
 from bot.clock import now
 from bot.ratings import QUESTIONS
 from bot.storage.cases import finished_day
+from bot.workdays import CUTOFF
 
 DEMO_PHONE = "0912345678"
 
@@ -207,8 +208,15 @@ async def seed_cases(desk: CaseDesk, count: int, years: float = 3, *, force: boo
         raise CaseError(f"{count} hồ sơ trong {years} năm là quá 9.899 hồ sơ một ngày (số thứ tự trong mã hồ sơ "
                         "có 4 chữ số); tăng --years")
     procedures = _procedure_weights(desk)
-    due_date = functools.lru_cache(maxsize=None)(desk.calendar.due_date)
-    later = functools.lru_cache(maxsize=None)(desk.calendar.add_working_days)
+    cal = desk.calendar
+    due_on = functools.cache(lambda day, after_hours, days: cal.due_date(
+        dt.datetime.combine(day, dt.time(16 if after_hours else 9)), days))
+
+    def due_date(at: dt.datetime, days: int) -> dt.date:
+        """`Calendar.due_date`, worked out once per day, half-day and length (a million cases have few)."""
+        return due_on(at.date(), at.time() > CUTOFF, days)
+
+    later = functools.cache(cal.add_working_days)
     rows = _Rows()
     for index in sorted(per_day):
         day = days[index]

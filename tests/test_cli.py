@@ -222,3 +222,17 @@ def test_help_speaks_vietnamese_to_officers_first():
 def test_questions_needs_no_flag(tmp_path):
     out = motcua("questions", "--db", str(tmp_path / "q.sqlite3"))
     assert out.returncode == 0 and "Không có câu hỏi nào" in out.stdout
+
+
+def test_demo_seed_cases_then_a_list_is_one_page_that_says_what_it_left_out(tmp_path):
+    db = ["--db", str(tmp_path / "big.sqlite3")]
+    seeded = motcua("demo", "seed", "--cases", "1_500", "--years", "1", *db)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "1.500 hồ sơ trong 1 năm qua" in seeded.stdout
+    lines = motcua("cases", "list", "--limit", "5", *db).stdout.splitlines()
+    assert len(lines) == 6 and lines[-1].startswith("5/1500 hồ sơ: 5 hồ sơ mới nhất")
+    overdue = motcua("cases", "list", "--overdue", "--limit", "3", "--json", *db).stdout
+    dues = [c["due"] for c in json.loads(overdue)]
+    assert len(dues) == 3 and dues == sorted(dues) and all(c["timeliness"] == "overdue" for c in json.loads(overdue))
+    assert motcua("demo", "seed", "--cases", "10", *db).returncode == 1          # never beside existing cases
+    assert motcua("cases", "list", "--limit", "0", *db).returncode == 2
