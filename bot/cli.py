@@ -18,12 +18,12 @@ from bot.cases import LIST_LIMIT
 from bot.catalog import CatalogError, check_dir, load_catalog
 from bot.channels.registry import REGISTRY
 from bot.config import ENV_CONFIG, ENV_DATABASE, Config, ConfigError, database_location, load_config
-from bot.matching import Matcher, Understanding
 from bot.statuses import SPOKEN
 from bot.storage.db import StorageError
 
 if TYPE_CHECKING:
     from bot.evaluation import Conversation
+    from bot.matching import Matcher, Understanding
 
 REPORTS_DIR = Path("baocao")
 """Where reports go without --output: a folder of the current directory that .gitignore covers,
@@ -32,7 +32,9 @@ DB_HELP = f"tệp cơ sở dữ liệu (mặc định: theo config hoặc biến
 
 
 def _matcher(config: Config) -> Matcher:
+    """Imported here: numpy and the model take a second that staff commands need not wait."""
     from bot.classifier import load_model
+    from bot.matching import Matcher
 
     catalog = load_catalog(config.procedures)
     return Matcher(catalog, load_model(catalog), config.case_code_pattern)
