@@ -94,3 +94,35 @@ async def test_the_plain_list_is_a_page_of_the_cases_received_last(desk: CaseDes
     cases = sorted(await all_cases(desk), key=lambda c: (c.received, c.code))
     assert [c.code for c in await desk.list(limit=10)] == [c.code for c in cases[-10:]]
     assert await desk.count() == 120
+
+
+async def test_cases_stored_before_0011_gain_the_day_their_first_result_came(tmp_path):
+    """An office's existing cases keep counting right in reports after the upgrade: a case with a
+    result (even if it was then taken back to work on) gets that first day, an open one none."""
+    import sqlite3
+
+    from bot.storage.db import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    for script in MIGRATIONS[:10]:
+        old.executescript(script)
+    old.execute("PRAGMA user_version=10")
+    steps = {"A": [("2026-11-02T09:00:00", "received"), ("2026-11-05T10:00:00", "ready"),
+                   ("2026-11-06T10:00:00", "processing"), ("2026-11-09T10:00:00", "ready")],
+             "B": [("2026-11-02T09:00:00", "received"), ("2026-11-03T09:00:00", "processing")]}
+    for code, history in steps.items():
+        old.execute("INSERT INTO cases (code, procedure, name, phone, channel, received, due, status, created_at)"
+                    " VALUES (?, 'dang-ky-khai-sinh', 'Trần Đức Huy', '0912345678', 'trực tiếp',"
+                    " '2026-11-02T09:00:00', '2026-11-05', ?, '2026-11-02T09:00:00')", (code, history[-1][1]))
+        old.executemany("INSERT INTO case_history (code, at, status) VALUES (?, ?, ?)",
+                        [(code, at, status) for at, status in history])
+    old.commit()
+    old.close()
+    store = await Store.open(path)
+    try:
+        async with store.db.execute("SELECT code, finished FROM cases ORDER BY code") as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [("A", "2026-11-05"), ("B", None)]
+        assert await store.overdue_count(dt.date(2026, 11, 30)) == 1
+    finally:
+        await store.close()
