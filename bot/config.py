@@ -54,6 +54,9 @@ class Office:
     address: str
     hours: str
     hotline: str
+    province: str | None = None
+    """The deployment's province by its 2025 name ("Điện Biên"): a citizen whose address lies
+    in another province is pointed to that province's services instead of this desk."""
 
 
 TemplateField = Literal["code", "status", "procedure", "note", "date"]
@@ -139,6 +142,7 @@ class _Office(_Section):
     address: Text
     hours: Text
     hotline: Text
+    province: Text | None = None
 
 
 class _Telegram(_Section):
@@ -275,7 +279,8 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         max_rate=float(zalo.oa_max_messages_per_second),
     )
     return Config(
-        office=Office(data.office.name, data.office.address, data.office.hours, data.office.hotline),
+        office=Office(data.office.name, data.office.address, data.office.hours, data.office.hotline,
+                      data.office.province),
         database=database if isinstance(database, str) or database.is_absolute() else data_base / database,
         procedures=procedures if procedures.is_absolute() else guides_base / procedures,
         telegram_base_url=env.get(ENV_TELEGRAM_URL) or telegram.base_url or Config.telegram_base_url,

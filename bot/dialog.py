@@ -15,12 +15,12 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot import actions, reports, wording
+from bot import actions, places, reports, wording
 from bot.actions import Action
 from bot.cases import CaseDesk
 from bot.catalog import ASPECTS, Catalog
 from bot.clock import now
-from bot.config import Config
+from bot.config import Config, Office
 from bot.locks import Pace
 from bot.matching import Context, Matcher, Reading, Understanding
 from bot.messages import Attachment, Incoming, Reply
@@ -39,10 +39,9 @@ PACE_MESSAGES, PACE_WINDOW = 20, 60.0
 account posted 14 a second): the first over the limit is told to slow down, the rest are dropped
 until the minute has passed."""
 CLARIFY_BELOW = 0.5
-"""Understanding less sure than this offers the closest procedures instead of answering: the
-model's probabilities are calibrated, so below one half the answer is likelier wrong than right.
-Long letters from real citizens land here most (12 of 126 on benchmarks/real-questions.jsonl,
-none of the development set's messages)."""
+"""Understanding less sure than this asks which procedure was meant instead of answering: the
+model's probabilities are calibrated, so below one half an answer is likelier wrong than right.
+Long letters from real citizens land here most (benchmarks/real-questions.jsonl)."""
 OFF_TOPIC_SURE = 0.7
 """An out-of-scope question this sure ends the procedure in view; a less sure one leaves it, and
 only a bare question with nothing else in view is then taken as about the out-of-scope matter."""
@@ -53,8 +52,13 @@ COMMANDS = {
     "track": Understanding("case_status", confidence=1.0),
 }
 """How the requests about the conversation itself count when a conversation is scored."""
-ACKNOWLEDGEMENTS = frozenset({"ok", "oke", "okay", "okie", "uh", "um", "vang", "da", "roi", "duoc roi"})
-"""A greeting that only acknowledges ("ok") is answered with a short line, not the whole welcome again."""
+
+
+def asks_back(u: Understanding) -> bool:
+    """Whether the dialog asks which procedure was meant instead of answering: an unsure guess
+    at a new topic is offered with its neighbours, or alone to confirm ("Có phải bạn hỏi về …?").
+    A follow-up stays on the topic the citizen chose."""
+    return u.intent == "procedure" and u.confidence < CLARIFY_BELOW and not u.follow_up
 
 
 def _only_emoji(text: str) -> bool:
@@ -258,6 +262,14 @@ class Dialog:
         context = Context(turn.state.procedure, turn.state.aspect, turn.state.off_topic, turn.state.case)
         u = turn.understood = self.matcher.understand(reading, context)
         turn.english = u.english
+        found = await self.find_place(text, unsure=u.intent == "unknown" or u.confidence < CLARIFY_BELOW)
+        if found is not None:
+            place = turn.state.place = found.place
+            if found.only_address:
+                return [wording.place_answer(place, self.desk_of(place), elsewhere=self.elsewhere(place))]
+            # the question asked with the address is understood without it, as if asked alone
+            reading = self.matcher.read(found.rest)
+            u = turn.understood = self.matcher.understand(reading, context)
         replies, answered = await self.respond(turn, u, reading)
         qid = await self.store.log_question(
             turn.incoming.channel, mask_digits(text[:500]), u.intent, u.procedure, u.aspect,
@@ -279,15 +291,20 @@ class Dialog:
             # offered choices or not, the likeliest stays in view: a citizen who asks on without
             # choosing most often meant it, and a button press replaces it
             state.procedure, state.aspect = u.procedure, u.aspect
-            if u.confidence < CLARIFY_BELOW and len(options) > 1 and not u.follow_up:
+            if asks_back(u):
                 return [wording.clarification(self.catalog, options, u.aspect, english=u.english)], False
-            return [wording.procedure_answer(self.catalog[u.procedure], u.aspect, english=u.english)], True
+            answer = wording.procedure_answer(self.catalog[u.procedure], u.aspect, english=u.english)
+            if u.aspect == "where" and state.place is not None:
+                answer = wording.with_place(answer, state.place, self.desk_of(state.place),
+                                            elsewhere=self.elsewhere(state.place))
+            return [answer], True
         if state.off_topic and u.confidence >= OFF_TOPIC_SURE:
             state.procedure = state.aspect = None
         if u.intent == "greeting":
             if u.kind == "thanks":
                 return [wording.goodbye(english=u.english)], True
-            if reading.norm in ACKNOWLEDGEMENTS:
+            if u.kind == "ack":
+                # "ok", "dạ vâng": a short line, not the whole welcome again
                 return [wording.ACKNOWLEDGED], True
             return [self.menu(turn)], True
         if u.intent == "help":
@@ -303,6 +320,23 @@ class Dialog:
                 return [await self.rate_latest(turn)], True
             return [await self.feedback_ack(turn, u.kind or "other", reading.text)], True
         return [wording.out_of_scope(office, self.matcher.elsewhere.find(reading.norm), english=u.english)], False
+
+    async def find_place(self, text: str, *, unsure: bool) -> places.Found | None:
+        """The address a message gives, if any. A message without a cue ("nhà tôi ở") is read as a
+        bare address only when understanding found no question in it, which keeps the library's
+        parsing off most messages; the first call loads the library, so it runs off the event loop."""
+        if not (unsure or places.cued(text)):
+            return None
+        return await asyncio.to_thread(places.find_place, text, self.config.office.province, bare=unsure)
+
+    def desk_of(self, place: places.Place) -> Office | None:
+        """The desk that serves the commune, when this deployment has it."""
+        office = self.config.office
+        return office if places.names_commune(f"{office.name} {office.address}", place) else None
+
+    def elsewhere(self, place: places.Place) -> bool:
+        province = self.config.office.province
+        return province is not None and not places.in_province(place, province)
 
     async def staff_report(self, norm: str) -> Reply:
         """/baocao [tuan|thang]: the short summary and the chart, for staff in the chat."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.classifier import names_procedure
-from bot.dialog import CLARIFY_BELOW, Dialog
+from bot.dialog import Dialog, asks_back
 from bot.matching import Matcher, Understanding
 from bot.messages import Incoming
 
@@ -107,10 +107,10 @@ def score(matcher: Matcher, items: list[Labelled]) -> Report:
         tally = report.by_intent[str(item.intent)]
         tally[1] += 1
         tally[0] += got.intent == item.intent
-        offered = (got.procedure, *got.alternatives[:2]) if _clarifies(got) else (got.procedure,)
+        offered = (got.procedure, *got.alternatives[:2]) if asks_back(got) else (got.procedure,)
         if got.procedure and got.procedure != item.procedure:
             report.wrong_procedure += 1
-            report.answered_wrong += not _clarifies(got)
+            report.answered_wrong += not asks_back(got)
         if item.procedure:
             report.found[1] += 1
             report.found[0] += item.procedure in offered
@@ -134,11 +134,6 @@ def score(matcher: Matcher, items: list[Labelled]) -> Report:
         if problems:
             report.misses.append(f"{'; '.join(problems)} | {item.text}")
     return report
-
-
-def _clarifies(got: Understanding) -> bool:
-    """Whether the dialog offers choices instead of answering (its rule, `Dialog.respond`)."""
-    return got.intent == "procedure" and got.confidence < CLARIFY_BELOW and bool(got.alternatives) and not got.follow_up
 
 
 def _ratio(pair: list[int]) -> str:

@@ -50,7 +50,7 @@ class Understanding:
     english: bool = False
     case_code: str | None = None
     kind: str | None = None
-    """Within an intent: "thanks" for a greeting; "complaint", "praise", "rate" or "other" for feedback."""
+    """Within an intent: "thanks" or "ack" for a greeting; "complaint", "praise", "rate" or "other" for feedback."""
     follow_up: bool = False
     """The message named no procedure and was taken as a question about the one in view."""
 
@@ -136,6 +136,10 @@ _COMPLAINT = re.compile(
     r"|lam an kieu gi|thai do|tra ve|khong co (can bo|ai)|poor|rude|complain|bad)\b"
 )
 _PRAISE = re.compile(r"\b(khen|tot|nhanh|nhiet tinh|tan tinh|de hieu|tuyet voi|on ap|hai long|\d sao|helpful|great)\b")
+_ACKNOWLEDGE = re.compile(
+    r"^((ok|oke|okay|okie|okela|uh|uhm|um|u|vang|da|roi|duoc|duoc roi|a|nhe|nha|hieu|biet|biet roi|vay|the)\s*)+$"
+)
+""""Dạ vâng", "ok ạ", "được rồi": the citizen heard the answer; a greeting of its own kind, never a request."""
 _RATE_WORDS = re.compile(r"\b(danh gia|cham diem)\b")
 
 # Aspect cues by strength: 7 an explicit question about that part ("giấy tờ gì", "các bước"),
@@ -271,8 +275,19 @@ class Matcher:
                 ws.append(w)
             self._entries.append(entry)
         self._by_id = {e.guide.id: e for e in self._entries}
+        # names and aliases by their first word: a message is checked only against the phrases
+        # that start with one of its words, not against every alias of every guide
+        self._by_first: dict[str, list[tuple[str, str]]] = {}
+        for e in self._entries:
+            for a in e.spelled:
+                self._by_first.setdefault(a.split()[0], []).append((a, e.guide.id))
         n = max(1, len(self._entries))
         self._idf = {f: math.log(1 + n / len(ids)) for f, (ids, _) in lists.items()}
+        # each alias with its words' rarity, weighed once here rather than for every message
+        self._weighted = [
+            [(p, ws, sum(ws)) for p in e.phrases for ws in [tuple(self._idf.get(w, 0.0) for w in p)] if sum(ws)]
+            for e in self._entries
+        ]
         # Per word or pair: the guides that have it and their weights; made into arrays of what
         # it adds to each guide's score the first time a message uses it, so ranking a province's
         # 2,000 guides is a few vector additions and start-up builds no array nobody asks for.
@@ -340,39 +355,13 @@ class Matcher:
         present = set(content)
         total = {
             int(i): float(scores[i]) + max(
-                (self._phrase_bonus(p, content, present) for p in self._entries[i].phrases),
+                (_phrase_bonus(p, ws, total, content, present) for p, ws, total in self._weighted[i]),
                 default=0.0,
             )
             for i in candidates
         }
         ranked = sorted(total, key=lambda i: (-total[i], i))
         return [(total[i], self._entries[i].guide) for i in ranked]
-
-    def _phrase_bonus(self, phrase: tuple[str, ...], content: list[str], present: set[str]) -> float:
-        """Credit for an alias, by how much of it (weighted by rarity) the message contains.
-
-        A whole alias in order, a few words apart at most ("chưa từng có giấy khai sinh"), earns
-        the most and more the longer it is; a partial one earns by the square of its coverage,
-        so "khai sinh" leans to "đăng ký khai sinh" (missing only common words) rather than to
-        "khai sinh quá hạn" (missing the word that makes it specific).
-        """
-        weights = [self._idf.get(w, 0.0) for w in phrase]
-        total = sum(weights)
-        found = sum(w for word, w in zip(phrase, weights, strict=False) if word in present)
-        if not total or not found:
-            return 0.0
-        if found < total:
-            return _ALIAS_BONUS * found * (found / total) ** 2
-        pos = 0
-        for word in phrase:
-            try:
-                nxt = content.index(word, pos)
-            except ValueError:
-                return _ALIAS_BONUS * found
-            if pos and nxt - pos > 2:
-                return _ALIAS_BONUS * found
-            pos = nxt + 1
-        return _ALIAS_BONUS * total * (1 + 0.15 * len(phrase))
 
     def read(self, text: str) -> Reading:
         """The one normalisation of a turn, and the requests that bypass understanding."""
@@ -396,6 +385,8 @@ class Matcher:
             return Understanding("case_status", confidence=0.98, english=english, case_code=reading.case_code)
         if not typed:
             return Understanding("unknown", english=english)
+        if _ACKNOWLEDGE.match(typed):
+            return Understanding("greeting", confidence=1.0, english=english, kind="ack")
         in_view = context.procedure if context.procedure in self._by_id else None
         text = reading.text
         if in_view and _RESIDENCE_AT.search(typed):
@@ -526,6 +517,11 @@ class Matcher:
         rest = " ".join(rest.split())
         return dict(self.model.predict(rest, rest)[0]) if rest else {}
 
+    def _phrases_in(self, words: list[str]) -> list[tuple[str, str]]:
+        """The names and aliases (of two words or more) the message contains word for word, with their guide."""
+        joined = f" {' '.join(words)} "
+        return [(a, gid) for w in dict.fromkeys(words) for a, gid in self._by_first.get(w, ()) if a in joined]
+
     def _has_terms(self, guide_id: str, terms: list[str]) -> bool:
         own = "|".join(self._by_id[guide_id].spelled)
         return all(f" {t} " in own for t in terms)
@@ -534,8 +530,7 @@ class Matcher:
         """Whether every name the message uses is part of the name of the procedure in view:
         "chứng thực" after a contract question is that contract's chứng thực, not a copy's."""
         own = "|".join(self._by_id[in_view].spelled)
-        joined = f" {' '.join(words)} "
-        others = [a for e in self._entries if e.guide.id != in_view for a in e.spelled if a in joined]
+        others = [a for a, gid in self._phrases_in(words) if gid != in_view]
         return bool(terms or others) and self._has_terms(in_view, terms) and all(a in own for a in others)
 
     def _ranked_shares(self, words: list[str]) -> dict[str, float]:
@@ -545,11 +540,37 @@ class Matcher:
     def _spelled(self, words: list[str]) -> list[str]:
         """The guides whose name or alias the message contains word for word, the most specific
         only ("khai sinh quá hạn" is not also "khai sinh")."""
-        joined = f" {' '.join(words)} "
-        found = {e.guide.id: max(len(a) for a in e.spelled if a in joined)
-                 for e in self._entries if any(a in joined for a in e.spelled)}
+        found: dict[str, int] = {}
+        for a, gid in self._phrases_in(words):
+            found[gid] = max(found.get(gid, 0), len(a))
         longest = max(found.values(), default=0)
         return [gid for gid, length in found.items() if length == longest]
+
+
+def _phrase_bonus(phrase: tuple[str, ...], weights: tuple[float, ...], total: float, content: list[str],
+              present: set[str]) -> float:
+    """Credit for an alias, by how much of it (weighted by rarity) the message contains.
+
+    A whole alias in order, a few words apart at most ("chưa từng có giấy khai sinh"), earns
+    the most and more the longer it is; a partial one earns by the square of its coverage,
+    so "khai sinh" leans to "đăng ký khai sinh" (missing only common words) rather than to
+    "khai sinh quá hạn" (missing the word that makes it specific).
+    """
+    found = sum(w for word, w in zip(phrase, weights, strict=True) if word in present)
+    if not found:
+        return 0.0
+    if found < total:
+        return _ALIAS_BONUS * found * (found / total) ** 2
+    pos = 0
+    for word in phrase:
+        try:
+            nxt = content.index(word, pos)
+        except ValueError:
+            return _ALIAS_BONUS * found
+        if pos and nxt - pos > 2:
+            return _ALIAS_BONUS * found
+        pos = nxt + 1
+    return _ALIAS_BONUS * total * (1 + 0.15 * len(phrase))
 
 
 def _credit(labels: list[tuple[str, float]], shares: dict[str, float]) -> list[tuple[str, float]]:

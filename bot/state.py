@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.places import Place
+
 MAX_VERIFIED = 20
 """Case codes a citizen proved they own, kept so they can follow or rate them without asking again."""
 MAX_ANSWERS = 10
@@ -45,6 +47,8 @@ class ConversationState:
     """The last question was out of scope: its follow-ups are not about the procedure before it."""
     case: bool = False
     """The conversation turned to the citizen's own case: "bao giờ xong" asks about it."""
+    place: Place | None = None
+    """The commune the citizen said they live in: "nộp ở đâu" names it for the rest of the conversation."""
     lookup: Lookup | None = None
     rating: RatingProgress | None = None
     verified: list[str] = field(default_factory=list)
@@ -80,6 +84,10 @@ class ConversationState:
             out["off_topic"] = True
         if self.case:
             out["case"] = True
+        if self.place is not None:
+            out["place"] = {"commune": self.place.commune, "province": self.place.province, "code": self.place.code}
+            if self.place.old_names:
+                out["place"]["old"] = list(self.place.old_names)
         if self.lookup is not None:
             out["lookup"] = {"code": self.lookup.code} if self.lookup.code else {}
         if self.rating is not None:
@@ -104,6 +112,7 @@ class ConversationState:
             aspect=_string(data.get("aspect")),
             off_topic=data.get("off_topic") is True,
             case=data.get("case") is True,
+            place=_place(data.get("place")),
             lookup=Lookup(_string(lookup.get("code"))) if isinstance(lookup, dict) else None,
             rating=_rating(rating) if isinstance(rating, dict) else None,
             verified=_strings(data.get("verified")),
@@ -118,6 +127,15 @@ def _string(value: object) -> str | None:
 
 def _strings(value: object) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _place(data: object) -> Place | None:
+    if not isinstance(data, dict):
+        return None
+    commune, province, code = (_string(data.get(k)) for k in ("commune", "province", "code"))
+    if commune is None or province is None or code is None:
+        return None
+    return Place(commune, province, code, tuple(_strings(data.get("old"))))
 
 
 def _rating(data: dict[str, Any]) -> RatingProgress | None:

@@ -21,6 +21,7 @@ from bot.catalog import ASPECTS, Catalog, Document, FeeItem, Guide
 from bot.config import Office
 from bot.elsewhere import Agency
 from bot.messages import Button, Reply
+from bot.places import Place
 from bot.privacy import mask_phone
 from bot.statuses import PAUSED, RESULT
 from bot.storage import OutboxRow, UnansweredRow
@@ -216,6 +217,9 @@ def clarification(catalog: Catalog, ids: list[str], aspect: str | None, *, engli
     buttons = tuple(
         button(catalog[gid].name, actions.Procedure(gid, aspect)) for gid in ids
     )
+    if len(ids) == 1:
+        return Reply(f"{lead}Có phải bạn hỏi về {catalog[ids[0]].name}? Bạn bấm để xem hướng dẫn, hoặc gõ lại câu "
+                     "hỏi rõ hơn.", (*buttons, MENU_BUTTON))
     return Reply(
         f"{lead}Có phải bạn hỏi về {catalog[ids[0]].name}, hay một trong các thủ tục sau? Bạn chọn giúp mình, "
         "hoặc gõ lại câu hỏi rõ hơn.",
@@ -242,6 +246,47 @@ def out_of_scope(office: Office, agency: Agency | None = None, *, english: bool 
         f"Cần hỏi thêm, bạn gọi {office.hotline} ({office.hours}).",
         (MENU_BUTTON,),
     )
+
+
+def _unit(name: str) -> str:
+    """A unit's name inside a sentence: "xã Búng Lao", "tỉnh Điện Biên" (the 2025 list capitalises the kind)."""
+    return name[:1].lower() + name[1:]
+
+
+def place_line(place: Place) -> str:
+    if place.old_names:
+        old = ", ".join(_unit(n) for n in place.old_names)
+        return f"Địa chỉ cũ {old} nay thuộc {_unit(place.commune)}, {_unit(place.province)} (từ 01/7/2025)."
+    return f"Bạn thuộc {_unit(place.commune)}, {_unit(place.province)}."
+
+
+def desk_line(place: Place, desk: Office | None, *, elsewhere: bool) -> str:
+    """Where that commune's citizens file: this desk when it is theirs; otherwise their commune's own
+    one-stop desk, and for another province its portal, since this bot does not know their desk."""
+    commune = _unit(place.commune)
+    if elsewhere:
+        return (f"{place.commune} không thuộc địa bàn mình hỗ trợ. Bạn nộp hồ sơ tại Bộ phận Một cửa "
+                f"(Trung tâm Phục vụ hành chính công) của {commune}, hoặc trực tuyến trên Cổng Dịch vụ công "
+                f"quốc gia dichvucong.gov.vn hay cổng dịch vụ công của {_unit(place.province)}.")
+    if desk is not None:
+        return f"Nơi nộp hồ sơ: {desk.name}\n📍 {desk.address}\n🕘 {desk.hours}\n☎️ {desk.hotline}"
+    return (f"Nơi nộp hồ sơ: Bộ phận Một cửa (Trung tâm Phục vụ hành chính công) của {commune}; "
+            "nhiều thủ tục cũng nộp được trực tuyến trên dichvucong.gov.vn.")
+
+
+def place_answer(place: Place, desk: Office | None, *, elsewhere: bool) -> Reply:
+    """The answer to a message that only says where the citizen lives."""
+    return Reply(
+        f"{place_line(place)}\n{desk_line(place, desk, elsewhere=elsewhere)}\n\n"
+        f"Mình sẽ nhớ {_unit(place.commune)}: khi bạn hỏi một thủ tục nộp ở đâu, mình trả lời theo nơi này.",
+        (MENU_BUTTON,),
+    )
+
+
+def with_place(reply: Reply, place: Place, desk: Office | None, *, elsewhere: bool) -> Reply:
+    """A "nộp ở đâu" answer for a citizen who said where they live: their commune's desk added."""
+    line = f"📍 Với địa chỉ của bạn ({_unit(place.commune)}):\n{desk_line(place, desk, elsewhere=elsewhere)}"
+    return Reply(f"{reply.text}\n\n{line}", reply.buttons, reply.attachment)
 
 
 def contact(office: Office, *, forwarded_ref: str | None = None, english: bool = False) -> Reply:

@@ -104,3 +104,11 @@ def test_the_config_inside_an_installed_package_uses_its_guides_and_a_database_h
     config = load_config(env={})
     assert config.procedures == package / "procedures"
     assert config.database == work / "data" / "motcua.sqlite3"
+
+
+def test_the_deployment_s_province_is_optional_and_read_when_set(tmp_path):
+    assert load_config(ROOT / "config.yaml", env={}).office.province is None
+    path = tmp_path / "c.yaml"
+    path.write_text((ROOT / "config.yaml").read_text(encoding="utf-8").replace(
+        "  # province: Điện Biên", "  province: Điện Biên"), encoding="utf-8")
+    assert load_config(path, env={}).office.province == "Điện Biên"

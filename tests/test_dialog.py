@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from bot import clock
+from bot import clock, wording
 from bot.app import App, build_app
 from bot.messages import Incoming, Reply
 from tests.helpers import delivered, make_config
@@ -116,6 +117,15 @@ async def test_english_question_gets_an_english_lead(app):
 async def test_thanks_gets_a_goodbye(app):
     [reply] = await Chat(app).say("ok cảm ơn ad nhiều")
     assert "Cảm ơn bạn" in reply.text
+
+
+async def test_a_yes_after_an_answer_is_acknowledged_and_the_topic_stays(app):
+    chat = Chat(app)
+    await chat.say("khai báo tạm vắng cần gì")
+    [reply] = await chat.say("dạ vâng")
+    assert reply.text == wording.ACKNOWLEDGED.text
+    [reply] = await chat.say("mất bao lâu")
+    assert reply.text.startswith("Khai báo tạm vắng")
 
 
 async def test_follow_up_question_uses_the_procedure_in_context(app):
@@ -248,3 +258,65 @@ async def test_a_flood_from_one_account_is_slowed_and_others_are_served(app):
     assert await flooder.say("khai sinh") == []
     [other] = await Chat(app, user="calm").say("đăng ký tạm trú cần gì")
     assert other.text.startswith("Đăng ký tạm trú")
+
+
+# Where do I go? (bot/places.py)
+
+async def _app_for(tmp_path: Path, name: str, province: str | None) -> App:
+    config = make_config(tmp_path / "db.sqlite3")
+    office = dataclasses.replace(config.office, name=name, address="Bản Búng, xã Búng Lao", province=province)
+    return await build_app(dataclasses.replace(config, office=office))
+
+
+@pytest.mark.parametrize("address", ["xã Ẳng Tở, huyện Mường Ảng", "ang to muong ang dien bien",
+                                     "Nhà em ở xã Ẳng Tở huyện Mường Ảng ạ"])
+async def test_an_old_address_gets_the_commune_now_and_its_desk(tmp_path, address):
+    app = await _app_for(tmp_path, "Bộ phận Một cửa UBND xã Búng Lao", "Điện Biên")
+    try:
+        [reply] = await Chat(app).say(address)
+        assert "xã Ẳng Tở, huyện Mường Ảng nay thuộc xã Búng Lao, tỉnh Điện Biên" in reply.text
+        assert "Bộ phận Một cửa UBND xã Búng Lao" in reply.text and "Bản Búng, xã Búng Lao" in reply.text
+    finally:
+        await app.close()
+
+
+async def test_the_remembered_commune_answers_where_to_file_a_procedure(tmp_path):
+    app = await _app_for(tmp_path, "Bộ phận Một cửa UBND phường Mẫu", "Điện Biên")
+    try:
+        chat = Chat(app)
+        await chat.say("nhà tôi ở xã Búng Lao tỉnh Điện Biên")
+        await chat.say("làm giấy khai sinh cho con")
+        [where] = await chat.say("nộp ở đâu")
+        assert where.text.startswith("Đăng ký khai sinh · 📍 Nơi nộp")
+        assert "Với địa chỉ của bạn (xã Búng Lao)" in where.text
+        assert "Phường Mẫu" not in where.text.split("Với địa chỉ của bạn")[1]
+    finally:
+        await app.close()
+
+
+async def test_an_address_with_a_question_is_remembered_and_the_question_answered(tmp_path):
+    app = await _app_for(tmp_path, "Bộ phận Một cửa UBND xã Búng Lao", "Điện Biên")
+    try:
+        [where] = await Chat(app).say("nhà tôi ở xã Ẳng Tở huyện Mường Ảng thì đăng ký khai sinh nộp ở đâu")
+        assert where.text.startswith("Đăng ký khai sinh · 📍 Nơi nộp")
+        assert "Với địa chỉ của bạn (xã Búng Lao)" in where.text and "Bản Búng, xã Búng Lao" in where.text
+    finally:
+        await app.close()
+
+
+async def test_an_address_in_another_province_gets_its_commune_and_that_province_s_portal(tmp_path):
+    app = await _app_for(tmp_path, "Bộ phận Một cửa UBND xã Búng Lao", "Điện Biên")
+    try:
+        [reply] = await Chat(app).say("tôi ở phường Hàng Bạc, quận Hoàn Kiếm, Hà Nội")
+        assert "nay thuộc phường Hoàn Kiếm, thành phố Hà Nội" in reply.text
+        assert "không thuộc địa bàn" in reply.text and "dichvucong.gov.vn" in reply.text
+        assert "Bản Búng" not in reply.text
+    finally:
+        await app.close()
+
+
+@pytest.mark.parametrize("text", ["tôi ở nhà", "làm khai sinh ở xã nào", "tôi ở Hà Nội"])
+async def test_a_message_that_merely_says_o_is_not_taken_for_an_address(app, text):
+    [reply] = await Chat(app).say(text)
+    assert "Mình sẽ nhớ" not in reply.text
+    assert "Với địa chỉ của bạn" not in (await Chat(app).say("đăng ký khai sinh nộp ở đâu"))[0].text

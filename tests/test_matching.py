@@ -214,3 +214,9 @@ def test_doing_another_procedure_together_moves_to_the_bundle(matcher):
     u = matcher.understand("làm luôn cả thẻ bảo hiểm y tế cho bé cùng lúc được không",
                            Context(procedure="dang-ky-khai-sinh"))
     assert u.procedure == "lien-thong-khai-sinh"
+
+
+@pytest.mark.parametrize("text", ["dạ vâng", "da vang a", "ok ạ", "oke", "uh", "được rồi", "dạ", "vâng ạ"])
+def test_an_acknowledgement_is_a_greeting_of_its_own_kind_never_a_request(matcher, text):
+    u = matcher.understand(text, Context(procedure="khai-bao-tam-vang"))
+    assert (u.intent, u.kind) == ("greeting", "ack")

@@ -205,20 +205,22 @@ async def fill(store: Store) -> None:
     await store.add_handoff("telegram", "7001")
     question = await store.log_question("telegram", "lệ phí kết hôn", "procedure", "dang-ky-ket-hon", "fee", 0.9, True)
     await store.vote(question, "telegram", "up")
-    await store.add_rating(CODE, "telegram", "dang-ky-ket-hon", "UBND xã", 5, "5")
-    await store.set_rating_field(CODE, "comment", "Nhanh")
+    rating = await store.add_rating(CODE, "telegram", "dang-ky-ket-hon", "UBND xã", 5, "5")
+    assert rating is not None
+    await store.set_rating_field(rating, "comment", "Nhanh")
     await store.add_feedback("telegram", "suggestion", "Thêm giờ làm thứ Bảy")
     await store.record_lookup("telegram", "7001", CODE, True)
     await store.save_tokens("zalo-oa", "a", "r", dt.datetime(2026, 12, 1, 9))
     await store.first_sight("telegram", "m1")
     await store.note_inbound("telegram", "7001")
+    await store.raise_alert("zalo-oa", "refresh refused")
 
 
 async def everything(store: Store, names: list[str]) -> dict[str, list[tuple[object, ...]]]:
     rows = {}
     for table in names:
-        async with store.db.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3") as cur:
-            rows[table] = [tuple(r) for r in await cur.fetchall()]
+        async with store.db.execute(f"SELECT * FROM {table}") as cur:
+            rows[table] = sorted((tuple(r) for r in await cur.fetchall()), key=repr)
     return rows
 
 

@@ -91,7 +91,8 @@ async def test_literals_quote_every_word_so_sqlite_reads_them_back_unchanged(sql
 
 async def test_a_migration_written_for_sqlite_runs_on_both_databases(store: Store):
     """What another change adds as 00NN_*.sql in SQLite's words: a table with a row id, a REAL and a
-    `user`, a column added to a table, an index; then `?`, `:name` and INSERT OR IGNORE queries."""
+    `user`, a rowid-less table, a column added to a table, an index; then `?`, `:name` and INSERT OR
+    IGNORE queries."""
     script = """\
 -- N: a sample migration
 CREATE TABLE sample (
@@ -102,6 +103,10 @@ CREATE TABLE sample (
     UNIQUE (user)
 );
 CREATE INDEX sample_score ON sample(score);
+CREATE TABLE sample_keys (
+    code TEXT PRIMARY KEY
+) WITHOUT ROWID;
+INSERT INTO sample_keys (code) VALUES ('a');
 ALTER TABLE outbox ADD COLUMN sample_flag INTEGER NOT NULL DEFAULT 0;
 """
     await store.migrate([*MIGRATIONS, script])

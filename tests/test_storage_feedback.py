@@ -54,10 +54,10 @@ async def test_a_rating_keeps_the_day_only_and_nothing_that_leads_back_to_the_ca
     stored = dict(zip(row.keys(), tuple(row), strict=True))
     assert CODE not in stored.values() and "Phan Thị Bí Mật" not in stored.values()
     assert stored["day"] == "2026-11-25" and not any("14:37" in str(v) for v in stored.values())
-    async with store.db.execute("PRAGMA table_info(rated_cases)") as cur:
-        assert [r["name"] for r in await cur.fetchall()] == ["code"]
-    async with store.db.execute("PRAGMA table_info(ratings)") as cur:
-        columns = {r["name"] for r in await cur.fetchall()}
+    async with store.db.execute("SELECT * FROM rated_cases") as cur:
+        assert [list(r.keys()) for r in await cur.fetchall()] == [["code"]]
+    async with store.db.execute("SELECT * FROM ratings") as cur:
+        columns = set((await cur.fetchone()).keys())
     assert not columns & {"code", "user", "chat", "at", "contact_ok"}
     async with store.db.execute(
         "SELECT c.name FROM ratings r JOIN cases c ON c.code = r.contact_code WHERE r.comment != ''"

@@ -155,6 +155,12 @@ def test_clarification_offers_the_candidates_keeping_the_asked_section(catalog: 
         "proc:chung-thuc-chu-ky:fees", "proc:chung-thuc-ban-sao:fees", "menu"]
 
 
+def test_an_unsure_guess_with_no_neighbour_is_asked_back_not_answered(catalog: Catalog) -> None:
+    reply = answers.clarification(catalog, ["chung-thuc-van-ban-thua-ke"], None)
+    assert reply.text.startswith("Có phải bạn hỏi về Chứng thực")
+    assert [b.action for b in reply.buttons] == ["proc:chung-thuc-van-ban-thua-ke", "menu"]
+
+
 def test_an_item_a_change_keeps_is_announced_once(catalog: Catalog) -> None:
     """The căn cước waiver stays in the fees that change on 01/01/2027; its end is told once."""
     text = answers.section_text(catalog["cap-can-cuoc"], "fees", dt.date(2026, 12, 15))

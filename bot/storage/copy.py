@@ -40,6 +40,20 @@ async def columns(source: Database, table: str) -> list[str]:
         return [str(row["name"]) for row in await cur.fetchall()]
 
 
+async def page_key(source: Database, table: str) -> str:
+    """What a table's rows are read in order of, a batch at a time: the row id, or for a table
+    stored without one (a set of codes) its primary key."""
+    async with source.db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)) as cur:
+        row = await cur.fetchone()
+    if row is None or "WITHOUT ROWID" not in str(row[0]).upper():
+        return "rowid"
+    async with source.db.execute(f"SELECT name FROM pragma_table_info('{table}') WHERE pk > 0 ORDER BY pk") as cur:
+        keys = [str(r[0]) for r in await cur.fetchall()]
+    if len(keys) != 1:
+        raise StorageError(f"table {table} has no single key to copy it by")
+    return f'"{keys[0]}"'
+
+
 async def copy_database(source: Database, target: Database) -> dict[str, int]:
     """Every row of `source` (SQLite) into the empty `target` (PostgreSQL); rows copied per table."""
     if source.db.shared:
@@ -59,10 +73,11 @@ async def copy_database(source: Database, target: Database) -> dict[str, int]:
             names_in_order = await columns(source, table)
             selected = ", ".join(f'"{name}"' for name in names_in_order)
             counts[table] = 0
-            last = -(2**63)
+            key = await page_key(source, table)
+            last: object = -(2**63) if key == "rowid" else ""
             while True:
                 async with source.db.execute(
-                    f"SELECT rowid, {selected} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?", (last, BATCH)
+                    f"SELECT {key}, {selected} FROM {table} WHERE {key} > ? ORDER BY {key} LIMIT ?", (last, BATCH)
                 ) as cur:
                     rows = [tuple(row) for row in await cur.fetchall()]
                 if not rows:

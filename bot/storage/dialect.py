@@ -173,7 +173,8 @@ def to_postgres(sql: str) -> Translated | None:
         raise ValueError("a statement mixes `?` and `:name` placeholders")
     translated = "".join(out).strip().rstrip(";")
     if first in {"CREATE", "ALTER"}:
-        translated = _definitions(translated)
+        # a rowid-less table is SQLite's storage choice; every PostgreSQL table is one already
+        translated = _definitions(re.sub(r"\)\s*WITHOUT\s+ROWID$", ")", translated, flags=re.IGNORECASE))
     returning = "RETURNING" in words
     if ignore:
         if returning:

@@ -98,12 +98,13 @@ class FeedbackQueries(Database):
             cur = await self.db.execute(f"{dialect.INSERT_OR_IGNORE} INTO rated_cases (code) VALUES (?)", (code,))
             if cur.rowcount != 1:
                 return None
-            cur = await self.db.execute(
+            async with self.db.execute(
                 "INSERT INTO ratings (day, channel, procedure, office, timeliness, scale, level)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 ((at or now()).date().isoformat(), channel, procedure, office, timeliness, scale, level),
-            )
-        return cur.lastrowid
+            ) as cur:
+                row = await cur.fetchone()
+        return int(row[0]) if row else None
 
     async def set_rating_field(self, rating_id: int, field: str, value: Any) -> None:
         """One answer of a rating; a comment is masked here as well as by the caller."""
