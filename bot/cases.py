@@ -36,6 +36,8 @@ STATUS_NAMES: dict[str, str] = {
 """Each status by the name the one-stop process gives it; what it means to a citizen is in wording.py."""
 UPDATE_TRIES = 3
 SUPPLEMENT_DAYS = 15
+LIST_LIMIT = 100
+"""Cases a list shows at most: a page an officer reads, whether the database holds a hundred or a million."""
 """A file not completed within 15 days of the supplement request is closed (ND 118 art. 19.5)."""
 
 
@@ -277,11 +279,20 @@ class CaseDesk:
         )
         return await self.require(case.code) if changed else None
 
-    async def list(self, *, overdue: bool = False) -> list[Case]:
-        rows = await self.store.cases(open_only=overdue, office=self.office_filter)
-        out = [_case(r, await self.store.case_history(r.code)) for r in rows]
-        today = now().date()
-        return [c for c in out if not overdue or c.timeliness(today) == "overdue"]
+    async def list(self, *, overdue: bool = False, limit: int = LIST_LIMIT) -> list[Case]:
+        """The cases received last (oldest of them first), or the open cases past due (the longest
+        overdue first), of this desk's office: at most `limit`, in two queries however many cases
+        there are."""
+        office = self.office_filter
+        rows = await (self.store.overdue_rows(now().date(), limit, office) if overdue
+                      else self.store.latest_cases(limit, office))
+        histories = await self.store.histories([r.code for r in rows])
+        return [_case(r, histories[r.code]) for r in rows]
+
+    async def count(self, *, overdue: bool = False) -> int:
+        """How many cases `list` chooses from, to say how many a page leaves out."""
+        office = self.office_filter
+        return await (self.store.overdue_count(now().date(), office) if overdue else self.store.case_count(office))
 
     def days_left(self, case: Case, today: dt.date) -> int:
         """Working days from today to the due date; negative once it has passed."""

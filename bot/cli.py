@@ -14,15 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import wording
+from bot.cases import LIST_LIMIT
 from bot.catalog import CatalogError, check_dir, load_catalog
 from bot.channels.registry import REGISTRY
 from bot.config import ENV_CONFIG, ENV_DATABASE, Config, ConfigError, Office, database_location, load_config
-from bot.matching import Matcher, Understanding
 from bot.statuses import SPOKEN
 from bot.storage.db import StorageError
 
 if TYPE_CHECKING:
     from bot.evaluation import Conversation
+    from bot.matching import Matcher, Understanding
 
 REPORTS_DIR = Path("baocao")
 """Where reports go without --output: a folder of the current directory that .gitignore covers,
@@ -31,7 +32,9 @@ DB_HELP = f"tệp cơ sở dữ liệu (mặc định: theo config hoặc biến
 
 
 def _matcher(config: Config) -> Matcher:
+    """Imported here: numpy and the model take a second that staff commands need not wait."""
     from bot.classifier import load_model
+    from bot.matching import Matcher
 
     catalog = load_catalog(config.procedures)
     return Matcher(catalog, load_model(catalog), config.case_code_pattern)
@@ -258,12 +261,13 @@ def cmd_cases(args: argparse.Namespace, config: Config) -> int:
                       else wording.staff_case_view(case, now().date(), desk.catalog, failures,
                                                    failures >= CASE_MAX_FAILURES))
             elif args.action == "list":
-                cases = await desk.list(overdue=args.overdue)
+                cases = await desk.list(overdue=args.overdue, limit=args.limit)
                 today = now().date()
                 if args.json:
                     print(json.dumps([c.as_json(today) for c in cases], ensure_ascii=False))
                 else:
-                    print(wording.case_table(cases, today, desk.catalog))
+                    print(wording.case_table(cases, await desk.count(overdue=args.overdue), args.overdue, today,
+                                             desk.catalog))
             elif args.action == "import":
                 print(wording.imported(await desk.import_csv(Path(args.file), staff=args.staff)))
             return 0
@@ -284,6 +288,17 @@ def _date(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"ngày {value!r} không đúng dạng 30/11/2026 hoặc 2026-11-30") from None
+
+
+def _positive(value: str) -> int:
+    """A count of at least one, as `--limit 50` or `--cases 1000000` (digits may be grouped: 1_000_000)."""
+    try:
+        number = int(value.replace("_", "").replace(".", "").replace(",", ""))
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: cần một số nguyên dương (a positive whole number)")
+    return number
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -365,21 +380,33 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from bot.app import open_desk
+    from bot.cases import CaseError
     from bot.clock import today
-    from bot.demo import only_demo_cases, seed_month
+    from bot.demo import only_demo_cases, seed_cases, seed_month
 
     async def run() -> tuple[int, bool]:
         desk = await open_desk(config)
         try:
-            return await seed_month(desk, force=args.force), await only_demo_cases(desk)
+            if args.cases:
+                count = await seed_cases(desk, args.cases, args.years, force=args.force)
+            else:
+                count = await seed_month(desk, force=args.force)
+            return count, not count and await only_demo_cases(desk)
         finally:
             await desk.store.close()
 
-    count, chat_demo_only = asyncio.run(run())
+    try:
+        count, chat_demo_only = asyncio.run(run())
+    except CaseError as exc:
+        print(wording.staff_error(str(exc)), file=sys.stderr)
+        return 2
     if not count:
         print(wording.demo_not_empty(config.database, chat_demo_only), file=sys.stderr)
         return 1
-    print(wording.demo_loaded(count, today() - dt.timedelta(days=30), today()))
+    if args.cases:
+        print(wording.demo_cases_loaded(count, args.years, today().replace(day=1), today()))
+    else:
+        print(wording.demo_loaded(count, today() - dt.timedelta(days=30), today()))
     return 0
 
 
@@ -509,8 +536,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = csub.add_parser("show", help="một hồ sơ và quá trình xử lý / one case with its history")
     p.add_argument("code", help=code_help)
     p.add_argument("--json", action="store_true", help="in dạng JSON cho máy đọc / as JSON")
-    p = csub.add_parser("list", help="danh sách hồ sơ / all cases")
-    p.add_argument("--overdue", action="store_true", help="chỉ hồ sơ đang quá hạn / only open cases past due")
+    p = csub.add_parser("list", help="các hồ sơ tiếp nhận gần nhất / the cases received last")
+    p.add_argument("--overdue", action="store_true",
+                   help="chỉ hồ sơ đang quá hạn, quá hạn lâu nhất trước / only open cases past due, longest first")
+    p.add_argument("--limit", type=_positive, default=LIST_LIMIT,
+                   help=f"số hồ sơ tối đa (mặc định {LIST_LIMIT}) / at most this many cases")
     p.add_argument("--json", action="store_true", help="in dạng JSON cho máy đọc / as JSON")
     p = csub.add_parser("import", help="tiếp nhận hồ sơ từ tệp CSV (nhập tất cả hoặc không dòng nào) / from CSV")
     p.add_argument("file", help="tệp CSV UTF-8, cột code,procedure,name,phone[,received,channel,id_number]")
@@ -544,6 +574,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="nạp cả khi cơ sở dữ liệu đã có 3 hồ sơ mẫu của motcua chat "
                         "(không bao giờ nạp lẫn vào dữ liệu thật)")
+    p.add_argument("--cases", type=_positive, metavar="N",
+                   help="thay cho một tháng: N hồ sơ trong --years năm qua, nạp hàng loạt (đo tốc độ, trình diễn "
+                        "quy mô tỉnh) / N cases over the last --years years, loaded in bulk")
+    p.add_argument("--years", type=float, default=3, help="số năm của --cases (mặc định 3) / span of --cases")
     p.add_argument("--db", help=DB_HELP)
     demo.set_defaults(func=cmd_demo)
 

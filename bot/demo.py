@@ -8,9 +8,19 @@ every later start (and how a database holding only them is told from one with re
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from bot.cases import CaseDesk
+from bot.cases import SUPPLEMENT_DAYS, CaseDesk, CaseError
 from bot.clock import now
+from bot.config import Office
+from bot.ratings import QUESTIONS
+from bot.storage.cases import finished_day
+from bot.workdays import CUTOFF
 
 DEMO_PHONE = "0912345678"
 
@@ -36,7 +46,7 @@ def demo_prefix(desk: CaseDesk) -> str:
 
 async def ensure_demo_cases(desk: CaseDesk) -> list[str]:
     """Three cases in telling states, added only to a database that has no cases yet."""
-    if await desk.store.case_count():
+    if await desk.store.has_cases():
         return []
     today = now().replace(hour=9, minute=30, second=0)
     plan = [
@@ -84,10 +94,6 @@ _COMMENTS = {
 async def seed_month(desk: CaseDesk, days: int = 30, count: int = 120, *, force: bool = False) -> int:
     """A month of cases, outcomes, ratings, votes and feedback: into an empty database, or with
     `force` into one that holds only the chat's demo cases; never beside real cases (0)."""
-    import random
-
-    from bot.ratings import QUESTIONS
-
     if await desk.store.case_count() and not (force and await only_demo_cases(desk)):
         return 0
     rng = random.Random(2026)
@@ -149,6 +155,13 @@ async def seed_month(desk: CaseDesk, days: int = 30, count: int = 120, *, force:
                 await store.set_rating_field(rating, "comment", comment)
             if level in {"1", "2"} and rng.random() < 0.6:
                 await store.set_rating_field(rating, "contact_code", code)
+    await _seed_chat(desk, rng)
+    return count
+
+
+async def _seed_chat(desk: CaseDesk, rng: random.Random) -> None:
+    """Questions with votes on their answers, and a few complaints: the report's chat pages."""
+    store = desk.store
     for guide_id in sorted(set(_WEIGHTED)):
         for i in range(rng.randint(3, 9)):
             qid = await store.log_question("telegram", desk.catalog[guide_id].questions[i % 5], "procedure",
@@ -158,4 +171,167 @@ async def seed_month(desk: CaseDesk, days: int = 30, count: int = 120, *, force:
                        ("complaint", "Nộp hồ sơ 3 lần vẫn bị trả về, mỗi lần thiếu một thứ."),
                        ("praise", "Cán bộ một cửa hướng dẫn rất tận tình.")]:
         await store.add_feedback("telegram", kind, text)
+
+
+SEED_BATCH = 5_000
+"""Cases written per transaction by `seed_cases`: large enough that a million cost a couple of
+hundred round trips, small enough that a batch's rows sit comfortably in memory."""
+
+_SUPPLEMENT_NOTES = ["Bản sao giấy tờ chứng minh chỗ ở hợp pháp", "Tờ khai chưa có chữ ký",
+                     "Giấy ủy quyền có chứng thực"]
+_CASES = ("INSERT INTO cases (code, procedure, name, phone, channel, received, due, status, supplement_by, office,"
+          " office_code, created_at, id_tail, finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)")
+_HISTORY = "INSERT INTO case_history (code, at, status, note, staff) VALUES (?, ?, ?, ?, 'demo')"
+_RATINGS = ("INSERT INTO ratings (day, channel, procedure, office, timeliness, scale, level, visits, info, attitude,"
+            " extra_fee, comment, contact_code) VALUES (?, ?, ?, ?, ?, 5, ?, ?, NULL, ?, ?, ?, ?)")
+_RATED = "INSERT INTO rated_cases (code) VALUES (?)"
+
+
+@dataclass
+class _Rows:
+    """One batch of rows for each table, as the bulk statements take them."""
+
+    cases: list[Sequence[Any]] = field(default_factory=list)
+    history: list[Sequence[Any]] = field(default_factory=list)
+    ratings: list[Sequence[Any]] = field(default_factory=list)
+    rated: list[Sequence[Any]] = field(default_factory=list)
+
+
+async def seed_cases(desk: CaseDesk, count: int, years: float = 3, *, force: bool = False) -> int:
+    """`count` cases received over the last `years` years, for benchmarks and demos at a
+    province's scale: procedures from the catalog, due dates from the guides' working days and
+    the office's calendar, histories that lead to each status, ratings of returned cases, and
+    some cases overdue. Written in bulk (one statement per table and batch), so a million cases
+    take minutes. Like `seed_month`, only into an empty database or, with `force`, one holding
+    just the chat's demo cases (0 otherwise)."""
+    if await desk.store.has_cases() and not (force and await only_demo_cases(desk)):
+        return 0
+    rng = random.Random(2026)
+    end = now().replace(microsecond=0)
+    days = _working_days(desk, end.date() - dt.timedelta(days=round(365.25 * years)), end.date())
+    per_day = Counter(rng.choices(range(len(days)), k=count))
+    if max(per_day.values()) > 10_000 - SEED_SERIALS_FROM:
+        raise CaseError(f"{count} hồ sơ trong {years} năm là quá 9.899 hồ sơ một ngày (số thứ tự trong mã hồ sơ "
+                        "có 4 chữ số); tăng --years")
+    procedures = _procedure_weights(desk)
+    cal = desk.calendar
+    due_on = functools.cache(lambda day, after_hours, days: cal.due_date(
+        dt.datetime.combine(day, dt.time(16 if after_hours else 9)), days))
+
+    def due_date(at: dt.datetime, days: int) -> dt.date:
+        """`Calendar.due_date`, worked out once per day, half-day and length (a million cases have few)."""
+        return due_on(at.date(), at.time() > CUTOFF, days)
+
+    later = functools.cache(cal.add_working_days)
+    rows = _Rows()
+    for index in sorted(per_day):
+        day = days[index]
+        times = sorted(dt.datetime.combine(day, dt.time(rng.randint(7, 16), rng.choice((0, 15, 30, 45))))
+                       for _ in range(per_day[index]))
+        for serial, received in enumerate(times, SEED_SERIALS_FROM):
+            _one_case(rows, rng, f"000.00.27.H15-{received:%y%m%d}-{serial:04d}", rng.choice(procedures), received,
+                      end, desk, due_date, later)
+        if len(rows.cases) >= SEED_BATCH:
+            await _write(desk, rows)
+            rows = _Rows()
+    await _write(desk, rows)
+    await _seed_chat(desk, rng)
     return count
+
+
+def _working_days(desk: CaseDesk, first: dt.date, last: dt.date) -> list[dt.date]:
+    span = (last - first).days
+    return [d for d in (first + dt.timedelta(days=i) for i in range(span)) if desk.calendar.is_working_day(d)]
+
+
+def _procedure_weights(desk: CaseDesk) -> list[tuple[str, int]]:
+    """The demo month's common procedures as often as there, and every other guide of the catalog once."""
+    weighted = [g for g in _WEIGHTED if g in desk.catalog]
+    rest = sorted(set(desk.catalog.guides) - set(weighted))
+    return [(g, desk.catalog[g].processing_time.working_days) for g in weighted + rest]
+
+
+def _one_case(rows: _Rows, rng: random.Random, code: str, procedure: tuple[str, int], received: dt.datetime,
+              end: dt.datetime, desk: CaseDesk, due_date: Callable[[dt.datetime, int], dt.date],
+              later: Callable[[dt.date, int], dt.date]) -> None:
+    """One case's row, its history and maybe its rating, as a desk would have recorded them."""
+    guide, working_days = procedure
+    due = due_date(received, working_days)
+    steps: list[tuple[dt.datetime, str, str]] = [(received, "received", "")]
+    supplement_by: dt.date | None = None
+    at = received + dt.timedelta(hours=1)
+    recent = end - received < dt.timedelta(days=30)
+    if rng.random() < 0.12:
+        at += dt.timedelta(hours=20)
+        steps.append((at, "needs_supplement", rng.choice(_SUPPLEMENT_NOTES)))
+        supplement_by = at.date() + dt.timedelta(days=SUPPLEMENT_DAYS)
+        if rng.random() < 0.35:
+            if not recent:       # an old file never completed was withdrawn
+                steps.append((at + dt.timedelta(days=SUPPLEMENT_DAYS), "withdrawn", ""))
+            _rows_for(rows, rng, code, guide, received, due, supplement_by, steps, end, desk.offices[0])
+            return
+        at += dt.timedelta(days=rng.randint(1, 4))
+        if at > end:
+            _rows_for(rows, rng, code, guide, received, due, supplement_by, steps, end, desk.offices[0])
+            return
+        supplement_by = None
+        due = due_date(at, working_days)     # the clock restarts in full (ND 118 art. 19)
+        steps.append((at, "processing", "Đã bổ sung đủ"))
+    elif due > received.date():
+        steps.append((at, "processing", ""))
+    if at > end or rng.random() < 0.01:      # forgotten on a desk: open, and overdue once due
+        _rows_for(rows, rng, code, guide, received, due, supplement_by, steps[:1] if at > end else steps, end,
+                 desk.offices[0])
+        return
+    late = rng.random() < 0.12
+    finish_day = later(due, rng.randint(1, 3)) if late else max(at.date(), due - dt.timedelta(days=rng.randint(0, 2)))
+    finish = max(dt.datetime.combine(finish_day, dt.time(rng.randint(8, 16), 0)), at + dt.timedelta(minutes=30))
+    if finish <= end:
+        if rng.random() < 0.03:
+            steps.append((finish, "refused", "Không đủ điều kiện theo quy định"))
+        else:
+            steps.append((finish, "ready", ""))
+            returned = finish + dt.timedelta(hours=rng.randint(1, 48))
+            if returned <= end:
+                steps.append((returned, "returned", ""))
+    _rows_for(rows, rng, code, guide, received, due, supplement_by, steps, end, desk.offices[0])
+
+
+def _rows_for(rows: _Rows, rng: random.Random, code: str, procedure: str, received: dt.datetime, due: dt.date,
+             supplement_by: dt.date | None, steps: list[tuple[dt.datetime, str, str]], end: dt.datetime,
+             office: Office) -> None:
+    """The case's rows from its steps, so its status, finishing day and history always agree.
+    With several offices the seeded cases are the first office's, as the chat's demo cases are."""
+    at, status, _ = steps[-1]
+    finished = next((f for s_at, s, _ in steps if (f := finished_day(s, s_at.isoformat()))), None)
+    rows.cases.append((code, procedure, f"{rng.choice(_FAMILY)} {rng.choice(_GIVEN)}",
+                       f"09{rng.randint(10_000_000, 99_999_999)}", rng.choice(("trực tiếp", "trực tiếp", "trực tuyến")),
+                       received.isoformat(), due.isoformat(), status,
+                       supplement_by.isoformat() if supplement_by and status == "needs_supplement" else None,
+                       office.name, office.code, received.isoformat(), finished))
+    rows.history.extend((code, s_at.isoformat(), s, note) for s_at, s, note in steps)
+    if status != "returned" or rng.random() >= 0.7 or finished is None:
+        return
+    timeliness = "early" if finished < due.isoformat() else "on_time" if finished == due.isoformat() else "late"
+    level = rng.choices(["5", "4", "3", "2", "1"],
+                        [52, 28, 10, 6, 4] if timeliness != "late" else [15, 25, 20, 25, 15])[0]
+    good = level in {"5", "4"}
+    answers = []
+    for key in ("visits", "attitude", "extra_fee"):
+        options = [v for v, _ in QUESTIONS[key].options]
+        answers.append(None if rng.random() >= 0.8 else
+                       options[0] if good or rng.random() < 0.5 else rng.choice(options))
+    rated = min(at + dt.timedelta(hours=rng.randint(1, 30)), end)
+    contact = code if level in {"1", "2"} and rng.random() < 0.6 else None
+    rows.ratings.append((rated.date().isoformat(), rng.choice(("telegram", "telegram", "zalo")), procedure, office.code,
+                         timeliness, level, *answers, rng.choice(_COMMENTS[level]), contact))
+    rows.rated.append((code,))
+
+
+async def _write(desk: CaseDesk, rows: _Rows) -> None:
+    store = desk.store
+    async with store.transaction():
+        for sql, batch in ((_CASES, rows.cases), (_HISTORY, rows.history), (_RATINGS, rows.ratings),
+                           (_RATED, rows.rated)):
+            if batch:
+                await store.insert_many(sql, batch)

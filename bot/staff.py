@@ -93,7 +93,9 @@ async def run_staff_command(desk: CaseDesk, text: str, staff: str, attachment: A
             return wording.imported(count)
         if verb == "list":
             overdue = bool(args) and args[0].lower() in {"quahan", "overdue"}
-            return wording.staff_case_list(await desk.list(overdue=overdue), overdue, now().date(), desk.catalog)
+            cases = await desk.list(overdue=overdue, limit=wording.STAFF_LIST_LINES)
+            return wording.staff_case_list(cases, await desk.count(overdue=overdue), overdue, now().date(),
+                                           desk.catalog)
     except CaseError as exc:
         return wording.staff_error(str(exc))
     return wording.staff_usage(SPOKEN)

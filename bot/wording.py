@@ -641,13 +641,19 @@ def staff_error(problem: str) -> str:
     return f"Lỗi: {problem}"
 
 
-def staff_case_list(cases: list[Case], overdue: bool, today: dt.date, catalog: Catalog) -> str:
-    """The latest 30 cases, one line each: a chat screen holds no more."""
+STAFF_LIST_LINES = 30
+"""Cases `/hoso ds` shows: a chat screen holds no more."""
+
+
+def staff_case_list(cases: list[Case], total: int, overdue: bool, today: dt.date, catalog: Catalog) -> str:
+    """The latest cases (or the longest overdue), one line each, under how many there are in all."""
     if not cases:
         return "Không có hồ sơ nào."
     lines = [f"{c.code} · {procedure_name(catalog, c.procedure)} · {STATUS_NAMES[c.status]} · hẹn {c.due:%d/%m/%Y}"
-             f" · {TIMELINESS_WORDS[c.timeliness(today)]}" for c in cases[-30:]]
-    return f"{len(cases)} hồ sơ" + (" quá hạn" if overdue else "") + ":\n" + "\n".join(lines)
+             f" · {TIMELINESS_WORDS[c.timeliness(today)]}" for c in cases]
+    shown = "" if total <= len(cases) else (
+        f" ({len(cases)} quá hạn lâu nhất)" if overdue else f" ({len(cases)} hồ sơ mới nhất)")
+    return f"{total} hồ sơ" + (" quá hạn" if overdue else "") + shown + ":\n" + "\n".join(lines)
 
 
 # the command line, for officers and operators
@@ -697,12 +703,16 @@ def unanswered(rows: list[UnansweredRow], catalog: Catalog) -> str:
     return "\n".join(lines)
 
 
-def case_table(cases: list[Case], today: dt.date, catalog: Catalog) -> str:
+def case_table(cases: list[Case], total: int, overdue: bool, today: dt.date, catalog: Catalog) -> str:
     """One case a line, for a terminal: the code, the status and timeliness first, then the
-    procedure's name, which may be long, last."""
+    procedure's name, which may be long, last; the last line says what a page leaves out."""
     lines = [f"{c.code}  {STATUS_NAMES[c.status]:<31} hẹn {c.due:%d/%m/%Y}  {TIMELINESS_WORDS[c.timeliness(today)]:<20}"
              f"  {procedure_name(catalog, c.procedure)}" for c in cases]
-    return "\n".join([*lines, f"{len(cases)} hồ sơ"])
+    if total <= len(cases):
+        return "\n".join([*lines, f"{len(cases)} hồ sơ"])
+    which = "quá hạn lâu nhất" if overdue else "mới nhất"
+    return "\n".join([*lines, f"{len(cases)}/{total} hồ sơ: {len(cases)} hồ sơ {which}; xem thêm với --limit "
+                                f"(showing {len(cases)} of {total})"])
 
 
 PERIOD_BACKWARDS = "Ngày --to trước ngày --from (--to is before --from)"
@@ -737,6 +747,12 @@ def written(path: object) -> str:
 def demo_loaded(count: int, start: dt.date, end: dt.date) -> str:
     return (f"Đã nạp dữ liệu mẫu: {count} hồ sơ trong 30 ngày qua, kèm đánh giá. Thử: motcua report "
             f"--from {start:%d/%m/%Y} --to {end:%d/%m/%Y} --format xlsx")
+
+
+def demo_cases_loaded(count: int, years: float, month_start: dt.date, end: dt.date) -> str:
+    return (f"Đã nạp dữ liệu mẫu: {count:,} hồ sơ trong {years:g} năm qua".replace(",", ".")
+            + f", kèm quá trình xử lý và đánh giá. Thử: motcua report --from {month_start:%d/%m/%Y} "
+            f"--to {end:%d/%m/%Y}; motcua cases list --overdue")
 
 
 def backed_up(database: object, target: object) -> str:

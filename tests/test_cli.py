@@ -243,3 +243,17 @@ def test_with_several_offices_an_officer_names_theirs_and_sees_only_its_cases(tm
     assert report.returncode == 0 and "Xã Mường Ảng" in report.stdout
     unknown = motcua("report", "--office", "Xã Không Có", env=env)
     assert unknown.returncode != 0 and "Không có cơ quan 'Xã Không Có'" in unknown.stderr
+
+
+def test_demo_seed_cases_then_a_list_is_one_page_that_says_what_it_left_out(tmp_path):
+    db = ["--db", str(tmp_path / "big.sqlite3")]
+    seeded = motcua("demo", "seed", "--cases", "1_500", "--years", "1", *db)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "1.500 hồ sơ trong 1 năm qua" in seeded.stdout
+    lines = motcua("cases", "list", "--limit", "5", *db).stdout.splitlines()
+    assert len(lines) == 6 and lines[-1].startswith("5/1500 hồ sơ: 5 hồ sơ mới nhất")
+    overdue = motcua("cases", "list", "--overdue", "--limit", "3", "--json", *db).stdout
+    dues = [c["due"] for c in json.loads(overdue)]
+    assert len(dues) == 3 and dues == sorted(dues) and all(c["timeliness"] == "overdue" for c in json.loads(overdue))
+    assert motcua("demo", "seed", "--cases", "10", *db).returncode == 1          # never beside existing cases
+    assert motcua("cases", "list", "--limit", "0", *db).returncode == 2

@@ -10,7 +10,7 @@ import pytest_asyncio
 
 from bot.app import build_app, open_desk
 from bot.cases import CaseDesk
-from bot.demo import DEMO_PHONE, demo_codes, ensure_demo_cases, only_demo_cases, seed_month, welcome
+from bot.demo import DEMO_PHONE, demo_codes, ensure_demo_cases, only_demo_cases, seed_cases, seed_month, welcome
 from bot.messages import Incoming
 from bot.wording import demo_not_empty
 from tests.helpers import OFFICE_A, make_config, make_offices_config
@@ -110,3 +110,33 @@ async def test_with_several_offices_the_demo_cases_are_the_first_office(tmp_path
         assert await seed_month(desk, force=True) > 0
     finally:
         await desk.store.close()
+
+
+async def test_seeded_cases_are_consistent_with_their_history_and_the_guides(desk: CaseDesk):
+    """`demo seed --cases`: each case's status is its last step, its due date comes from its
+    guide's working days (counted again from the day a supplement completed the file), its
+    finishing day is kept as the history says, and only returned cases are rated, once."""
+    assert await seed_cases(desk, 250, years=1) == 250
+    store = desk.store
+    rows = await store.cases()
+    assert len(rows) == await store.case_count() == 250
+    statuses = set()
+    for row in rows:
+        case = await desk.require(row.code)
+        statuses.add(case.status)
+        assert case.status == case.history[-1].status and case.history[0].status == "received"
+        assert [s.at for s in case.history] == sorted(s.at for s in case.history)
+        started = next((s.at for s in case.history if s.note == "Đã bổ sung đủ"), case.received)
+        days = desk.catalog[case.procedure].processing_time.working_days
+        assert case.due == desk.calendar.due_date(started, days)
+        async with store.db.execute("SELECT finished FROM cases WHERE code = ?", (row.code,)) as cur:
+            finished = (await cur.fetchone())[0]
+        assert finished == (None if case.finished_on() is None else case.finished_on().isoformat())
+    assert {"returned", "processing", "refused"} <= statuses
+    assert await desk.count(overdue=True) > 0
+    async with store.db.execute("SELECT COUNT(*) FROM ratings") as cur:
+        ratings = (await cur.fetchone())[0]
+    async with store.db.execute("SELECT COUNT(*) FROM rated_cases r JOIN cases c ON c.code = r.code"
+                                " WHERE c.status = 'returned'") as cur:
+        assert ratings == (await cur.fetchone())[0] > 0
+    assert await seed_cases(desk, 10) == 0          # never into a database that has cases

@@ -4,6 +4,7 @@ and A4 print settings that fit each sheet's width on the page."""
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 from typing import Any
@@ -63,16 +64,23 @@ def _sheet(book: Any, table: Table, block: list[str]) -> None:
         sheet.column_dimensions[get_column_letter(j)].width = widths[j - 1]
     sheet.row_dimensions[header_row].height = LINE_HEIGHT * max(
         _lines(c.header, w - 2) for c, w in zip(table.columns, widths, strict=True))
+    styled: dict[int, Any] = {}
+    """Each column's cell style, set once and copied: openpyxl hashes a style object on every
+    assignment, which for a report's 500-row lists cost seconds."""
     for i, row in enumerate(table.rows, header_row + 1):
         sheet.row_dimensions[i].height = LINE_HEIGHT * max(
             [1] + [_lines(str(v), w) for v, c, w in zip(row, table.columns, widths, strict=True) if c.kind == "long"])
         for j, (value, column) in enumerate(zip(row, table.columns, strict=True), 1):
             cell = sheet.cell(i, j, value)
-            cell.border = border
-            if column.kind in FORMATS:
-                cell.number_format = FORMATS[column.kind]
-            cell.alignment = Alignment(wrap_text=column.kind == "long", vertical="top",
-                                       horizontal="center" if column.width and column.width < 10 else None)
+            if j in styled:
+                cell._style = copy.copy(styled[j])
+            else:
+                cell.border = border
+                if column.kind in FORMATS:
+                    cell.number_format = FORMATS[column.kind]
+                cell.alignment = Alignment(wrap_text=column.kind == "long", vertical="top",
+                                           horizontal="center" if column.width and column.width < 10 else None)
+                styled[j] = copy.copy(cell._style)
             if isinstance(value, str) and value.startswith(FORMULA_STARTS):
                 # openpyxl stores any text starting with "=" as a formula: keep it a string,
                 # shown as typed (quotePrefix is Excel's own "this is text" mark)

@@ -59,6 +59,12 @@ class HistoryRow:
         return cls(dt.datetime.fromisoformat(row["at"]), row["status"], row["note"], row["staff"])
 
 
+def finished_day(status: str, at: str) -> str | None:
+    """The day a step at `at` to `status` finishes its case (a result, or closed), else None: kept
+    on the case as `finished` from its first such step, as `Case.finished_on` reads the history."""
+    return at[:10] if status in RESULT | CLOSED else None
+
+
 class CaseQueries(OutboxQueries):
     async def case(self, code: str) -> CaseRow | None:
         async with self.db.execute("SELECT * FROM cases WHERE code = ?", (code,)) as cur:
@@ -91,14 +97,57 @@ class CaseQueries(OutboxQueries):
             )
         return max(cur.rowcount, 0)
 
+    async def latest_cases(self, limit: int, office: str | None = None) -> list[CaseRow]:
+        """The `limit` cases received last, oldest of them first (a page an officer can read);
+        only one office's when `office` (its code) is given."""
+        where, values = _office(office, "WHERE")
+        async with self.db.execute(
+            f"SELECT * FROM (SELECT * FROM cases{where} ORDER BY received DESC, code DESC LIMIT ?) latest"
+            " ORDER BY received, code", (*values, limit),
+        ) as cur:
+            return [CaseRow.from_row(row) for row in await cur.fetchall()]
+
+    async def overdue_rows(self, as_of: dt.date, limit: int, office: str | None = None) -> list[CaseRow]:
+        """Open cases past their due date as `Case.timeliness` judges them (no result yet, not
+        waiting for the citizen's papers), the longest overdue first."""
+        where, values = _office(office, "AND")
+        async with self.db.execute(
+            f"SELECT * FROM cases WHERE finished IS NULL AND due < ? AND status NOT IN ({dialect.literals(PAUSED)})"
+            f"{where} ORDER BY due, code LIMIT ?", (as_of.isoformat(), *values, limit),
+        ) as cur:
+            return [CaseRow.from_row(row) for row in await cur.fetchall()]
+
+    async def overdue_count(self, as_of: dt.date, office: str | None = None) -> int:
+        where, values = _office(office, "AND")
+        async with self.db.execute(
+            f"SELECT COUNT(*) FROM cases WHERE finished IS NULL AND due < ? AND status NOT IN"
+            f" ({dialect.literals(PAUSED)}){where}", (as_of.isoformat(), *values),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def histories(self, codes: Sequence[str]) -> dict[str, list[HistoryRow]]:
+        """The history of each of these cases, in one query (a page of a list, never all cases)."""
+        out: dict[str, list[HistoryRow]] = {code: [] for code in codes}
+        if not codes:
+            return out
+        async with self.db.execute(
+            f"SELECT code, at, status, note, staff FROM case_history WHERE code IN ({dialect.placeholders(len(codes))})"
+            " ORDER BY code, id", list(codes),
+        ) as cur:
+            for row in await cur.fetchall():
+                out[row["code"]].append(HistoryRow.from_row(row))
+        return out
+
     async def insert_case(self, row: dict[str, Any], staff: str, note: str = "") -> None:
         """A new case with the first step of its history, in one transaction."""
         async with self.transaction():
             await self.db.execute(
                 "INSERT INTO cases (code, procedure, name, phone, channel, received, due, status, office, created_at,"
-                " id_tail, office_code) VALUES (:code, :procedure, :name, :phone, :channel, :received, :due, :status,"
-                " :office, :created_at, :id_tail, :office_code)",
-                {"office": "", "id_tail": "", "office_code": "", **row, "created_at": now().isoformat()},
+                " id_tail, office_code, finished) VALUES (:code, :procedure, :name, :phone, :channel, :received, :due,"
+                " :status, :office, :created_at, :id_tail, :office_code, :finished)",
+                {"office": "", "id_tail": "", "office_code": "", **row, "created_at": now().isoformat(),
+                 "finished": finished_day(row["status"], row["received"])},
             )
             await self.db.execute(
                 "INSERT INTO case_history (code, at, status, note, staff) VALUES (?, ?, ?, ?, ?)",
@@ -121,9 +170,10 @@ class CaseQueries(OutboxQueries):
         async with self.transaction():
             await self.db.execute(f"SELECT 1 FROM cases WHERE code = ?{self.for_update}", (code,))
             cur = await self.db.execute(
-                "UPDATE cases SET status = ?, due = COALESCE(?, due), supplement_by = ? WHERE code = ?"
+                "UPDATE cases SET status = ?, due = COALESCE(?, due), supplement_by = ?,"
+                " finished = COALESCE(finished, ?) WHERE code = ?"
                 " AND (CAST(? AS INTEGER) IS NULL OR (SELECT COUNT(*) FROM case_history WHERE code = cases.code) = ?)",
-                (status, due, supplement_by, code, steps, steps),
+                (status, due, supplement_by, finished_day(status, at_text), code, steps, steps),
             )
             if cur.rowcount != 1:
                 return False
@@ -136,6 +186,11 @@ class CaseQueries(OutboxQueries):
         if notify:
             self._outbox_changed()
         return True
+
+    async def insert_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Many rows by one statement, in the caller's transaction: how `demo seed --cases`
+        loads a million cases in minutes rather than hours."""
+        await self.db.executemany(sql, rows)
 
     async def followers(self, code: str) -> list[tuple[str, str]]:
         async with self.db.execute("SELECT channel, user FROM follows WHERE code = ? ORDER BY at", (code,)) as cur:
@@ -219,33 +274,28 @@ class OpenCaseRow:
     note: str
 
 
-_FINISHED = f"""SELECT code, substr(MIN(at), 1, 10) AS done FROM case_history
-    WHERE status IN ({dialect.literals(RESULT | CLOSED)}) GROUP BY code"""
-"""The day each case got its result or was closed: what on time is judged by (`Case.finished_on`)."""
-
-
 class CaseReportQueries(CaseQueries):
     """The report's figures on cases, counted by the database over the period asked."""
 
     async def procedure_tallies(self, scope: ReportScope, as_of: dt.date) -> list[ProcedureTally]:
         filters, named = _filters(scope)
-        open_at_end = "(f.done IS NULL OR f.done > :end)"
-        overdue = f"(c.due < :as_of AND NOT (f.done IS NULL AND c.status IN ({dialect.literals(PAUSED)})))"
+        open_at_end = "(c.finished IS NULL OR c.finished > :end)"
+        overdue = f"(c.due < :as_of AND NOT (c.finished IS NULL AND c.status IN ({dialect.literals(PAUSED)})))"
         sql = f"""
             SELECT c.procedure,
               SUM(CASE WHEN substr(c.received, 1, 10) < :start THEN 1 ELSE 0 END) AS carried,
               SUM(CASE WHEN substr(c.received, 1, 10) >= :start THEN 1 ELSE 0 END) AS received,
               SUM(CASE WHEN substr(c.received, 1, 10) >= :start AND c.channel = 'trực tuyến' THEN 1 ELSE 0 END)
                   AS received_online,
-              SUM(CASE WHEN f.done <= :end AND f.done < c.due THEN 1 ELSE 0 END) AS early,
-              SUM(CASE WHEN f.done <= :end AND f.done = c.due THEN 1 ELSE 0 END) AS on_time,
-              SUM(CASE WHEN f.done <= :end AND f.done > c.due THEN 1 ELSE 0 END) AS late,
+              SUM(CASE WHEN c.finished <= :end AND c.finished < c.due THEN 1 ELSE 0 END) AS early,
+              SUM(CASE WHEN c.finished <= :end AND c.finished = c.due THEN 1 ELSE 0 END) AS on_time,
+              SUM(CASE WHEN c.finished <= :end AND c.finished > c.due THEN 1 ELSE 0 END) AS late,
               SUM(CASE WHEN {open_at_end} AND NOT {overdue} THEN 1 ELSE 0 END) AS open_in_time,
               SUM(CASE WHEN {open_at_end} AND {overdue} THEN 1 ELSE 0 END) AS open_overdue
-            FROM cases c LEFT JOIN ({_FINISHED}) f ON f.code = c.code
-            WHERE substr(c.received, 1, 10) <= :end AND (f.done IS NULL OR f.done >= :start){filters}
+            FROM ({_in_period(filters)}) c
             GROUP BY c.procedure ORDER BY c.procedure"""
-        named |= {"start": scope.start.isoformat(), "end": scope.end.isoformat(), "as_of": as_of.isoformat()}
+        named |= {"start": scope.start.isoformat(), "end": scope.end.isoformat(), "as_of": as_of.isoformat(),
+                  "after": _day_after(scope.end)}
         async with self.db.execute(sql, named) as cur:
             return [ProcedureTally(r["procedure"], *(int(r[k] or 0) for k in (
                 "carried", "received", "received_online", "early", "on_time", "late", "open_in_time",
@@ -256,9 +306,9 @@ class CaseReportQueries(CaseQueries):
         filters, named = _filters(scope)
         named |= {"start": scope.start.isoformat(), "end": scope.end.isoformat()}
         async with self.db.execute(
-            "SELECT f.done AS day, SUM(CASE WHEN f.done <= c.due THEN 1 ELSE 0 END) AS on_time, COUNT(*) AS n"
-            f" FROM ({_FINISHED}) f JOIN cases c ON c.code = f.code WHERE f.done BETWEEN :start AND :end{filters}"
-            " GROUP BY f.done ORDER BY f.done", named,
+            "SELECT c.finished AS day, SUM(CASE WHEN c.finished <= c.due THEN 1 ELSE 0 END) AS on_time,"
+            f" COUNT(*) AS n FROM cases c WHERE c.finished BETWEEN :start AND :end{filters}"
+            " GROUP BY c.finished ORDER BY c.finished", named,
         ) as cur:
             return [(dt.date.fromisoformat(r["day"]), int(r["on_time"]), int(r["n"])) for r in await cur.fetchall()]
 
@@ -268,7 +318,7 @@ class CaseReportQueries(CaseQueries):
         named |= {"as_of": as_of.isoformat(), "limit": limit}
         async with self.db.execute(
             "SELECT c.code, c.procedure, c.due, c.status, c.received AS at, '' AS note FROM cases c"
-            f" WHERE c.status NOT IN ({dialect.literals(CLOSED | RESULT | PAUSED)}) AND c.due < :as_of{filters}"
+            f" WHERE c.finished IS NULL AND c.status NOT IN ({dialect.literals(PAUSED)}) AND c.due < :as_of{filters}"
             " ORDER BY c.due, c.code LIMIT :limit", named,
         ) as cur:
             return [_open_case(r) for r in await cur.fetchall()]
@@ -276,11 +326,11 @@ class CaseReportQueries(CaseQueries):
     async def supplement_requests(self, scope: ReportScope, limit: int) -> list[OpenCaseRow]:
         """Each request to complete a file made in the period, with what was missing."""
         filters, named = _filters(scope)
-        named |= {"start": scope.start.isoformat(), "end": scope.end.isoformat(), "limit": limit}
+        named |= {"start": scope.start.isoformat(), "after": _day_after(scope.end), "limit": limit}
         async with self.db.execute(
             "SELECT c.code, c.procedure, c.due, c.status, h.at, h.note FROM case_history h"
             " JOIN cases c ON c.code = h.code WHERE h.status = 'needs_supplement'"
-            f" AND substr(h.at, 1, 10) BETWEEN :start AND :end{filters} ORDER BY h.at LIMIT :limit", named,
+            f" AND h.at >= :start AND h.at < :after{filters} ORDER BY h.at LIMIT :limit", named,
         ) as cur:
             return [_open_case(r) for r in await cur.fetchall()]
 
@@ -289,10 +339,21 @@ class CaseReportQueries(CaseQueries):
         async with self.db.execute("SELECT code FROM cases WHERE phone = ? ORDER BY code", (phone,)) as cur:
             return [r["code"] for r in await cur.fetchall()]
 
-    async def case_count(self) -> int:
-        async with self.db.execute("SELECT COUNT(*) FROM cases") as cur:
+    async def case_count(self, office: str | None = None) -> int:
+        where, values = _office(office, "WHERE")
+        async with self.db.execute(f"SELECT COUNT(*) FROM cases{where}", values) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
+
+    async def has_cases(self) -> bool:
+        """Whether any case is here: one index entry read, where counting reads them all."""
+        async with self.db.execute("SELECT 1 FROM cases LIMIT 1") as cur:
+            return await cur.fetchone() is not None
+
+
+def _office(office: str | None, joiner: str) -> tuple[str, tuple[str, ...]]:
+    """The condition that keeps one office's cases (by its code), or none for every office."""
+    return ("", ()) if office is None else (f" {joiner} office_code = ?", (office,))
 
 
 def _filters(scope: ReportScope) -> tuple[str, dict[str, object]]:
@@ -303,6 +364,28 @@ def _filters(scope: ReportScope) -> tuple[str, dict[str, object]]:
             sql += f" AND c.{column} = :{column}"
             named[column] = value
     return sql, named
+
+
+def _in_period(filters: str) -> str:
+    """The cases a period's form counts (received by its end, not finished before its start), as
+    three disjoint parts that each read one index: received in the period; received before and
+    still open; received before and finished since. Asked as one condition, the planner reads
+    every case received before the period's end, which is all of them for this month's report.
+    `received || ''` keeps the last two parts off the received index (the same in both
+    databases), so they read the few cases open or finished since the period began."""
+    columns = "c.procedure, c.received, c.channel, c.due, c.status, c.finished"
+    return f"""SELECT {columns} FROM cases c WHERE c.received >= :start AND c.received < :after
+                 AND (c.finished IS NULL OR c.finished >= :start){filters}
+            UNION ALL SELECT {columns} FROM cases c
+               WHERE c.finished IS NULL AND c.received || '' < :start{filters}
+            UNION ALL SELECT {columns} FROM cases c
+               WHERE c.finished >= :start AND c.received || '' < :start{filters}"""
+
+
+def _day_after(day: dt.date) -> str:
+    """The bound that keeps a timestamp column on or before `day` and lets its index be used
+    (`at < '2026-12-01'` holds for every moment of 30/11, as text compares)."""
+    return (day + dt.timedelta(days=1)).isoformat()
 
 
 def _open_case(row: aiosqlite.Row) -> OpenCaseRow:

@@ -163,7 +163,7 @@ class FeedbackQueries(Database):
 
     async def vote_tallies(self, scope: ReportScope) -> list[tuple[str | None, int, int]]:
         """(procedure, 👍, 👎) for the answers given in the period."""
-        where, params = scope.where("substr(at, 1, 10)", office=False)
+        where, params = scope.where("at", office=False)
         async with self.db.execute(
             "SELECT procedure, SUM(CASE WHEN vote = 'up' THEN 1 ELSE 0 END) AS up,"
             f" SUM(CASE WHEN vote = 'down' THEN 1 ELSE 0 END) AS down FROM answer_votes WHERE {where}"
@@ -172,7 +172,7 @@ class FeedbackQueries(Database):
             return [(r["procedure"], int(r["up"]), int(r["down"])) for r in await cur.fetchall()]
 
     async def complaints(self, scope: ReportScope, limit: int) -> list[FeedbackRow]:
-        where, params = scope.where("substr(at, 1, 10)", procedure=False, office=False)
+        where, params = scope.where("at", procedure=False, office=False)
         async with self.db.execute(
             f"SELECT * FROM feedback WHERE {where} AND kind = 'complaint' ORDER BY at LIMIT ?", (*params, limit)
         ) as cur:
@@ -181,7 +181,7 @@ class FeedbackQueries(Database):
     async def unanswered_between(self, scope: ReportScope, limit: int) -> list[tuple[str, int, str | None]]:
         """What citizens asked that the bot could not answer (or answered unsure), most asked
         first: (text as logged, masked; times asked; the closest procedure)."""
-        where, params = scope.where("substr(at, 1, 10)", procedure=False, office=False)
+        where, params = scope.where("at", procedure=False, office=False)
         async with self.db.execute(
             f"SELECT text, COUNT(*) AS n, MAX(procedure) AS procedure FROM questions WHERE {where}"
             " AND answered = 0 AND text != '' GROUP BY text ORDER BY n DESC, MAX(at) DESC LIMIT ?", (*params, limit),

@@ -187,6 +187,14 @@ class PgConnection:
                 return PgCursor(rows, len(rows))
             return PgCursor([], _count(await conn.execute(translated.sql, *values)))
 
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> None:
+        """One statement for many rows, sent in one round of the protocol (bulk loading)."""
+        translated = dialect.to_postgres(sql)
+        if translated is None:
+            return
+        async with self.connection() as conn:
+            await conn.executemany(translated.sql, [translated.values(list(row)) for row in parameters])
+
     @asynccontextmanager
     async def begin(self, lock: asyncio.Lock | None = None) -> AsyncIterator[None]:
         """A transaction on this task's connection; no process-wide lock (`lock` is SQLite's)."""

@@ -22,9 +22,12 @@ class ReportScope:
 
     def where(self, day: str, *, procedure: bool = True, office: bool = True,
               channel: bool = True) -> tuple[str, tuple[str, ...]]:
-        """Conditions on a table with a `day` expression (YYYY-MM-DD text) in the period, and on
-        its procedure, office and channel columns where it has them and they are asked for."""
-        conditions, params = [f"{day} >= ?", f"{day} <= ?"], [self.start.isoformat(), self.end.isoformat()]
+        """Conditions on a table with a `day` column (YYYY-MM-DD text, or an ISO timestamp) in the
+        period, and on its procedure, office and channel columns where it has them and they are
+        asked for. The period's end is given as "before the next day", which holds for a day and
+        for a timestamp alike and lets the column's index be read (`substr(at, 1, 10) <= ?` did not)."""
+        after = (self.end + dt.timedelta(days=1)).isoformat()
+        conditions, params = [f"{day} >= ?", f"{day} < ?"], [self.start.isoformat(), after]
         for wanted, column, value in ((procedure, "procedure", self.procedure), (office, "office", self.office),
                                       (channel, "channel", self.channel)):
             if wanted and value is not None:
