@@ -14,6 +14,7 @@ Staff commands never import this module.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -47,6 +48,8 @@ Ranked = list[tuple[str, float]]
 PROCEDURE = "procedure:"
 ENV_CACHE = "MOTCUA_CACHE"
 
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_SPACES = re.compile(r"\s\s+")
 _SENTENCES = re.compile(r"(?<=[.!?…\n])\s+")
 _ASKS = re.compile(r"\?|\b(gi|nao|sao|bao nhieu|bao lau|o dau|khong|ko|chua|the nao|nhu the nao|co duoc|can)\b")
 
@@ -82,23 +85,36 @@ def marked(text: str) -> str:
 
 class _Terms:
     """One fitted TF-IDF vectoriser reduced to what a message needs: its analyser, vocabulary and
-    weights. sklearn's own transform spends most of a millisecond on checks made for batches."""
+    weights. sklearn's own transform spends most of a millisecond on checks made for batches, and
+    keeping its vectoriser in the cache made every start import sklearn and scipy (a second)."""
 
     def __init__(self, vectorizer: Any, offset: int):
-        self.vectorizer = vectorizer
         self.vocabulary: dict[str, int] = vectorizer.vocabulary_
         self.idf: np.ndarray = vectorizer.idf_
         self.offset = offset
         self.size = len(self.vocabulary)
-        self.analyze = vectorizer.build_analyzer()
+        self.kind: str = vectorizer.analyzer
+        self.ngrams: tuple[int, int] = vectorizer.ngram_range
 
-    def __getstate__(self) -> dict[str, Any]:
-        """The analyser is a closure, rebuilt from the vectoriser when the cache is read."""
-        return {k: v for k, v in self.__dict__.items() if k != "analyze"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self.analyze = self.vectorizer.build_analyzer()
+    def analyze(self, text: str) -> list[str]:
+        """The terms sklearn's analyser gives for these settings (lower case, `\\w\\w+` words
+        or char_wb n-grams); tests/test_classifier.py checks them against sklearn's own."""
+        low, high = self.ngrams
+        text = text.lower()
+        if self.kind == "char_wb":
+            grams = []
+            for word in _SPACES.sub(" ", text).split():
+                padded = f" {word} "
+                for n in range(low, high + 1):
+                    grams += [padded[i:i + n] for i in range(max(1, len(padded) - n + 1))]
+                    if len(padded) <= n:        # a short word counts once, as sklearn's does
+                        break
+            return grams
+        tokens = _TOKEN.findall(text)
+        terms = list(tokens) if low == 1 else []
+        for n in range(max(low, 2), min(high, len(tokens)) + 1):
+            terms += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+        return terms
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         counts: dict[int, int] = {}
@@ -305,11 +321,10 @@ def training_set(catalog: Catalog, paths: Iterable[Path]) -> list[Example]:
 def cache_key(examples: Sequence[Example]) -> str:
     """Everything the model depends on: the examples, the library, and the code that spells and
     featurises them (bot/text.py and this module), so an edit to either retrains it."""
-    import sklearn
-
     from bot import text
 
-    digest = hashlib.sha256(f"{VERSION}|{sklearn.__version__}".encode())
+    # the installed version, read without importing sklearn (which imports scipy: a second)
+    digest = hashlib.sha256(f"{VERSION}|{importlib.metadata.version('scikit-learn')}".encode())
     for module in (text.__file__, __file__):
         digest.update(Path(module).read_bytes())
     for e in examples:

@@ -9,7 +9,7 @@ import pytest
 
 from bot import classifier
 from bot.catalog import Catalog
-from bot.classifier import PROCEDURE, focus, load_model, read_corpus, training_set
+from bot.classifier import PROCEDURE, _Terms, focus, load_model, read_corpus, training_set
 
 
 def write(path: Path, rows: list[object]) -> Path:
@@ -83,3 +83,17 @@ def test_the_model_is_cached_and_a_corrupt_cache_is_rebuilt(catalog: Catalog, tm
     load_model(catalog, paths=[corpus])
     [retrained] = list(tmp_path.glob("model-*.pickle"))        # a changed corpus is a new model,
     assert retrained.name != cached.name                        # and the dead one is not kept
+
+
+def test_the_kept_analysers_give_sklearns_terms(catalog: Catalog) -> None:
+    """The cached model analyses text itself, so a start never imports sklearn: its terms must be
+    exactly the fitted vectorisers' own, for every kind of text a citizen sends."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = ["lam giay khai sinh cho con can gi", "Đăng ký  kết hôn\tở đâu?", "a b cd", "x", "", "ok 😀 12/10",
+             "thường trú ở Cần Thơ, tạm trú tại TP.HCM", "  nhiều   khoảng trắng  "]
+    for settings in ({"ngram_range": (1, 2)}, {"analyzer": "char_wb", "ngram_range": (2, 5)}, {}):
+        vectorizer = TfidfVectorizer(**settings).fit(texts)
+        kept = _Terms(vectorizer, 0)
+        for text in texts:
+            assert sorted(kept.analyze(text)) == sorted(vectorizer.build_analyzer()(text)), (settings, text)
