@@ -239,6 +239,9 @@ class _Entry:
     phrases: list[tuple[str, ...]] = field(default_factory=list)
     spelled: list[str] = field(default_factory=list)
     """Name and aliases of two words or more, normalised, padded with spaces for lookup."""
+    names: str = ""
+    """All of `spelled` in one string: whether a naming term or another guide's alias lies
+    within this guide's own names is one substring test."""
 
 
 class Matcher:
@@ -275,6 +278,8 @@ class Matcher:
                 ws.append(w)
             self._entries.append(entry)
         self._by_id = {e.guide.id: e for e in self._entries}
+        for e in self._entries:
+            e.names = "|".join(e.spelled)
         # names and aliases by their first word: a message is checked only against the phrases
         # that start with one of its words, not against every alias of every guide
         self._by_first: dict[str, list[tuple[str, str]]] = {}
@@ -399,7 +404,7 @@ class Matcher:
         spelled = self._spelled(words)
         named = names_procedure(text, typed) or bool(spelled)
         """Whether the message itself names a procedure; without that, context decides."""
-        terms = naming_terms(typed)
+        terms = naming_terms(typed) if in_view else []
         generic = bool(named and in_view and self._names_only(in_view, words, terms))
         if generic:
             # the name shared with the procedure in view is no evidence for its neighbours
@@ -409,8 +414,7 @@ class Matcher:
         top, p = labels[0]
         # a topic other agencies handle, heard as such by the model, is not made one of ours by
         # a shared word ("hộ chiếu lần đầu" is no "sổ đỏ lần đầu")
-        if not (named or in_view) and heard[0][0] == "unknown" and heard[0][1] >= _INTENT_SURE \
-                and self.elsewhere.find(typed):
+        if not (named or in_view) and self._elsewhere(*heard[0], typed):
             return Understanding("unknown", confidence=round(heard[0][1], 3), english=english)
         cue, strength = strongest_cue(typed)
         aspect = self._aspect(cue, strength, aspects)
@@ -418,7 +422,7 @@ class Matcher:
         if in_view and (again or _CORRECTION.search(typed)) and strength < _EXPLICIT_CUE:
             # "thế còn cho vợ em", "ý em là tạm trú": the question just answered, asked again
             aspect = context.aspect
-        procedures = [(label[len(PROCEDURE):], q) for label, q in labels if label.startswith(PROCEDURE)]
+        procedures = _procedures(labels)
         if in_view and procedures:
             bundled = self._bundle(in_view, procedures[0][0], " ".join(words))
             if bundled:
@@ -432,8 +436,7 @@ class Matcher:
                 return Understanding("unknown", confidence=round(p, 3), english=english)
             if context.case and top in (ASK, "case_status"):
                 return Understanding("case_status", confidence=round(p, 3), english=english)
-            elsewhere = top == "unknown" and p >= _INTENT_SURE and self.elsewhere.find(typed)
-            if in_view and not context.case and not elsewhere:
+            if in_view and not context.case and not self._elsewhere(top, p, typed):
                 other, q = next(((pid, q) for pid, q in procedures if pid != in_view), ("", 0.0))
                 switch = q >= _SWITCH_UNNAMED
                 if switch and generic and self._has_terms(other, terms):
@@ -463,7 +466,7 @@ class Matcher:
         if top == ASK or (top.startswith(PROCEDURE) and p < _GUESS_BELOW and not named):
             # a bare question with nothing in view: a situation that points mostly at one procedure
             # ("mất giấy chứng sinh thì sao"), or at a few, is offered with its neighbours; else the menu
-            leaning = [(label[len(PROCEDURE):], q) for label, q in heard if label.startswith(PROCEDURE)]
+            leaning = _procedures(heard)
             mass = sum(q for _, q in leaning)
             if leaning[0][1] >= _LEAN_ABOVE and (leaning[0][1] >= _LEAN_SHARE * mass or mass >= _OFFER_MASS):
                 alternatives = tuple(pid for pid, q in leaning[1:3] if q >= _ALTERNATIVE_ABOVE)
@@ -522,14 +525,19 @@ class Matcher:
         joined = f" {' '.join(words)} "
         return [(a, gid) for w in dict.fromkeys(words) for a, gid in self._by_first.get(w, ()) if a in joined]
 
+    def _elsewhere(self, label: str, p: float, typed: str) -> bool:
+        """Whether the model is fairly sure a message is out of scope and it names a topic
+        another agency handles (passport, visa): then no shared word makes it one of ours."""
+        return label == "unknown" and p >= _INTENT_SURE and self.elsewhere.find(typed) is not None
+
     def _has_terms(self, guide_id: str, terms: list[str]) -> bool:
-        own = "|".join(self._by_id[guide_id].spelled)
+        own = self._by_id[guide_id].names
         return all(f" {t} " in own for t in terms)
 
     def _names_only(self, in_view: str, words: list[str], terms: list[str]) -> bool:
         """Whether every name the message uses is part of the name of the procedure in view:
         "chứng thực" after a contract question is that contract's chứng thực, not a copy's."""
-        own = "|".join(self._by_id[in_view].spelled)
+        own = self._by_id[in_view].names
         others = [a for a, gid in self._phrases_in(words) if gid != in_view]
         return bool(terms or others) and self._has_terms(in_view, terms) and all(a in own for a in others)
 
@@ -571,6 +579,11 @@ def _phrase_bonus(phrase: tuple[str, ...], weights: tuple[float, ...], total: fl
             return _ALIAS_BONUS * found
         pos = nxt + 1
     return _ALIAS_BONUS * total * (1 + 0.15 * len(phrase))
+
+
+def _procedures(labels: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The guides among the labels, by id, in the labels' order."""
+    return [(label[len(PROCEDURE):], q) for label, q in labels if label.startswith(PROCEDURE)]
 
 
 def _credit(labels: list[tuple[str, float]], shares: dict[str, float]) -> list[tuple[str, float]]:
