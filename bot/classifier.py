@@ -22,9 +22,11 @@ import pickle
 import re
 import tempfile
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,8 @@ ENV_CACHE = "MOTCUA_CACHE"
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _SPACES = re.compile(r"\s\s+")
+_SEEN_WORDS = 50_000
+"""Words whose n-gram columns are remembered at most (a few MB); spam of made-up words empties it."""
 _SENTENCES = re.compile(r"(?<=[.!?…\n])\s+")
 _ASKS = re.compile(r"\?|\b(gi|nao|sao|bao nhieu|bao lau|o dau|khong|ko|chua|the nao|nhu the nao|co duoc|can)\b")
 
@@ -95,37 +99,57 @@ class _Terms:
         self.size = len(self.vocabulary)
         self.kind: str = vectorizer.analyzer
         self.ngrams: tuple[int, int] = vectorizer.ngram_range
+        self._seen: dict[str, tuple[int, ...]] = {}
 
     def analyze(self, text: str) -> list[str]:
         """The terms sklearn's analyser gives for these settings (lower case, `\\w\\w+` words
         or char_wb n-grams); tests/test_classifier.py checks them against sklearn's own."""
-        low, high = self.ngrams
         text = text.lower()
         if self.kind == "char_wb":
-            grams = []
-            for word in _SPACES.sub(" ", text).split():
-                padded = f" {word} "
-                for n in range(low, high + 1):
-                    grams += [padded[i:i + n] for i in range(max(1, len(padded) - n + 1))]
-                    if len(padded) <= n:        # a short word counts once, as sklearn's does
-                        break
-            return grams
+            return [gram for word in _SPACES.sub(" ", text).split() for gram in self._grams(word)]
+        low, high = self.ngrams
         tokens = _TOKEN.findall(text)
         terms = list(tokens) if low == 1 else []
         for n in range(max(low, 2), min(high, len(tokens)) + 1):
             terms += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
         return terms
 
+    def _grams(self, word: str) -> list[str]:
+        low, high = self.ngrams
+        padded = f" {word} "
+        grams: list[str] = []
+        for n in range(low, high + 1):
+            grams += [padded[i:i + n] for i in range(max(1, len(padded) - n + 1))]
+            if len(padded) <= n:        # a short word counts once, as sklearn's does
+                break
+        return grams
+
+    def _columns(self, word: str) -> tuple[int, ...]:
+        """A word's character n-grams as columns, remembered: Vietnamese is written in a few
+        thousand syllables, so a long letter is mostly words already seen, and cutting them into
+        n-grams again was most of what it cost to understand."""
+        known = self._seen.get(word)
+        if known is None:
+            if len(self._seen) >= _SEEN_WORDS:
+                self._seen.clear()
+            known = self._seen[word] = tuple(c for g in self._grams(word) if (c := self.vocabulary.get(g)) is not None)
+        return known
+
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        counts: dict[int, int] = {}
-        for term in self.analyze(text):
-            column = self.vocabulary.get(term)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
+        if self.kind == "char_wb":
+            counts = Counter(chain.from_iterable(map(self._columns, _SPACES.sub(" ", text.lower()).split())))
+        else:
+            counts = Counter(c for term in self.analyze(text) if (c := self.vocabulary.get(term)) is not None)
         columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
         values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self.idf[columns]
         norm = float(np.sqrt(values @ values)) if len(values) else 0.0
         return columns + self.offset, values / norm if norm else values
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_seen"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _seen={})
 
 
 class _Linear:
@@ -134,23 +158,24 @@ class _Linear:
 
     def __init__(self, calibrated: Any):
         self.classes = [str(c) for c in calibrated.classes_]
-        self.folds = []
-        for fold in calibrated.calibrated_classifiers_:
-            if [str(c) for c in fold.estimator.classes_] != self.classes:
-                raise ValueError("every class must occur in every calibration fold")
-            self.folds.append((
-                # float32 halves the cached model (27 → 14 MB) and changes no decision
-                np.ascontiguousarray(fold.estimator.coef_.T, dtype=np.float32), fold.estimator.intercept_,
-                np.array([c.a_ for c in fold.calibrators]), np.array([c.b_ for c in fold.calibrators]),
-            ))
+        folds = calibrated.calibrated_classifiers_
+        if any([str(c) for c in fold.estimator.classes_] != self.classes for fold in folds):
+            raise ValueError("every class must occur in every calibration fold")
+        self.folds = len(folds)
+        # the folds side by side, so that a message gathers its feature rows once for all of them;
+        # float32 halves the cached model (27 → 14 MB) and changes no decision
+        self.weights = np.ascontiguousarray(np.hstack([f.estimator.coef_.T for f in folds]), dtype=np.float32)
+        self.intercept = np.concatenate([f.estimator.intercept_ for f in folds])
+        self.a = np.array([c.a_ for f in folds for c in f.calibrators])
+        self.b = np.array([c.b_ for f in folds for c in f.calibrators])
 
     def proba(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
-        total = np.zeros(len(self.classes))
-        for weights, intercept, a, b in self.folds:
-            decision = values @ weights[columns] + intercept
-            p = 1.0 / (1.0 + np.exp(a * decision + b))
-            total += p / p.sum() if p.sum() > 0 else np.full_like(p, 1 / len(p))
-        return total / len(self.folds)
+        decision = values @ self.weights[columns] + self.intercept
+        p = (1.0 / (1.0 + np.exp(self.a * decision + self.b))).reshape(self.folds, len(self.classes))
+        sums = p.sum(axis=1, keepdims=True)
+        p = np.divide(p, sums, out=np.full_like(p, 1 / len(self.classes)), where=sums > 0)
+        mean: np.ndarray = p.mean(axis=0)
+        return mean
 
 
 class Model:

@@ -44,11 +44,25 @@ ABBREVIATIONS: dict[str, str] = {
 }
 
 
+class _Unmarked(dict[int, str | None]):
+    """A `str.translate` table that drops combining marks and turns "đ" into "d" (NFKD alone
+    leaves it), filled as characters are first seen: a long letter is folded in one C loop
+    instead of a Python step per character."""
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        folded = None if unicodedata.combining(char) else "d" if char == "đ" else char
+        if len(self) < 10_000:      # chat uses a few hundred characters; spam need not grow it
+            self[code] = folded
+        return folded
+
+
+_UNMARKED = _Unmarked()
+
+
 def fold_marks(text: str) -> str:
-    """Lower-case and strip every diacritic; "đ" becomes "d" (NFKD alone leaves it)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return stripped.replace("đ", "d")
+    """Lower-case and strip every diacritic."""
+    return unicodedata.normalize("NFKD", text.lower()).translate(_UNMARKED)
 
 
 def _untelex(token: str) -> str:
