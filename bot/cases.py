@@ -350,13 +350,16 @@ class CaseDesk:
 async def assign_offices(store: Store, offices: tuple[Office, ...]) -> None:
     """Cases filed before the offices were listed go to the office their code's prefix names,
     or all to the one office when there is one; a case no prefix claims stays with no office,
-    seen by no office's staff until an operator lists its prefix."""
+    seen by no office's staff until an operator lists its prefix. Ratings follow by the office's
+    name (they name no case); those that carry no name stay in the deployment's report only."""
     if len(offices) == 1:
         if offices[0].code:
             await store.assign_office(offices[0].code)
+            await store.assign_ratings_office(offices[0].code)
         return
     for office in sorted(offices, key=lambda o: len(o.prefix), reverse=True):
         await store.assign_office(office.code, office.prefix)
+        await store.assign_ratings_office(office.code, office.name)
 
 
 def _case(row: CaseRow, history: list[HistoryRow]) -> Case:

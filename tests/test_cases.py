@@ -213,6 +213,31 @@ async def test_cases_filed_before_the_offices_file_go_to_the_office_their_prefix
         await whole.store.close()
 
 
+async def test_ratings_given_before_the_offices_file_count_in_the_report_of_the_office_they_name(tmp_path):
+    """A one-office deployment grows into a province's: its old ratings carry the desk's name as
+    written then (or nothing, before names were kept); the office of that name reports them."""
+    import dataclasses
+
+    from bot.reports import Filters, build_report
+
+    db = tmp_path / "db.sqlite3"
+    one = await open_desk(make_config(db))
+    day = dt.datetime(2026, 11, 20, 9, 0)
+    for n, office in enumerate(("Xã Mường Ảng", "Xã Mường Ảng", "")):
+        await one.store.add_rating(f"old-{n}", "telegram", "dang-ky-khai-sinh", office, 5, "rat_hai_long", at=day)
+    await one.store.close()
+    config = make_offices_config(tmp_path, db)
+    whole = await open_desk(config)
+    try:
+        month = Filters(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+        counts = [(await build_report(whole.within(o), dataclasses.replace(month, office=o.code))).ratings
+                  for o in config.offices]
+        assert counts == [0, 2]                          # Mường Ảng is OFFICE_B; the unnamed one is nobody's
+        assert (await build_report(whole, month)).ratings == 3
+    finally:
+        await whole.store.close()
+
+
 async def test_a_dated_change_of_processing_time_sets_the_due_date_of_files_received_from_then(desk):
     """A new decree shortens a procedure from 01/12/2026: a file received the day before keeps the
     old time, one received that day gets the new one."""

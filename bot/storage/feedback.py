@@ -106,6 +106,16 @@ class FeedbackQueries(Database):
                 row = await cur.fetchone()
         return int(row[0]) if row else None
 
+    async def assign_ratings_office(self, code: str, name: str | None = None) -> int:
+        """Ratings given before the offices were listed carry the desk's name as it was then, or
+        nothing: give them the office's code, which reports filter by. Without a name, every
+        rating not yet this office's (the one office of a deployment); with one, those that
+        carry that name. A rating names no case, so nothing else can tell its office."""
+        condition, params = ("office = ?", (code, name)) if name is not None else ("office != ?", (code, code))
+        async with self.transaction():
+            cur = await self.db.execute(f"UPDATE ratings SET office = ? WHERE {condition}", params)
+        return max(cur.rowcount, 0)
+
     async def set_rating_field(self, rating_id: int, field: str, value: Any) -> None:
         """One answer of a rating; a comment is masked here as well as by the caller."""
         if field not in RATING_FIELDS:
