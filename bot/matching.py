@@ -53,6 +53,8 @@ class Understanding:
     """Within an intent: "thanks" or "ack" for a greeting; "complaint", "praise", "rate" or "other" for feedback."""
     follow_up: bool = False
     """The message named no procedure and was taken as a question about the one in view."""
+    letter: bool = False
+    """A long message with nothing in view, often a story before the question."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ please it in on at be with from
 """.split())
 
 _GUESS_BELOW = 0.25
+_UNSURE_UNKNOWN = 0.55
+_LETTER_WORDS = 40
 """A procedure the model gives less than this, with no name of it in the message, is no guess at all."""
 _ALTERNATIVE_ABOVE = 0.08
 _LEAN_ABOVE = 0.15
@@ -412,9 +416,10 @@ class Matcher:
         else:
             labels = _credit(labels, {PROCEDURE + gid: 1.0 for gid in spelled} or self._ranked_shares(words))
         top, p = labels[0]
-        # a topic other agencies handle, heard as such by the model, is not made one of ours by
-        # a shared word ("hộ chiếu lần đầu" is no "sổ đỏ lần đầu")
-        if not (named or in_view) and self._elsewhere(*heard[0], typed):
+        # a topic other agencies handle, heard as such by the model (even when a shared word
+        # makes it hesitate), is not made one of ours by that word ("hộ chiếu lần đầu" is no
+        # "sổ đỏ lần đầu")
+        if not (named or in_view) and self._elsewhere("unknown", dict(heard).get("unknown", 0.0), typed):
             return Understanding("unknown", confidence=round(heard[0][1], 3), english=english)
         cue, strength = strongest_cue(typed)
         aspect = self._aspect(cue, strength, aspects)
@@ -463,6 +468,7 @@ class Matcher:
             mine = dict(procedures).get(in_view, 0.0)
             if mine * _IN_VIEW_WEIGHT >= procedures[0][1]:
                 return Understanding("procedure", in_view, aspect, round(mine, 3), english=english, follow_up=True)
+        letter = len(words) >= _LETTER_WORDS and not in_view
         if top == ASK or (top.startswith(PROCEDURE) and p < _GUESS_BELOW and not named):
             # a bare question with nothing in view: a situation that points mostly at one procedure
             # ("mất giấy chứng sinh thì sao"), or at a few, is offered with its neighbours; else the menu
@@ -472,14 +478,24 @@ class Matcher:
                 alternatives = tuple(pid for pid, q in leaning[1:3] if q >= _ALTERNATIVE_ABOVE)
                 return Understanding("procedure", leaning[0][0], aspect, round(leaning[0][1], 3),
                                      alternatives, english)
-            if top == ASK:
+            if top == ASK and not letter:
                 return Understanding("help", confidence=round(p, 3), english=english)
+        if letter and (top in (ASK, "help") or (top == "unknown" and named and p < _UNSURE_UNKNOWN)):
+            # a long letter is no request for the menu, and one that names a procedure of ours
+            # which the model only half takes for out of scope (a story around the question, a
+            # lawyer addressed) is not refused: the closest procedures are offered and the
+            # citizen chooses; with none close, the desk's contact
+            leaning = _procedures(labels)
+            if leaning and leaning[0][1] >= _ALTERNATIVE_ABOVE:
+                alternatives = tuple(pid for pid, q in leaning[1:3] if q >= _ALTERNATIVE_ABOVE)
+                return Understanding("procedure", leaning[0][0], aspect, round(leaning[0][1], 3), alternatives, english)
+            return Understanding("unknown", confidence=round(p, 3), english=english)
         if not top.startswith(PROCEDURE):
             return self._intent(top, p, typed, english)
         if p < _GUESS_BELOW and not named:
             return Understanding("unknown", confidence=round(1 - p, 3), english=english)
         alternatives = tuple(pid for pid, q in procedures[1:3] if q >= _ALTERNATIVE_ABOVE)
-        return Understanding("procedure", procedures[0][0], aspect, round(p, 3), alternatives, english)
+        return Understanding("procedure", procedures[0][0], aspect, round(p, 3), alternatives, english, letter=letter)
 
     def _intent(self, intent: str, p: float, typed: str, english: bool) -> Understanding:
         kind = None

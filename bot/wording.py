@@ -212,17 +212,21 @@ def group_menu(catalog: Catalog, index: int) -> Reply | None:
     )
 
 
-def clarification(catalog: Catalog, ids: list[str], aspect: str | None, *, english: bool = False) -> Reply:
+def clarification(catalog: Catalog, ids: list[str], aspect: str | None, *, english: bool = False,
+                  elsewhere: Agency | None = None) -> Reply:
+    """`elsewhere`: a matter of another agency the message also speaks of (a dispute, a lawyer's
+    advice): a letter that is really about it learns where to go without choosing first."""
     lead = "I am not sure which procedure you mean. " if english else ""
     buttons = tuple(
         button(catalog[gid].name, actions.Procedure(gid, aspect)) for gid in ids
     )
+    other = "" if elsewhere is None else f"\nNếu bạn hỏi về {_unit(elsewhere.topic)}: {elsewhere.agency}"
     if len(ids) == 1:
         return Reply(f"{lead}Có phải bạn hỏi về {catalog[ids[0]].name}? Bạn bấm để xem hướng dẫn, hoặc gõ lại câu "
-                     "hỏi rõ hơn.", (*buttons, MENU_BUTTON))
+                     f"hỏi rõ hơn.{other}", (*buttons, MENU_BUTTON))
     return Reply(
         f"{lead}Có phải bạn hỏi về {catalog[ids[0]].name}, hay một trong các thủ tục sau? Bạn chọn giúp mình, "
-        "hoặc gõ lại câu hỏi rõ hơn.",
+        f"hoặc gõ lại câu hỏi rõ hơn.{other}",
         (*buttons, MENU_BUTTON),
     )
 

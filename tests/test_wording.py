@@ -161,6 +161,18 @@ def test_an_unsure_guess_with_no_neighbour_is_asked_back_not_answered(catalog: C
     assert [b.action for b in reply.buttons] == ["proc:chung-thuc-van-ban-thua-ke", "menu"]
 
 
+def test_a_letter_that_may_be_a_dispute_is_offered_the_procedures_and_told_who_settles_disputes(
+        catalog: Catalog) -> None:
+    from bot.elsewhere import Directory, load_agencies
+
+    letter = "bo me mat, anh em tranh chap manh dat, muon lam giay to thua ke thi the nao"
+    dispute = Directory(load_agencies()).find(letter)
+    reply = answers.clarification(catalog, ["chung-thuc-van-ban-thua-ke"], None, elsewhere=dispute)
+    assert reply.text.startswith("Có phải bạn hỏi về Chứng thực")
+    assert "\nNếu bạn hỏi về tranh chấp" in reply.text and "hòa giải" in reply.text
+    assert [b.action for b in reply.buttons] == ["proc:chung-thuc-van-ban-thua-ke", "menu"]
+
+
 def test_an_item_a_change_keeps_is_announced_once(catalog: Catalog) -> None:
     """The căn cước waiver stays in the fees that change on 01/01/2027; its end is told once."""
     text = answers.section_text(catalog["cap-can-cuoc"], "fees", dt.date(2026, 12, 15))
