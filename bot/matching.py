@@ -183,7 +183,7 @@ _CUE_TABLE: list[tuple[str, int, str]] = [
     ("eligibility", 8, r"(bao lau|may ngay|bao nhieu ngay|thoi han|han) (thi |la )?(phai|bat buoc)"
                        r"|(phai|bat buoc) .{0,30}trong (vong )?(bao lau|may ngay|bao nhieu ngay)"
                        r"|(qua|tre|muon|cham) (han|\d+ (ngay|thang|nam)).{0,25}(co sao|bi phat|co bi|phat|duoc khong)"),
-    ("eligibility", 6, r"do i (need|have) to (register|declare|apply|get|do|report)"
+    ("eligibility", 6, r"do i (need|have) to (register|dang ky|declare|apply|get|do|report)"
                        r"|trong (bao lau|bao nhieu ngay|may ngay|thoi han) .{0,20}phai|thoi han|con kip"
                        r"|bi phat|phat (bao nhieu|khong)|tre han|qua han .{0,10}(co sao|co bi)|co sao (khong)?"
                        r"|dieu kien|ai (duoc|co the)|co duoc (phep )?.{0,60}(khong|chua)|du tuoi|du chuan|du dieu kien"

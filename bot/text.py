@@ -200,6 +200,13 @@ GLOSSARY = [
     ("disability", "khuyet tat"), ("poor household", "ho ngheo"), ("funeral", "mai tang"),
     ("burial", "mai tang"), ("social allowance", "tro cap xa hoi"), ("passport", "ho chieu"),
     ("driving licence", "bang lai xe"), ("driving license", "bang lai xe"), ("visa", "visa"),
+    # the words of asking, last: an English question then reads like the Vietnamese ones the
+    # model learned from, and "certificate" alone is no land-use certificate
+    ("birth certificate", "giay khai sinh"), ("death certificate", "giay chung tu"),
+    ("marriage certificate", "giay chung nhan ket hon"), ("certificate", "giay"),
+    ("registration", "dang ky"), ("register", "dang ky"), ("how much", "bao nhieu tien"),
+    ("cost", "le phi"), ("fees", "le phi"), ("fee", "le phi"), ("how long", "mat bao lau"),
+    ("documents", "giay to"), ("papers", "giay to"), ("where", "o dau"), ("online", "truc tuyen"),
 ]
 
 
