@@ -68,6 +68,9 @@ class Office:
     province: str | None = None
     """The deployment's province by its 2025 name ("Điện Biên"): a citizen whose address lies
     in another province is pointed to that province's services instead of this desk."""
+    staff_chat: int | None = None
+    """This office's Telegram staff group: its citizens' requests for a person go there rather
+    than to the deployment's (`telegram.staff_chat_id`), which other communes' officers read."""
 
 
 TemplateField = Literal["code", "status", "procedure", "note", "date"]
@@ -196,6 +199,7 @@ class _Commune(_Office):
     code: Text
     prefix: Text
     staff: dict[str, list[Id]] = {}
+    telegram_staff_chat_id: int | None = None
 
 
 class _OfficesFile(_Section):
@@ -382,7 +386,8 @@ def _offices(path: Path) -> tuple[Office, ...]:
     if problems:
         raise ConfigError(f"config: {len(problems)} problem(s) in {path}:\n" + "\n".join(f"  {p}" for p in problems))
     return tuple(Office(o.name, o.address, o.hours, o.hotline, o.code, o.prefix,
-                        {channel: frozenset(users) for channel, users in o.staff.items()}) for o in data.offices)
+                        {channel: frozenset(users) for channel, users in o.staff.items()},
+                        staff_chat=o.telegram_staff_chat_id) for o in data.offices)
 
 
 def _verifier(name: str | None, config_file: Path) -> Path | None:

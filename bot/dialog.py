@@ -69,8 +69,9 @@ def _only_emoji(text: str) -> bool:
     """👍, 😀😀 or 🙏 alone: a reaction, not a request for the menu."""
     return any(unicodedata.category(c) == "So" for c in text) and not any(c.isalnum() for c in text)
 
-Forward = Callable[[str], Awaitable[None]]
-"""Sends a note to the staff chat; the app wires it to a channel, tests to a list."""
+Forward = Callable[[str, Office | None], Awaitable[None]]
+"""Sends a note to the staff chat of an office (None: the deployment's); the app wires it to a
+channel, tests to a list."""
 
 
 @dataclass
@@ -354,9 +355,24 @@ class Dialog:
     async def forward_to_staff(self, turn: Turn, text: str) -> str | None:
         if self.forward is None:
             return None
-        ref = await self.store.add_handoff(*turn.who)
-        await self.forward(wording.handoff_note(ref, turn.incoming.channel, mask_digits(text[:1000])))
+        office = await self.serving_office(turn.state)
+        ref = await self.store.add_handoff(*turn.who, office.code if office else "")
+        await self.forward(wording.handoff_note(ref, turn.incoming.channel, mask_digits(text[:1000])), office)
         return ref
+
+    async def serving_office(self, state: ConversationState) -> Office | None:
+        """The office whose staff should read this citizen's request: the commune they said they
+        live in, else the office of the case they last looked up; the one office of a small
+        deployment. None when the conversation does not tell: the deployment's staff chat."""
+        if not self.config.several_offices:
+            return self.config.offices[0]
+        if state.place is not None and (office := self.desk_of(state.place)) is not None:
+            return office
+        for code in reversed(state.verified):
+            case = await self.desk.get(code)
+            if case is not None and (office := self.config.office_by_code(case.office)) is not None:
+                return office
+        return None
 
     async def feedback_ack(self, turn: Turn, kind: str, text: str) -> Reply:
         """Stored for the staff report; complaints are told how they will be handled."""

@@ -24,7 +24,7 @@ from bot.app import App, build_app
 from bot.channels import http, telegram
 from bot.channels.base import Channel
 from bot.channels.registry import REGISTRY, ChannelSpec, Parts, RunOptions, check_secrets
-from bot.config import Config, ConfigError
+from bot.config import Config, ConfigError, Office
 from bot.notifier import Notifier
 from bot.storage.db import Leadership
 from bot.web import WebServer
@@ -69,15 +69,18 @@ class Service:
     def needs_web(self) -> bool:
         return any(spec.needs_web(self.options) for spec in self.specs)
 
-    async def _forward(self, text: str) -> None:
-        """Questions for a person go to the staff chat on Telegram, when one is configured."""
+    async def _forward(self, text: str, office: Office | None) -> None:
+        """Questions for a person go to the office's staff chat on Telegram, or the deployment's."""
         channel = self.channels.get(telegram.NAME)
-        if isinstance(channel, telegram.TelegramChannel) and self.config.telegram_staff_chat:
-            await channel.application.bot.send_message(self.config.telegram_staff_chat, text)
+        chat = (office.staff_chat if office else None) or self.config.telegram_staff_chat
+        if isinstance(channel, telegram.TelegramChannel) and chat:
+            await channel.application.bot.send_message(chat, text)
 
     async def start(self) -> None:
         config, o = self.config, self.options
-        forward = self._forward if (telegram.NAME in self.names and config.telegram_staff_chat) else None
+        # every request must reach some officer: the deployment's chat, or each office's own
+        chats = config.telegram_staff_chat or all(o.staff_chat for o in config.offices)
+        forward = self._forward if (telegram.NAME in self.names and chats) else None
         self.app = app = await build_app(config, forward)
         self.http = http.open_session()
         self.web = WebServer(o.host, o.port) if self.needs_web else None

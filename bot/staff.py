@@ -61,7 +61,8 @@ async def answer_handoff(desk: CaseDesk, text: str, staff: str) -> str:
     if len(parts) < 3:
         return wording.STAFF_ANSWER_SYNTAX
     handoff = await desk.store.handoff(parts[1])
-    if handoff is None:
+    if handoff is None or (handoff.office_code and desk.office_filter not in (None, handoff.office_code)):
+        # another office's citizen: answered as if the reference did not exist, like a case
         return wording.no_handoff(parts[1])
     facts = {"ref": handoff.ref, "answer": parts[2], "office": desk.office.name}
     await desk.store.enqueue(handoff.channel, handoff.user, "reply", facts)

@@ -128,6 +128,7 @@ def test_an_offices_file_lists_the_communes_with_their_desks_prefixes_and_staff(
     assert config.office_by_code("03127").prefix == "000.01.11.H15"
     assert config.staff_office("telegram", "100002").code == "03256" and config.is_staff("telegram", "100001")
     assert not config.is_staff("telegram", "999")
+    assert [o.staff_chat for o in config.offices] == [-1001000000001, None]   # the second uses the deployment's
 
 
 def test_the_longest_prefix_that_fits_tells_a_case_code_office(tmp_path):

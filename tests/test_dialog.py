@@ -38,7 +38,7 @@ def actions(reply: Reply) -> dict[str, str]:
 async def app(tmp_path: Path) -> AsyncIterator[App]:
     forwarded: list[str] = []
 
-    async def forward(text: str) -> None:
+    async def forward(text: str, office: object = None) -> None:
         forwarded.append(text)
 
     application = await build_app(make_config(tmp_path / "db.sqlite3"), forward)
@@ -197,7 +197,7 @@ async def test_a_failing_turn_apologises_instead_of_raising(app, monkeypatch):
 async def test_staff_answer_a_handoff_by_its_reference(tmp_path):
     forwarded: list[str] = []
 
-    async def forward(text: str) -> None:
+    async def forward(text: str, office: object = None) -> None:
         forwarded.append(text)
 
     app = await build_app(make_config(tmp_path / "db.sqlite3", staff={"test": frozenset({"officer"})}), forward)

@@ -132,7 +132,7 @@ async def test_three_level_scale_from_config(tmp_path):
 async def test_answer_votes_one_per_answer_and_thumbs_down_offers_staff(tmp_path):
     forwarded: list[str] = []
 
-    async def forward(note: str) -> None:
+    async def forward(note: str, office: object = None) -> None:
         forwarded.append(note)
 
     app = await build_app(make_config(tmp_path / "db.sqlite3"), forward)

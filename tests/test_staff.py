@@ -11,8 +11,9 @@ import pytest_asyncio
 
 from bot import clock
 from bot.app import App, build_app
+from bot.config import Office
 from bot.messages import Attachment, Incoming
-from tests.helpers import CODE_A, CODE_B, delivered, make_config, make_offices_config
+from tests.helpers import CODE_A, CODE_B, OFFICE_A, delivered, make_config, make_offices_config
 
 pytestmark = pytest.mark.asyncio
 CODE = "000.00.27.H15-251120-0012"
@@ -24,7 +25,7 @@ STAFF = "officer"
 async def app(tmp_path: Path) -> AsyncIterator[App]:
     forwarded: list[str] = []
 
-    async def forward(text: str) -> None:
+    async def forward(text: str, office: object = None) -> None:
         forwarded.append(text)
 
     application = await build_app(make_config(tmp_path / "db.sqlite3", staff={"test": frozenset({STAFF})}), forward)
@@ -255,3 +256,28 @@ async def test_an_officer_sees_and_changes_only_their_office_cases_in_the_chat(p
 async def test_an_officer_report_in_the_chat_counts_their_office_only(province):
     replies = await province.dialog.handle(Incoming("test", "officer_a", text="/baocao tuan"))
     assert "Tiếp nhận: 1 hồ sơ" in replies[0].text
+
+
+async def test_a_request_for_a_person_reaches_the_office_that_serves_the_citizen_and_only_its_officers(tmp_path):
+    """In a province's deployment a citizen who said where they live is that commune's: the
+    request goes to its staff chat, and another commune's officer cannot answer it (nor learn
+    that it exists). A request the conversation cannot place goes to the deployment's chat."""
+    forwarded: list[tuple[str, str | None]] = []
+
+    async def forward(text: str, office: Office | None) -> None:
+        forwarded.append((text, office.code if office else None))
+
+    province = await build_app(make_offices_config(tmp_path, tmp_path / "db.sqlite3"), forward)
+    try:
+        await say(province, "nhà tôi ở phường Điện Biên Phủ, tỉnh Điện Biên", user="citizen")
+        ref = await ask_for_a_person(province, "citizen", "test")
+        unplaced = await ask_for_a_person(province, "stranger", "test")
+        assert [office for _, office in forwarded] == [OFFICE_A, None]
+        assert ref in forwarded[0][0]
+        other_office = await say(province, f"/traloi {ref} Chào anh", user="officer_b")
+        assert other_office == f"Không có yêu cầu gặp cán bộ mã {ref}."
+        assert "Đã gửi" in await say(province, f"/traloi {ref} Chào anh, mời anh lên phường", user="officer_a")
+        assert "Đã gửi" in await say(province, f"/traloi {unplaced} Chào bạn", user="officer_b")
+        assert [r.user for r in await province.store.outbox_rows()] == ["citizen", "stranger"]
+    finally:
+        await province.close()

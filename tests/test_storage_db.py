@@ -72,7 +72,7 @@ async def test_a_database_at_the_latest_version_opens_unchanged(tmp_path: Path) 
     await store.close()
     store = await Store.open(tmp_path / "a.sqlite3")
     assert await snapshot(store) == before
-    assert before[0] == len(MIGRATIONS) == 12
+    assert before[0] == len(MIGRATIONS) == 13
     assert await store.get_state("t", "1") == {"x": 1}
     await store.close()
 

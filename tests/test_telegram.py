@@ -588,3 +588,25 @@ async def test_webhook_replies_over_the_rate_limit_go_through_the_bot_api_and_no
         assert len(by_webhook) < len(chats)                    # the rest went through the Bot API
     finally:
         await b.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_request_for_a_person_goes_to_the_staff_group_of_the_citizen_commune(
+        fake: FakeTelegram, tmp_path: Path) -> None:
+    """A province's deployment with a Telegram group per commune: the request of a citizen who
+    said they live in xã Mường Ảng reaches that commune's group, not the other's."""
+    from bot.config import Office
+    communes = (Office("Phường Điện Biên Phủ", "Số 1 Võ Nguyên Giáp", "7:30–11:30", "0215 111 1111", "03127",
+                       "000.01.11.H15", staff_chat=-1007001),
+                Office("Xã Mường Ảng", "Số 2 Mường Ảng", "7:00–11:00", "0215 222 2222", "03256", "000.02.11.H15",
+                       staff_chat=-1007002))
+    b = Bot(fake, tmp_path / "db.sqlite3", listed_offices=communes)
+    await b.start()
+    try:
+        await b.say("nhà tôi ở xã Mường Ảng, tỉnh Điện Biên")
+        await b.say("cho tôi gặp cán bộ")
+        [note] = await fake.wait_for("sendMessage", chat_id=-1007002)
+        assert "cho tôi gặp cán bộ" in note.params["text"]
+        assert fake.sent(-1007001) == []
+    finally:
+        await b.stop()

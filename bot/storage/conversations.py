@@ -29,10 +29,11 @@ class HandoffRow:
     channel: str
     user: str
     at: dt.datetime
+    office_code: str = ""
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Self:
-        return cls(row["ref"], row["channel"], row["user"], dt.datetime.fromisoformat(row["at"]))
+        return cls(row["ref"], row["channel"], row["user"], dt.datetime.fromisoformat(row["at"]), row["office_code"])
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,9 @@ class ConversationQueries(Database):
             state.choices = actions
             await self.save_state(channel, user, state.to_json())
 
-    async def add_handoff(self, channel: str, user: str) -> str:
-        """A short reference staff can quote to answer a citizen who asked for a person."""
+    async def add_handoff(self, channel: str, user: str, office_code: str = "") -> str:
+        """A short reference staff can quote to answer a citizen who asked for a person; it
+        belongs to the office that serves them, '' when the conversation does not tell."""
         async with self.transaction():
             while True:
                 ref = "H" + secrets.token_hex(3).upper()
@@ -104,8 +106,8 @@ class ConversationQueries(Database):
                     if await cur.fetchone() is None:
                         break
             await self.db.execute(
-                "INSERT INTO handoffs (ref, channel, user, at) VALUES (?, ?, ?, ?)",
-                (ref, channel, user, now().isoformat()),
+                "INSERT INTO handoffs (ref, channel, user, at, office_code) VALUES (?, ?, ?, ?, ?)",
+                (ref, channel, user, now().isoformat(), office_code),
             )
         return ref
 
