@@ -192,10 +192,10 @@ class CaseDesk:
         return code
 
     async def get(self, code: str) -> Case | None:
-        row = await self.store.case(code)
-        if row is None or self.office_filter not in (None, row.office_code):
+        found = await self.store.case_with_history(code)
+        if found is None or self.office_filter not in (None, found[0].office_code):
             return None
-        return _case(row, await self.store.case_history(code))
+        return _case(*found)
 
     async def require(self, raw_code: str) -> Case:
         case = await self.get(self.canonical_code(raw_code))

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
+from aiosqlite.context import Result
 
 from bot.app import open_desk
-from bot.cases import CaseDesk, CaseError, normalize_phone
+from bot.cases import Case, CaseDesk, CaseError, normalize_phone
 from tests.helpers import CODE_A, CODE_B, OFFICE_A, OFFICE_B, make_config, make_offices_config
 
 pytestmark = pytest.mark.asyncio
@@ -139,7 +143,6 @@ async def test_repeating_a_status_changes_nothing(desk):
 async def test_two_officers_changing_one_case_at_once_never_duplicate_or_reopen(tmp_path):
     """R7: the check and the write were separate, so two updates at once both passed the check:
     "ready" twice (two steps, two notifications), or "processing" reopening a returned case."""
-    import asyncio
 
     config = make_config(tmp_path / "db.sqlite3")
     a, b = await open_desk(config), await open_desk(config)
@@ -159,6 +162,74 @@ async def test_two_officers_changing_one_case_at_once_never_duplicate_or_reopen(
             assert not (case.status != "returned" and any(s.status == "returned" for s in case.history))
         notified = [r for r in await a.store.outbox_rows() if '"ready"' in r.payload]
         assert len(notified) == 10                       # one "ready" notification per case
+    finally:
+        await a.store.close()
+        await b.store.close()
+
+
+class Hold:
+    """Stops a desk after its `after`-th statement outside a transaction until `released`: the
+    other desk's whole change then lands exactly there, between two of its reads, as it did only
+    now and then on a loaded machine. Never inside a transaction: the other desk would wait for
+    its write lock."""
+
+    def __init__(self, desk: CaseDesk, monkeypatch: pytest.MonkeyPatch, after: int):
+        self.reached, self.released = asyncio.Event(), asyncio.Event()
+        execute, begin = desk.store.db.execute, desk.store.db.begin
+        seen = 0
+
+        def held(sql: str, parameters: Any = None) -> Result[Any]:
+            async def run() -> Any:
+                nonlocal seen
+                seen += 1
+                cursor = await execute(sql, parameters)
+                if seen == after:
+                    self.reached.set()
+                    await self.released.wait()
+                return cursor
+            return Result(run())
+
+        def beginning(lock: asyncio.Lock | None = None) -> AbstractAsyncContextManager[None]:
+            nonlocal seen
+            seen = after              # from the first transaction on, it runs through
+            return begin(lock)
+
+        monkeypatch.setattr(desk.store.db, "execute", held)
+        monkeypatch.setattr(desk.store.db, "begin", beginning)
+
+    async def race(self, held: Awaitable[Case], other: Awaitable[Case]) -> list[Case | BaseException]:
+        """`held` runs up to the hold (or to its end, if it has fewer statements), then `other`
+        runs to its end, then `held` goes on."""
+        first = asyncio.ensure_future(held)
+        reached = asyncio.ensure_future(self.reached.wait())
+        await asyncio.wait({first, reached}, return_when=asyncio.FIRST_COMPLETED)
+        reached.cancel()
+        outcomes: list[Case | BaseException] = list(await asyncio.gather(other, return_exceptions=True))
+        self.released.set()
+        return outcomes + list(await asyncio.gather(first, return_exceptions=True))
+
+
+@pytest.mark.parametrize("after", [1, 2, 3])
+async def test_a_change_landing_between_an_officers_reads_is_checked_again(database, monkeypatch, after):
+    """R7: the desk read a case's status and its history in two statements. Another officer's
+    change committed between them gave the old status with the new history's length, and the
+    length is what the write compares: both officers marked the case ready, or one reopened a
+    case the other had just returned."""
+    config = make_config(database)
+    a, b = await open_desk(config), await open_desk(config)
+    try:
+        await a.add(CODE, "dang-ky-khai-sinh", "Nguyễn Văn An", "0912345678")
+        await a.update(CODE, "processing", "", "cb")
+        with monkeypatch.context() as patch:
+            same = await Hold(b, patch, after).race(b.update(CODE, "ready", "", "cb.b"),
+                                                    a.update(CODE, "ready", "", "cb.a"))
+        assert sum(not isinstance(r, BaseException) for r in same) == 1
+        assert [s.status for s in (await a.require(CODE)).history].count("ready") == 1
+        with monkeypatch.context() as patch:
+            await Hold(b, patch, after).race(b.update(CODE, "processing", "", "cb.b"),
+                                             a.update(CODE, "returned", "", "cb.a"))
+        case = await a.require(CODE)
+        assert case.status == "returned" and case.history[-1].status == "returned"
     finally:
         await a.store.close()
         await b.store.close()

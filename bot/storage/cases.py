@@ -77,6 +77,25 @@ class CaseQueries(OutboxQueries):
         ) as cur:
             return [HistoryRow.from_row(row) for row in await cur.fetchall()]
 
+    async def case_with_history(self, code: str) -> tuple[CaseRow, list[HistoryRow]] | None:
+        """A case and its history as they stood at one moment: one statement reads both.
+
+        The history's length is the version `change_status` compares (`steps`), so it must be of
+        the same moment as the status a change is decided on. Read by two statements, another
+        process's change committed between them gave the old status with the new length: a
+        change decided on the old status then passed the check (two officers both marking a
+        case ready, a returned case reopened)."""
+        async with self.db.execute(
+            "SELECT c.*, h.at AS step_at, h.status AS step_status, h.note AS step_note, h.staff AS step_staff"
+            " FROM cases c LEFT JOIN case_history h ON h.code = c.code WHERE c.code = ? ORDER BY h.id", (code,)
+        ) as cur:
+            rows = list(await cur.fetchall())
+        if not rows:
+            return None
+        history = [HistoryRow(dt.datetime.fromisoformat(r["step_at"]), r["step_status"], r["step_note"],
+                              r["step_staff"]) for r in rows if r["step_status"] is not None]
+        return CaseRow.from_row(rows[0]), history
+
     async def cases(self, *, open_only: bool = False, office: str | None = None) -> list[CaseRow]:
         """Every case, or the open ones; only one office's when `office` (its code) is given."""
         conditions = [f"status NOT IN ({dialect.literals(CLOSED)})"] if open_only else []
@@ -161,9 +180,10 @@ class CaseQueries(OutboxQueries):
     ) -> bool:
         """A status change, its history step and one outbox row per follower, all or nothing.
 
-        `steps` is how many history steps the caller saw when it checked the change: if anyone
-        (another officer, the CLI in another process) added one since, nothing is written and the
-        answer is False, so the caller checks again against what is now true. Writers take turns
+        `steps` is how many history steps the caller saw when it checked the change, read in one
+        statement with the status it checked (`case_with_history`): if anyone (another officer,
+        the CLI in another process) added one since, nothing is written and the answer is False,
+        so the caller checks again against what is now true. Writers take turns
         (BEGIN IMMEDIATE on SQLite, the case row's lock on PostgreSQL), so the comparison and the
         write cannot be split."""
         at_text = (at or now()).isoformat()
