@@ -8,8 +8,10 @@ the PostgreSQL database motcua_staff_N on the --postgres server), or reuses one 
 with that many cases. Then it times, as an officer meets them: each command as a fresh `motcua`
 process (wall time, Python start-up and catalog load included), `motcua chat` to its first line
 of output, and a citizen's look-up (the code, then the phone's last 4 digits) in process through
-`Dialog.handle`. Medians of --runs; the table ends with the growth per 10× cases. The machine is
-shared by others, so read the ratios first. `--drop` removes the PostgreSQL databases afterwards.
+`Dialog.handle`. A round times every operation once on every database in turn, so a busy spell of
+the shared machine falls on all sizes alike rather than on one; the figures are the medians of
+--runs rounds (of at least 40 look-ups, and their slowest), and the table ends with the growth per 10×
+cases. `--drop` removes the PostgreSQL databases afterwards.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import argparse
 import asyncio
 import dataclasses
 import datetime as dt
-import functools
 import os
 import random
 import statistics
@@ -26,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -79,13 +79,14 @@ async def case_count(db: str) -> int:
         await store.close()
 
 
-async def lookups(db: str, count: int) -> list[float]:
-    """Seconds per look-up by a new citizen: the code, then the last four digits of the phone."""
+async def lookups(db: str, count: int, round_: int) -> list[float]:
+    """Seconds per look-up by a new citizen: the code, then the last four digits of the phone
+    (of cases picked at random, others in each round)."""
     config = dataclasses.replace(load_config(ROOT / "config.yaml", env={}), database=database_location(db))
     app = await build_app(config)
     try:
         total = await app.store.case_count()
-        rng = random.Random(total)
+        rng = random.Random(f"{total}:{round_}")
         times = []
         for i in range(count):
             async with app.store.db.execute("SELECT code, phone FROM cases ORDER BY code LIMIT 1 OFFSET ?",
@@ -126,6 +127,16 @@ async def drop_postgres(base: str, size: int) -> None:
         await admin.close()
 
 
+async def vacuum(url: str) -> None:
+    """What autovacuum does within minutes of a bulk load (visibility map, hint bits), done at
+    once: the figures are those of a settled database, whenever autovacuum happens to run."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("VACUUM (ANALYZE) cases, case_history, ratings, rated_cases")
+    finally:
+        await conn.close()
+
+
 def seeded(db: str, size: int) -> float | None:
     """Seed `db` with `size` cases (seconds taken), or None when it holds them already."""
     have = asyncio.run(case_count(db))
@@ -133,27 +144,36 @@ def seeded(db: str, size: int) -> float | None:
         return None
     if have:
         raise SystemExit(f"{db} holds {have} cases, not {size}: remove it or choose another --dir")
-    return timed(motcua("demo", "seed", "--cases", str(size), "--db", db))
+    seconds = timed(motcua("demo", "seed", "--cases", str(size), "--db", db))
+    if db.startswith("postgresql://"):
+        asyncio.run(vacuum(db))
+    return seconds
 
 
-def median(runs: int, measure: Callable[[], float]) -> float:
-    return statistics.median(measure() for _ in range(runs))
-
-
-def measure(db: str, runs: int, out: Path) -> dict[str, float]:
+def one_round(db: str, round_: int, lookups_per_round: int, out: Path) -> dict[str, list[float]]:
+    """Each operation once (the look-up `lookups_per_round` times), in seconds (look-ups in ms)."""
     today = dt.date.today()
     month = ["--from", today.replace(day=1).isoformat(), "--to", today.isoformat()]
-    row: dict[str, float] = {}
-    look = asyncio.run(lookups(db, LOOKUPS))
-    row["look-up median ms"] = 1000 * statistics.median(look)
-    row["look-up max ms"] = 1000 * max(look)
-    row["chat ready s"] = median(runs, lambda: chat_ready(db))
-    row["cases list --overdue s"] = median(runs, lambda: timed(motcua("cases", "list", "--overdue", "--db", db)))
-    row["cases list s"] = median(runs, lambda: timed(motcua("cases", "list", "--db", db)))
+    looked = asyncio.run(lookups(db, lookups_per_round, round_))
+    row: dict[str, list[float]] = {"look-up ms": [1000 * t for t in looked],
+                                   "chat ready s": [chat_ready(db)],
+                                   "cases list --overdue s": [timed(motcua("cases", "list", "--overdue", "--db", db))],
+                                   "cases list s": [timed(motcua("cases", "list", "--db", db))]}
     for fmt in FORMATS:
         output = [] if fmt == "text" else ["--output", str(out / f"report.{fmt}")]
-        command = motcua("report", *month, "--format", fmt, *output, "--db", db)
-        row[f"report month {fmt} s"] = median(runs, functools.partial(timed, command))
+        row[f"report month {fmt} s"] = [timed(motcua("report", *month, "--format", fmt, *output, "--db", db))]
+    return row
+
+
+def summary(rounds: list[dict[str, list[float]]]) -> dict[str, float]:
+    """Medians over the rounds, and the look-up's slowest turn."""
+    row: dict[str, float] = {}
+    for name in rounds[0]:
+        values = [v for r in rounds for v in r[name]]
+        if name == "look-up ms":
+            row["look-up median ms"], row["look-up max ms"] = statistics.median(values), max(values)
+        else:
+            row[name] = statistics.median(values)
     return row
 
 
@@ -187,18 +207,23 @@ def main() -> None:
     parser.add_argument("--drop", action="store_true", help="drop the PostgreSQL databases at the end")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    results: dict[tuple[str, int], dict[str, float]] = {}
     seeds: dict[tuple[str, int], float | None] = {}
+    targets: dict[tuple[str, int], str] = {}
+    for size in args.sizes:
+        targets[("sqlite", size)] = str(args.dir / f"staff-{size}.sqlite3")
+        if args.postgres != "none":
+            asyncio.run(ensure_postgres(args.postgres, size))
+            targets[("postgresql", size)] = postgres_url(args.postgres, size)
+        for key in sorted(k for k in targets if k[1] == size):
+            seeds[key] = seeded(targets[key], size)
+            print(f"{key[0]} {size:,}: seed {seeds[key]}", flush=True)
+    rounds: dict[tuple[str, int], list[dict[str, list[float]]]] = {key: [] for key in targets}
     with tempfile.TemporaryDirectory() as tmp:
-        for size in args.sizes:
-            targets = [("sqlite", str(args.dir / f"staff-{size}.sqlite3"))]
-            if args.postgres != "none":
-                asyncio.run(ensure_postgres(args.postgres, size))
-                targets.append(("postgresql", postgres_url(args.postgres, size)))
-            for backend, db in targets:
-                seeds[(backend, size)] = seeded(db, size)
-                results[(backend, size)] = measure(db, args.runs, Path(tmp))
-                print(f"{backend} {size:,}: seed {seeds[(backend, size)]}, {results[(backend, size)]}", flush=True)
+        for run in range(args.runs):
+            for key, db in targets.items():
+                rounds[key].append(one_round(db, run, -(-LOOKUPS // args.runs), Path(tmp)))
+            print(f"round {run + 1} of {args.runs} done", flush=True)
+    results = {key: summary(rounds[key]) for key in targets}
     print(table(results, seeds))
     if args.drop and args.postgres != "none":
         for size in args.sizes:

