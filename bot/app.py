@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.cases import CaseDesk, assign_offices
 from bot.catalog import Catalog, load_catalog
-from bot.classifier import load_model
 from bot.config import Config
-from bot.dialog import Dialog, Forward
-from bot.matching import Matcher
 from bot.storage import Store
 from bot.workdays import Calendar
+
+if TYPE_CHECKING:
+    from bot.dialog import Dialog, Forward
 
 
 @dataclass
@@ -47,7 +48,13 @@ def make_desk(config: Config, store: Store, catalog: Catalog) -> CaseDesk:
 async def build_app(config: Config, forward: Forward | None = None) -> App:
     """The database opens first: an unusable one stops the command at once with its name,
     before minutes of training a model that could not be used; if the rest fails, the
-    database is closed again (its open connection would keep the process alive)."""
+    database is closed again (its open connection would keep the process alive). The dialog
+    and the model are imported here: staff commands open the desk alone and need neither
+    numpy nor the matcher (0.2 s of every command)."""
+    from bot.classifier import load_model
+    from bot.dialog import Dialog
+    from bot.matching import Matcher
+
     catalog = load_catalog(config.procedures)
     store = await Store.open(config.database)
     try:

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 from bot import actions, codes, wording
 from bot.actions import button
 from bot.cases import Case, CaseDesk
 from bot.clock import now
 from bot.config import Office
-from bot.matching import Reading
 from bot.messages import Button, Reply
 from bot.state import ConversationState, Lookup
 from bot.statuses import PAUSED
 from bot.storage import Store
+
+if TYPE_CHECKING:
+    from bot.matching import Reading
 
 MAX_FAILURES = 5
 BLOCK = dt.timedelta(hours=1)

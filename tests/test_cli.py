@@ -257,3 +257,16 @@ def test_demo_seed_cases_then_a_list_is_one_page_that_says_what_it_left_out(tmp_
     assert len(dues) == 3 and dues == sorted(dues) and all(c["timeliness"] == "overdue" for c in json.loads(overdue))
     assert motcua("demo", "seed", "--cases", "10", *db).returncode == 1          # never beside existing cases
     assert motcua("cases", "list", "--limit", "0", *db).returncode == 2
+
+
+def test_staff_commands_load_no_understanding_model(tmp_path):
+    """An officer's `cases list` or `report` waits for neither numpy nor the matcher: they are
+    the chat's, and cost a noticeable part of every command's start."""
+    probe = ("import runpy, sys\n"
+             "sys.argv = ['motcua', 'cases', 'list', '--db', sys.argv[1]]\n"
+             "try:\n    runpy.run_module('bot', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "print(sorted(m for m in ('numpy', 'bot.matching', 'bot.dialog', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "db.sqlite3")], capture_output=True,
+                         text=True, cwd=ROOT, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
