@@ -119,6 +119,13 @@ def _library() -> Any:
     return vietnamadminunits
 
 
+def preload() -> None:
+    """Load the library before a server takes messages: loaded on the first unsure message
+    instead, it held the interpreter for most of a second while every other citizen waited
+    (benchmarks/load.py: p99 284 ms)."""
+    _library()
+
+
 def _readings(address: str, home_province: str | None) -> Iterator[tuple[Place, list[str | None]]]:
     """The communes an address may name, likeliest first, each with the short names of its units
     as they should appear in the message (commune first).

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 
+from bot import places
 from bot.app import App, build_app
 from bot.channels import http, telegram
 from bot.channels.base import Channel
@@ -82,6 +83,7 @@ class Service:
         chats = config.telegram_staff_chat or all(o.staff_chat for o in config.offices)
         forward = self._forward if (telegram.NAME in self.names and chats) else None
         self.app = app = await build_app(config, forward)
+        await asyncio.to_thread(places.preload)
         self.http = http.open_session()
         self.web = WebServer(o.host, o.port) if self.needs_web else None
         try:
