@@ -59,7 +59,6 @@ async def test_open_desk_loads_no_understanding_model(tmp_path: Path, monkeypatc
         raise AssertionError("a staff command loaded the understanding model")
 
     monkeypatch.setattr(bot.classifier, "load_model", no_model)
-    monkeypatch.setattr(bot.app, "load_model", no_model)
     desk = await open_desk(make_config(tmp_path / "db.sqlite3"))
     try:
         case = await desk.add(CODE, "dang-ky-tam-tru", "Lê Thị Cúc", "0911222333", staff="cb")
