@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from pathlib import Path
@@ -47,6 +48,44 @@ async def test_choices_offered_outside_a_turn_replace_only_the_choices(store: St
     assert state["procedure"] == "dang-ky-tam-tru"
     await store.set_choices("zalo", "new", ["menu"])              # a citizen with no conversation yet
     assert (await store.get_state("zalo", "new"))["choices"] == ["menu"]
+
+
+async def test_a_citizens_turns_at_once_each_build_on_the_last(store: Store):
+    """Messages a citizen sends in a burst are served one after the other: none of the turns
+    overwrites what another saved."""
+    async def turn() -> None:
+        async with store.turn("telegram", "7001") as held:
+            await asyncio.sleep(0)
+            held.save = {**held.state, "turns": held.state.get("turns", 0) + 1}
+
+    await asyncio.gather(*(turn() for _ in range(20)))
+    assert await store.get_state("telegram", "7001") == {"turns": 20}
+
+
+async def test_a_turn_that_saves_nothing_leaves_the_state_and_the_next_turn_goes_on(store: Store):
+    """A failed turn, or one that has just forgotten the citizen, keeps nothing of its own."""
+    await store.save_state("telegram", "7001", {"procedure": "dang-ky-khai-sinh"})
+    with pytest.raises(RuntimeError):
+        async with store.turn("telegram", "7001") as held:
+            held.state["procedure"] = "changed in memory only"
+            raise RuntimeError("the turn failed")
+    async with store.turn("telegram", "7001") as held:
+        assert held.state == {"procedure": "dang-ky-khai-sinh"}
+    async with asyncio.timeout(10), store.turn("telegram", "7001") as held:
+        held.save = {"procedure": "dang-ky-tam-tru"}
+    assert await store.get_state("telegram", "7001") == {"procedure": "dang-ky-tam-tru"}
+
+
+async def test_a_turn_inside_a_transaction_commits_with_it(store: Store):
+    with pytest.raises(RuntimeError):
+        async with store.transaction():
+            async with store.turn("telegram", "7001") as held:
+                held.save = {"procedure": "dang-ky-khai-sinh"}
+            raise RuntimeError("the rest failed")
+    assert await store.get_state("telegram", "7001") == {}
+    async with store.transaction(), store.turn("telegram", "7001") as held:
+        held.save = {"procedure": "dang-ky-tam-tru"}
+    assert await store.get_state("telegram", "7001") == {"procedure": "dang-ky-tam-tru"}
 
 
 async def test_a_handoff_reference_is_short_unique_and_found_whatever_the_case(store: Store):
