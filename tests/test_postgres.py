@@ -120,6 +120,24 @@ async def test_a_citizens_messages_spread_over_two_processes_lose_no_update(pair
     assert await first.get_state("telegram", "7001") == {"turns": 30}
 
 
+async def test_questions_logged_at_once_in_two_processes_each_keep_their_own(pair: tuple[Store, Store]):
+    """Their ids are handed out ahead by each process (they are in the reply before the turn
+    writes the row): none is given twice, and each finds its own question."""
+    async def turn(store: Store, user: str) -> tuple[int, str]:
+        text = f"câu hỏi của người {user}"
+        async with store.turn("telegram", user) as held:
+            qid = await store.log_question("telegram", text, "unknown", None, None, 0.2, False)
+            held.save = {}
+        return qid, text
+
+    first, _ = pair
+    asked = await asyncio.gather(*(turn(store, f"{n}{i}") for i in range(100) for n, store in enumerate(pair)))
+    assert len({qid for qid, _ in asked}) == 200
+    for qid, text in asked:
+        row = await first.question(qid)
+        assert row is not None and row.text == text
+
+
 async def test_a_turn_cut_short_does_not_lock_the_citizen_out(pair: tuple[Store, Store]):
     """A turn cancelled mid-way (a process stopping, a webhook timing out) gives the lock back."""
     first, second = pair

@@ -107,6 +107,27 @@ async def test_a_logged_question_is_read_back_whole(store: Store):
     assert await store.question(qid + 1) is None
 
 
+async def test_questions_logged_in_a_turn_are_there_once_it_ends_even_if_it_fails(store: Store):
+    """The id a reply's vote buttons carry finds the question, whichever way the turn ended."""
+    async with store.turn("telegram", "7001") as held:
+        asked = await store.log_question("telegram", "làm giấy khai sinh ở đâu", "procedure", "dang-ky-khai-sinh",
+                                         "where", 0.91, True)
+        told = await store.log_question("telegram", "tôi là Bí Mật, gọi 0912345678", "unknown", None, None, 0.2,
+                                        False)
+        held.save = {"answers": [asked]}
+    with pytest.raises(RuntimeError):
+        async with store.turn("telegram", "7001"):
+            failed = await store.log_question("telegram", "giá vàng hôm nay", "unknown", None, None, 0.1, False)
+            raise RuntimeError("the turn failed")
+    assert len({asked, told, failed}) == 3
+    row = await store.question(asked)
+    assert row is not None and (row.channel, row.text, row.procedure, row.aspect, row.confidence, row.answered) == (
+        "telegram", "làm giấy khai sinh ở đâu", "dang-ky-khai-sinh", "where", 0.91, True)
+    assert (await store.question(told)).text == "tôi là ***, gọi ***"
+    assert (await store.question(failed)).text == "giá vàng hôm nay"
+    assert await store.get_state("telegram", "7001") == {"answers": [asked]}
+
+
 async def test_unanswered_lists_distinct_unanswered_questions_most_asked_first(store: Store):
     for _ in range(3):
         await store.log_question("t", "cấp lại hộ chiếu", "unknown", None, None, 0.2, False)

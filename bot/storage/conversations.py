@@ -9,6 +9,8 @@ as they are written (`bot.privacy.mask_digits`), and the purge blanks them once 
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import datetime as dt
 import json
 import secrets
@@ -23,7 +25,7 @@ from bot.clock import now
 from bot.privacy import mask_digits
 from bot.state import ConversationState
 from bot.storage.db import Database
-from bot.storage.postgres import PgConnection
+from bot.storage.postgres import HeldTurn, PgConnection
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,11 @@ class HeldConversation:
     citizen just forgotten)."""
 
 
+_pg_turn: contextvars.ContextVar[tuple[HeldTurn, asyncio.Task[Any] | None] | None] = \
+    contextvars.ContextVar("pg_turn", default=None)
+"""The turn on PostgreSQL this task is taking, whose end writes what it logs (not a task it starts)."""
+
+
 class ConversationQueries(Database):
     @asynccontextmanager
     async def turn(self, channel: str, user: str) -> AsyncIterator[HeldConversation]:
@@ -89,17 +96,22 @@ class ConversationQueries(Database):
         the state the turn leaves saved before the next turn may read it.
 
         On PostgreSQL this is two round trips (`PgConnection.turn`), where lock, read, write and
-        unlock one by one were six with the write's BEGIN and COMMIT. Inside a transaction, or
+        unlock one by one were six with the write's BEGIN and COMMIT; a question logged in the
+        turn is written by the second (`log_question`). Inside a transaction, or
         in a turn of the same citizen already under way in this task, it is the same steps one
         by one, as the end of the two may not commit."""
         key = f"{channel}:{user}"
         async with self.in_process(key) as first:
             if first and not self.in_transaction and isinstance(self.db, PgConnection):
                 async with self.db.turn(key, channel, user) as pg:
-                    held = HeldConversation(json.loads(pg.stored) if pg.stored else {})
-                    yield held
-                    if held.save is not None:
-                        pg.save = (json.dumps(held.save, ensure_ascii=False), now().isoformat())
+                    token = _pg_turn.set((pg, asyncio.current_task()))
+                    try:
+                        held = HeldConversation(json.loads(pg.stored) if pg.stored else {})
+                        yield held
+                        if held.save is not None:
+                            pg.save = (json.dumps(held.save, ensure_ascii=False), now().isoformat())
+                    finally:
+                        _pg_turn.reset(token)
                 return
             async with self.db.hold(key) if first else nullcontext():
                 held = HeldConversation(await self.get_state(channel, user))
@@ -156,7 +168,17 @@ class ConversationQueries(Database):
         self, channel: str, text: str, intent: str, procedure: str | None, aspect: str | None,
         confidence: float, answered: bool,
     ) -> int:
-        """Logs a question, masked here as well as by the caller: no caller can store it unmasked."""
+        """Logs a question, masked here as well as by the caller: no caller can store it unmasked.
+        In a turn on PostgreSQL it is written with the turn's state as the turn ends, under an
+        id known now (the reply's vote buttons carry it)."""
+        turn = _pg_turn.get()
+        if turn is not None and turn[1] is asyncio.current_task() and isinstance(self.db, PgConnection):
+            question_id = await self.db.next_id("questions")
+            turn[0].questions.append({
+                "id": question_id, "at": now().isoformat(), "channel": channel, "text": mask_digits(text),
+                "intent": intent, "procedure": procedure, "aspect": aspect, "confidence": confidence,
+                "answered": int(answered)})
+            return question_id
         async with self.statement(), self.db.execute(
             "INSERT INTO questions (at, channel, text, intent, procedure, aspect, confidence, answered)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
