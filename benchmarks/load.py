@@ -1,7 +1,7 @@
 """End-to-end load: N simulated citizens at once through the real Telegram application.
 
 Run: python benchmarks/load.py [--citizens 1000] [--think 3] [--duration 30] [--runs 3]
-                                [--instances N --db postgresql://…]
+                                [--instances N --db postgresql://… [--against-sqlite]] [--notifications 200]
 
 The bot (the real python-telegram-bot application, dialog and store) runs in its own process,
 pinned to one core; with `--instances N`, N bot processes share the database `--db` (PostgreSQL:
@@ -17,16 +17,27 @@ within the first THINK seconds, so the offered load is about CITIZENS / THINK me
 after the first THINK seconds): citizen messages answered per second, p50/p99 latency from a
 message leaving the citizen to the bot's reply reaching the server. Also prints errors, the
 bot's CPU per message and its peak memory; medians over runs.
+
+Meanwhile another process (an officer's `motcua cases` in production) queues NOTIFICATIONS
+status messages through the database, spread over the run, each to a follower of its own; they
+are counted at the fake server once the citizens stop: a notification sent twice or never is
+reported (several instances: each row is to be claimed by one of them, woken by NOTIFY). With
+`--against-sqlite` each run on `--db` alternates with a run of one instance on SQLite with the
+same load (a shared machine's other work then weighs on both alike), and the ratio of their
+median throughputs is printed: issue 17's target is two instances ≥ 1.7 × one.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import contextlib
 import dataclasses
 import multiprocessing as mp
 import os
 import random
+import re
 import resource
 import statistics
 import sys
@@ -59,6 +70,31 @@ class Load:
     duration: float
     timeout: float
     """Seconds a citizen waits for a reply before counting an error."""
+    notifications: int = 0
+    """Status notifications queued through the database during the run."""
+
+
+FOLLOWERS = 900_000
+"""Chat ids of the notifications' followers (one each), apart from the citizens' 100,000…"""
+MARK = re.compile(r"\[load (\d+)\]")
+
+
+async def notify(database: str, load: Load, start: float) -> None:
+    """Queue the notifications from a process of its own, as the staff CLI does, evenly over the
+    steady part of the run."""
+    from bot.storage import Store
+
+    if not load.notifications:
+        return
+    store = await Store.open(database)
+    try:
+        for i in range(load.notifications):
+            at = start + load.think + (load.duration - load.think) * i / load.notifications
+            await asyncio.sleep(max(0.0, at - time.perf_counter()))
+            await store.enqueue("telegram", str(FOLLOWERS + i), "status",
+                                {"text": f"Hồ sơ của bạn đã có kết quả, mời đến nhận [load {i}]"})
+    finally:
+        await store.close()
 
 
 def cpu_seconds() -> float:
@@ -66,7 +102,7 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def citizens_side(conn: Connection, load: Load) -> None:
+async def citizens_side(conn: Connection, load: Load, database: str) -> None:
     """The child: fake server plus citizens; reports its URL, then the measurements.
 
     In webhook mode the citizens' updates are posted to the bot's webhook, as Telegram does;
@@ -75,10 +111,18 @@ async def citizens_side(conn: Connection, load: Load) -> None:
 
     async with FakeTelegram(TOKEN) as fake:
         waiting: dict[int, asyncio.Future[float]] = {}
+        notified: collections.Counter[int] = collections.Counter()
+        all_notified = asyncio.Event()
 
         def on_record(call: Call) -> None:
             if call.method == "sendMessage" and call.ok:
-                future = waiting.pop(int(call.params["chat_id"]), None)
+                chat = int(call.params["chat_id"])
+                if chat >= FOLLOWERS and (mark := MARK.search(str(call.params.get("text", "")))):
+                    notified[int(mark.group(1))] += 1
+                    if len(notified) == load.notifications:
+                        all_notified.set()
+                    return
+                future = waiting.pop(chat, None)
                 if future is not None and not future.done():
                     future.set_result(time.perf_counter())
 
@@ -132,54 +176,65 @@ async def citizens_side(conn: Connection, load: Load) -> None:
                         answered.append(replied)
                     await asyncio.sleep(rng.uniform(0, 2 * think))
 
+        notifying = asyncio.create_task(notify(database, load, start))
         await asyncio.gather(*(citizen(100_000 + i) for i in range(load.citizens)))
         elapsed = max(answered, default=end) - steady
+        await notifying
+        if load.notifications:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(all_notified.wait(), load.timeout)
         errors += sum(1 for c in fake.calls if not c.ok and c.method != "getUpdates")
         conn.send({"latencies": latencies, "elapsed": elapsed, "errors": errors, "total": total,
-                   "child_cpu_s": cpu_seconds()})
+                   "child_cpu_s": cpu_seconds(), "notified": sum(1 for n in notified.values() if n),
+                   "twice": sum(n - 1 for n in notified.values() if n > 1)})
         await loop.run_in_executor(None, conn.recv)   # the bot has stopped
 
 
-def child_main(conn: Connection, load: Load) -> None:
+def child_main(conn: Connection, load: Load, database: str) -> None:
     pin((os.cpu_count() or 1) - 1)
-    asyncio.run(citizens_side(conn, load))
+    asyncio.run(citizens_side(conn, load, database))
 
 
-async def bot_side(conn: Connection, mode: str, database: str | None) -> None:
+async def bot_side(conn: Connection, mode: str, database: str) -> None:
     """One bot process: started on the fake server's URL, it reports its webhook, serves until
     told to stop, then reports its CPU time while serving and its peak memory."""
     from bot.config import database_location, load_config
     from bot.service import RunOptions, Service
 
     base_url = conn.recv()
-    with tempfile.TemporaryDirectory() as tmp:
-        config = dataclasses.replace(
-            load_config(ROOT / "config.yaml", env={}),
-            database=database_location(database) if database else Path(tmp) / "load.sqlite3",
-            telegram_base_url=base_url, telegram_rate=1e6, notifier_interval=60)
-        webhook = "http://127.0.0.1/hook" if mode == "webhook" else None
-        service = Service(config, ["telegram"], {"TELEGRAM_BOT_TOKEN": TOKEN},
-                          RunOptions(port=0, telegram_webhook_url=webhook))
-        await service.start()
-        channel = service.channels.get("telegram")
-        conn.send((f"http://127.0.0.1:{service.web.port}/hook", channel.secret)  # type: ignore[union-attr]
-                  if webhook else None)
-        serving = cpu_seconds()
-        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-        cpu = cpu_seconds() - serving
-        await service.stop()
-        conn.send((cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    shared = database.startswith(("postgresql://", "postgres://"))
+    config = dataclasses.replace(
+        load_config(ROOT / "config.yaml", env={}), database=database_location(database),
+        telegram_base_url=base_url, telegram_rate=1e6,
+        # PostgreSQL's NOTIFY wakes the notifier; on SQLite a change made by another process is
+        # found at the notifier's next pass
+        notifier_interval=60 if shared else 1)
+    webhook = "http://127.0.0.1/hook" if mode == "webhook" else None
+    service = Service(config, ["telegram"], {"TELEGRAM_BOT_TOKEN": TOKEN},
+                      RunOptions(port=0, telegram_webhook_url=webhook))
+    await service.start()
+    channel = service.channels.get("telegram")
+    conn.send((f"http://127.0.0.1:{service.web.port}/hook", channel.secret)  # type: ignore[union-attr]
+              if webhook else None)
+    serving = cpu_seconds()
+    await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+    cpu = cpu_seconds() - serving
+    await service.stop()
+    conn.send((cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
-def bot_main(conn: Connection, mode: str, database: str | None, core: int) -> None:
+def bot_main(conn: Connection, mode: str, database: str, core: int) -> None:
     pin(core)
     run_loop(bot_side(conn, mode, database))
 
 
 def run_once(load: Load, mode: str, instances: int, database: str | None) -> dict[str, float]:
+    if database is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            return run_once(load, mode, instances, str(Path(tmp) / "load.sqlite3"))
     spawn = mp.get_context("spawn")
     parent, child = mp.Pipe()
-    citizens = spawn.Process(target=child_main, args=(child, load))
+    citizens = spawn.Process(target=child_main, args=(child, load, database))
     citizens.start()
     base_url = parent.recv()
     bots = []
@@ -201,7 +256,8 @@ def run_once(load: Load, mode: str, instances: int, database: str | None) -> dic
     citizens.join()
     result["bot_cpu_s"] = sum(cpu for cpu, _ in spent)
     latencies = sorted(result["latencies"])
-    print(f"  run: {len(latencies) / result['elapsed']:.0f} messages/s; CPU while serving: "
+    where = "SQLite" if not database.startswith("postgres") else f"{instances} on PostgreSQL"
+    print(f"  run ({where}): {len(latencies) / result['elapsed']:.0f} messages/s; CPU while serving: "
           f"bots {result['bot_cpu_s']:.1f} s, fake server and citizens {result['child_cpu_s']:.1f} s")
     return {
         "messages_per_s": len(latencies) / result["elapsed"],
@@ -211,7 +267,28 @@ def run_once(load: Load, mode: str, instances: int, database: str | None) -> dic
         "answered": result["total"],
         "cpu_ms_per_message": 1000 * result["bot_cpu_s"] / max(result["total"], 1),
         "peak_rss_mb": max(rss for _, rss in spent),
+        "lost": load.notifications - result["notified"],
+        "twice": result["twice"],
     }
+
+
+def report(results: list[dict[str, float]], load: Load, mode: str, instances: int, where: str) -> float:
+    """Prints the medians of a set of runs; returns the median throughput."""
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in results)
+
+    runs = ", ".join(f"{r['messages_per_s']:.0f}" for r in results)
+    print(f"{load.citizens} citizens, {mode}, {instances} instance(s) on {where}, think {load.think} s, "
+          f"{load.duration:.0f} s, {len(results)} runs (medians)")
+    print(f"throughput {med('messages_per_s'):.0f} messages/s (runs: {runs}); answered {med('answered'):.0f}")
+    print(f"latency p50 {med('p50_ms'):.1f} ms   p99 {med('p99_ms'):.1f} ms   "
+          f"bot CPU {med('cpu_ms_per_message'):.2f} ms/message")
+    errors, peak = int(sum(r['errors'] for r in results)), max(r['peak_rss_mb'] for r in results)
+    print(f"errors {errors}   peak RSS of a bot process {peak:.0f} MB")
+    if load.notifications:
+        print(f"notifications {load.notifications} a run: sent twice {int(sum(r['twice'] for r in results))}, "
+              f"never sent {int(sum(r['lost'] for r in results))} (all runs)")
+    return med("messages_per_s")
 
 
 def main() -> None:
@@ -225,24 +302,26 @@ def main() -> None:
                         help="how updates reach the bot (webhook is the production setup)")
     parser.add_argument("--instances", type=int, default=1, help="bot processes sharing the database")
     parser.add_argument("--db", help="the database the bots share (default: a new SQLite file per run)")
+    parser.add_argument("--against-sqlite", action="store_true",
+                        help="alternate each run with one of a single instance on SQLite, and print the ratio")
+    parser.add_argument("--notifications", type=int, default=200,
+                        help="status notifications queued through the database during a run")
     args = parser.parse_args()
     if args.instances > 1 and not (args.db or "").startswith(("postgresql://", "postgres://")):
         parser.error("--instances above 1 needs --db postgresql://…")
-    load = Load(args.citizens, args.think, args.duration, args.timeout)
-    results = [run_once(load, args.mode, args.instances, args.db) for _ in range(args.runs)]
-
-    def med(key: str) -> float:
-        return statistics.median(r[key] for r in results)
-
-    runs = ", ".join(f"{r['messages_per_s']:.0f}" for r in results)
+    if args.against_sqlite and not args.db:
+        parser.error("--against-sqlite compares --db with SQLite")
+    load = Load(args.citizens, args.think, args.duration, args.timeout, args.notifications)
+    results, baseline = [], []
+    for _ in range(args.runs):
+        if args.against_sqlite:
+            baseline.append(run_once(load, args.mode, 1, None))
+        results.append(run_once(load, args.mode, args.instances, args.db))
     where = "SQLite" if not args.db else "PostgreSQL" if args.db.startswith("postgres") else args.db
-    print(f"{args.citizens} citizens, {args.mode}, {args.instances} instance(s) on {where}, think {args.think} s, "
-          f"{args.duration:.0f} s, {args.runs} runs (medians)")
-    print(f"throughput {med('messages_per_s'):.0f} messages/s (runs: {runs}); answered {med('answered'):.0f}")
-    print(f"latency p50 {med('p50_ms'):.1f} ms   p99 {med('p99_ms'):.1f} ms   "
-          f"bot CPU {med('cpu_ms_per_message'):.2f} ms/message")
-    errors, peak = int(sum(r['errors'] for r in results)), max(r['peak_rss_mb'] for r in results)
-    print(f"errors {errors}   peak RSS of a bot process {peak:.0f} MB")
+    throughput = report(results, load, args.mode, args.instances, where)
+    if baseline:
+        against = report(baseline, load, args.mode, 1, "SQLite")
+        print(f"ratio: {args.instances} instance(s) on {where} / 1 on SQLite = {throughput / against:.2f}")
 
 
 if __name__ == "__main__":

@@ -126,15 +126,20 @@ class Dialog:
         flood = self._pace.check((incoming.channel, incoming.user))
         if flood is not None:
             return Outcome([wording.SLOW_DOWN] if flood else [], None)
-        async with self.store.conversation(incoming.channel, incoming.user):
-            state = ConversationState()
-            turn = Turn(incoming, state)
-            try:
-                turn.state = ConversationState.from_json(await self.store.get_state(incoming.channel, incoming.user))
-                return Outcome(await self._handle(turn), turn.understood)
-            except Exception:
-                log.exception("turn failed on channel %s", incoming.channel)
-                return Outcome([wording.apology(self.config.office)], turn.understood)
+        turn = Turn(incoming, ConversationState())
+        try:
+            async with self.store.turn(incoming.channel, incoming.user) as held:
+                turn.state = ConversationState.from_json(held.state)
+                replies = await self._handle(turn)
+                if not turn.state.forgotten:
+                    # of a forgotten conversation nothing is kept, not even the menu choices just offered
+                    offered = next((r.buttons for r in reversed(replies) if r.buttons), ())
+                    turn.state.choices = [b.action for b in offered]
+                    held.save = turn.state.to_json()
+            return Outcome(replies, turn.understood)
+        except Exception:
+            log.exception("turn failed on channel %s", incoming.channel)
+            return Outcome([wording.apology(self.config.office)], turn.understood)
 
     async def _handle(self, turn: Turn) -> list[Reply]:
         incoming, state = turn.incoming, turn.state
@@ -144,21 +149,13 @@ class Dialog:
             wire = state.choices[int(text) - 1]
         office = self.config.staff_office(incoming.channel, incoming.user)
         if wire is None and incoming.attachment is not None and is_staff_command(text) and office is not None:
-            replies = [Reply(await run_staff_command(
+            return [Reply(await run_staff_command(
                 self.desk.within(office), text, f"{incoming.channel}:{incoming.user}", incoming.attachment))]
-        elif wire is None and incoming.text is None:
-            replies = [wording.text_only(self.config.office)]
-        elif wire is not None:
-            replies = await self.on_action(turn, actions.parse(wire))
-        else:
-            replies = await self.on_text(turn, text)
-        state = turn.state
-        if state.forgotten:
-            # nothing of the conversation is kept, not even the menu choices just offered
-            return replies
-        state.choices = next(([b.action for b in r.buttons] for r in reversed(replies) if r.buttons), [])
-        await self.store.save_state(incoming.channel, incoming.user, state.to_json())
-        return replies
+        if wire is None and incoming.text is None:
+            return [wording.text_only(self.config.office)]
+        if wire is not None:
+            return await self.on_action(turn, actions.parse(wire))
+        return await self.on_text(turn, text)
 
     # button actions
 

@@ -43,6 +43,13 @@ async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 10.0)
             await asyncio.sleep(0)
 
 
+async def waits_for_a_conversation(store: Store) -> bool:
+    """Whether some process waits for a citizen's conversation another holds."""
+    async with store.db.execute(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1 AND NOT granted") as cur:
+        return bool((await cur.fetchone())[0])
+
+
 async def test_the_user_column_is_the_citizen_not_the_database_role(postgres_url: str):
     """`user` unquoted is CURRENT_USER in PostgreSQL: the role `postgres` would match every row."""
     store = await Store.open(postgres_url)
@@ -70,23 +77,65 @@ async def test_a_citizens_turn_in_one_process_waits_for_their_turn_in_the_other(
     entered = asyncio.Event()
 
     async def other_turn() -> None:
-        async with second.conversation("telegram", "7001"):
+        async with second.turn("telegram", "7001") as held:
             entered.set()
-            state = await second.get_state("telegram", "7001")
-            await second.save_state("telegram", "7001", {**state, "second": True})
+            held.save = {**held.state, "second": True}
 
-    async def waiting() -> bool:
-        async with first.db.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1 AND NOT granted") as cur:
-            return bool((await cur.fetchone())[0])
-
-    async with first.conversation("telegram", "7001"):
-        state = await first.get_state("telegram", "7001")
+    async with first.turn("telegram", "7001") as held:
         task = asyncio.create_task(other_turn())
-        await until(waiting)
+        await until(lambda: waits_for_a_conversation(first))
         assert not entered.is_set()
-        await first.save_state("telegram", "7001", {**state, "first": True})
+        held.save = {**held.state, "first": True}
     await asyncio.wait_for(task, 10)
     assert await first.get_state("telegram", "7001") == {"first": True, "second": True}
+
+
+async def test_a_turn_inside_a_transaction_waits_as_well(pair: tuple[Store, Store]):
+    """The same steps one by one (a transaction is open) still take the citizen's turn in order."""
+    first, second = pair
+
+    async def other_turn() -> None:
+        async with second.transaction(), second.turn("telegram", "7001") as held:
+            held.save = {**held.state, "second": True}
+
+    async with first.turn("telegram", "7001") as held:
+        task = asyncio.create_task(other_turn())
+        await until(lambda: waits_for_a_conversation(first))
+        held.save = {**held.state, "first": True}
+    await asyncio.wait_for(task, 10)
+    assert await first.get_state("telegram", "7001") == {"first": True, "second": True}
+
+
+async def test_a_citizens_messages_spread_over_two_processes_lose_no_update(pair: tuple[Store, Store]):
+    """A burst of one citizen's messages, shared out by the load balancer: each turn sees what
+    the one before it saved, in whichever process that ran."""
+    first, second = pair
+
+    async def turn(store: Store) -> None:
+        async with store.turn("telegram", "7001") as held:
+            held.save = {"turns": held.state.get("turns", 0) + 1}
+
+    await asyncio.gather(*(turn(store) for _ in range(15) for store in pair))
+    assert await second.get_state("telegram", "7001") == {"turns": 30}
+    assert await first.get_state("telegram", "7001") == {"turns": 30}
+
+
+async def test_questions_logged_at_once_in_two_processes_each_keep_their_own(pair: tuple[Store, Store]):
+    """Their ids are handed out ahead by each process (they are in the reply before the turn
+    writes the row): none is given twice, and each finds its own question."""
+    async def turn(store: Store, user: str) -> tuple[int, str]:
+        text = f"câu hỏi của người {user}"
+        async with store.turn("telegram", user) as held:
+            qid = await store.log_question("telegram", text, "unknown", None, None, 0.2, False)
+            held.save = {}
+        return qid, text
+
+    first, _ = pair
+    asked = await asyncio.gather(*(turn(store, f"{n}{i}") for i in range(100) for n, store in enumerate(pair)))
+    assert len({qid for qid, _ in asked}) == 200
+    for qid, text in asked:
+        row = await first.question(qid)
+        assert row is not None and row.text == text
 
 
 async def test_a_turn_cut_short_does_not_lock_the_citizen_out(pair: tuple[Store, Store]):
@@ -95,7 +144,8 @@ async def test_a_turn_cut_short_does_not_lock_the_citizen_out(pair: tuple[Store,
     inside = asyncio.Event()
 
     async def turn() -> None:
-        async with first.conversation("telegram", "7001"):
+        async with first.turn("telegram", "7001") as held:
+            held.save = {"saved": "never"}
             inside.set()
             await asyncio.Event().wait()
 
@@ -104,16 +154,30 @@ async def test_a_turn_cut_short_does_not_lock_the_citizen_out(pair: tuple[Store,
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    async with asyncio.timeout(10), second.conversation("telegram", "7001"):
-        await second.save_state("telegram", "7001", {"served": True})
+    async with asyncio.timeout(10), second.turn("telegram", "7001") as held:
+        assert held.state == {}
+        held.save = {"served": True}
     assert await first.get_state("telegram", "7001") == {"served": True}
 
 
 async def test_another_citizen_is_not_held_up(pair: tuple[Store, Store]):
     first, second = pair
-    async with first.conversation("telegram", "7001"), second.conversation("telegram", "7002"):
-        await second.save_state("telegram", "7002", {"ok": True})
+    async with first.turn("telegram", "7001"), second.turn("telegram", "7002") as held:
+        held.save = {"ok": True}
     assert await first.get_state("telegram", "7002") == {"ok": True}
+
+
+async def test_buttons_sent_to_a_citizen_wait_for_their_turn_in_another_process(pair: tuple[Store, Store]):
+    """A notification's buttons, set while the citizen's turn runs elsewhere, are not overwritten
+    by that turn's end: they wait for it, then change only the choices."""
+    first, second = pair
+    async with first.turn("telegram", "7001") as held:
+        offered = asyncio.create_task(second.set_choices("telegram", "7001", ["rate:C:5"]))
+        await until(lambda: waits_for_a_conversation(first))
+        held.save = {"procedure": "dang-ky-khai-sinh", "choices": ["menu"]}
+    await asyncio.wait_for(offered, 10)
+    state = await first.get_state("telegram", "7001")
+    assert state["procedure"] == "dang-ky-khai-sinh" and state["choices"] == ["rate:C:5"]
 
 
 async def test_each_notification_is_claimed_by_one_process_only(pair: tuple[Store, Store]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from pathlib import Path
@@ -49,6 +50,44 @@ async def test_choices_offered_outside_a_turn_replace_only_the_choices(store: St
     assert (await store.get_state("zalo", "new"))["choices"] == ["menu"]
 
 
+async def test_a_citizens_turns_at_once_each_build_on_the_last(store: Store):
+    """Messages a citizen sends in a burst are served one after the other: none of the turns
+    overwrites what another saved."""
+    async def turn() -> None:
+        async with store.turn("telegram", "7001") as held:
+            await asyncio.sleep(0)
+            held.save = {**held.state, "turns": held.state.get("turns", 0) + 1}
+
+    await asyncio.gather(*(turn() for _ in range(20)))
+    assert await store.get_state("telegram", "7001") == {"turns": 20}
+
+
+async def test_a_turn_that_saves_nothing_leaves_the_state_and_the_next_turn_goes_on(store: Store):
+    """A failed turn, or one that has just forgotten the citizen, keeps nothing of its own."""
+    await store.save_state("telegram", "7001", {"procedure": "dang-ky-khai-sinh"})
+    with pytest.raises(RuntimeError):
+        async with store.turn("telegram", "7001") as held:
+            held.state["procedure"] = "changed in memory only"
+            raise RuntimeError("the turn failed")
+    async with store.turn("telegram", "7001") as held:
+        assert held.state == {"procedure": "dang-ky-khai-sinh"}
+    async with asyncio.timeout(10), store.turn("telegram", "7001") as held:
+        held.save = {"procedure": "dang-ky-tam-tru"}
+    assert await store.get_state("telegram", "7001") == {"procedure": "dang-ky-tam-tru"}
+
+
+async def test_a_turn_inside_a_transaction_commits_with_it(store: Store):
+    with pytest.raises(RuntimeError):
+        async with store.transaction():
+            async with store.turn("telegram", "7001") as held:
+                held.save = {"procedure": "dang-ky-khai-sinh"}
+            raise RuntimeError("the rest failed")
+    assert await store.get_state("telegram", "7001") == {}
+    async with store.transaction(), store.turn("telegram", "7001") as held:
+        held.save = {"procedure": "dang-ky-tam-tru"}
+    assert await store.get_state("telegram", "7001") == {"procedure": "dang-ky-tam-tru"}
+
+
 async def test_a_handoff_reference_is_short_unique_and_found_whatever_the_case(store: Store):
     refs = [await store.add_handoff("telegram", str(i)) for i in range(20)]
     assert len(set(refs)) == 20
@@ -66,6 +105,27 @@ async def test_a_logged_question_is_read_back_whole(store: Store):
     assert (row.channel, row.text, row.procedure, row.aspect, row.confidence, row.answered) == (
         "zalo", "làm giấy khai sinh ở đâu", "dang-ky-khai-sinh", "where", 0.91, True)
     assert await store.question(qid + 1) is None
+
+
+async def test_questions_logged_in_a_turn_are_there_once_it_ends_even_if_it_fails(store: Store):
+    """The id a reply's vote buttons carry finds the question, whichever way the turn ended."""
+    async with store.turn("telegram", "7001") as held:
+        asked = await store.log_question("telegram", "làm giấy khai sinh ở đâu", "procedure", "dang-ky-khai-sinh",
+                                         "where", 0.91, True)
+        told = await store.log_question("telegram", "tôi là Bí Mật, gọi 0912345678", "unknown", None, None, 0.2,
+                                        False)
+        held.save = {"answers": [asked]}
+    with pytest.raises(RuntimeError):
+        async with store.turn("telegram", "7001"):
+            failed = await store.log_question("telegram", "giá vàng hôm nay", "unknown", None, None, 0.1, False)
+            raise RuntimeError("the turn failed")
+    assert len({asked, told, failed}) == 3
+    row = await store.question(asked)
+    assert row is not None and (row.channel, row.text, row.procedure, row.aspect, row.confidence, row.answered) == (
+        "telegram", "làm giấy khai sinh ở đâu", "dang-ky-khai-sinh", "where", 0.91, True)
+    assert (await store.question(told)).text == "tôi là ***, gọi ***"
+    assert (await store.question(failed)).text == "giá vàng hôm nay"
+    assert await store.get_state("telegram", "7001") == {"answers": [asked]}
 
 
 async def test_unanswered_lists_distinct_unanswered_questions_most_asked_first(store: Store):

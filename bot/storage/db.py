@@ -293,21 +293,50 @@ class Database:
                 self._in_tx.reset(token)
 
     @asynccontextmanager
+    async def statement(self) -> AsyncIterator[None]:
+        """A block that writes with one statement, atomic by itself. On PostgreSQL it runs on this
+        task's own connection and commits alone, without the two round trips of BEGIN and COMMIT;
+        on SQLite it is a transaction, as the process's coroutines share one connection and a
+        statement run while another's transaction is open there would join it."""
+        if self.db.shared:
+            yield
+            return
+        async with self.transaction():
+            yield
+
+    @asynccontextmanager
     async def conversation(self, channel: str, user: str) -> AsyncIterator[None]:
         """One citizen's turns, one at a time, in this process and in any other on the same
         database (each turn reads and then writes the conversation's state). Held already by
         this task, it is held again at no cost: a turn may send a notification's buttons."""
         key = f"{channel}:{user}"
+        async with self.in_process(key) as first:
+            if not first:
+                yield
+                return
+            async with self.db.hold(key):
+                yield
+
+    @asynccontextmanager
+    async def in_process(self, key: str) -> AsyncIterator[bool]:
+        """This process's part of holding a conversation: its other tasks wait, and none of them
+        waits for the other processes while holding a connection. True unless this task held it
+        already (then the holder is further up this task's calls, and nothing is taken again)."""
         held = self._held.get()
         if key in held:
-            yield
+            yield False
             return
-        async with self._conversations.hold(key), self.db.hold(key):
+        async with self._conversations.hold(key):
             token = self._held.set(held | {key})
             try:
-                yield
+                yield True
             finally:
                 self._held.reset(token)
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether this task has a transaction open (`transaction`)."""
+        return self._in_tx.get()
 
     @property
     def skip_locked(self) -> str:

@@ -9,6 +9,10 @@ the stores above see no difference, except where several processes need more tha
 - `hold(key)`: an advisory lock per conversation, so one citizen's turns take turns even when two
   of their messages reach two processes; the turn's statements run on the connection that holds
   it, so a turn never waits for a second connection while holding the first;
+- `turn(…)`: a citizen's turn in two round trips, where a lock, a read, a write, a commit and an
+  unlock were six (with the BEGIN of the write), and nine with a question logged: each round
+  trip is a wait for the server, paid while the turn holds a connection of the pool, and on a
+  busy machine a wait for a core;
 - `listen`: a trigger on the outbox says NOTIFY when a row becomes due, so every process's notifier
   wakes at once, also for a change made by the CLI in another process;
 - `Leadership`: an advisory lock held by one process for a platform that allows one poller.
@@ -22,9 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -47,6 +53,12 @@ KEY = "hashtext(current_schema() || ':' || $2)"
 """The second key of an advisory lock: advisory locks belong to the whole database, and two
 deployments in two schemas of one database must not wait for each other's locks."""
 
+TURN_BEGIN = "SELECT motcua_turn_begin($1, $2, $3)"
+TURN_END = "CALL motcua_turn_end($1, $2, $3, $4, $5, $6)"
+
+RESERVE = 64
+"""Ids reserved at a time for rows a turn writes at its end (`PgConnection.next_id`)."""
+
 OUTBOX_CHANNEL = "motcua_outbox"
 
 SESSION = {"synchronous_commit": "off"}
@@ -68,9 +80,40 @@ PREPARE = (
        FOR EACH STATEMENT EXECUTE FUNCTION motcua_outbox_due()""",
     """CREATE OR REPLACE TRIGGER outbox_released AFTER UPDATE OF waiting ON outbox
        FOR EACH ROW WHEN (OLD.waiting = 1 AND NEW.waiting = 0) EXECUTE FUNCTION motcua_outbox_due()""",
+    f"""CREATE OR REPLACE FUNCTION motcua_turn_begin(p_key text, p_channel text, p_user text) RETURNS text
+       LANGUAGE plpgsql VOLATILE AS $$
+       BEGIN
+         PERFORM pg_advisory_lock({CONVERSATIONS}, hashtext(current_schema() || ':' || p_key));
+         RETURN (SELECT state FROM conversations WHERE channel = p_channel AND "user" = p_user);
+       END $$""",
+    f"""CREATE OR REPLACE PROCEDURE motcua_turn_end(p_key text, p_channel text, p_user text, p_state text,
+                                                  p_at text, p_questions json)
+       LANGUAGE plpgsql AS $$
+       BEGIN
+         IF p_state IS NOT NULL THEN
+           INSERT INTO conversations (channel, "user", state, updated_at) VALUES (p_channel, p_user, p_state, p_at)
+             ON CONFLICT (channel, "user") DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at;
+         END IF;
+         IF p_questions IS NOT NULL THEN
+           INSERT INTO questions (id, at, channel, text, intent, procedure, aspect, confidence, answered)
+             SELECT * FROM json_to_recordset(p_questions) AS q(id bigint, at text, channel text, text text,
+               intent text, procedure text, aspect text, confidence double precision, answered bigint);
+         END IF;
+         COMMIT;
+         PERFORM pg_advisory_unlock({CONVERSATIONS}, hashtext(current_schema() || ':' || p_key));
+       END $$""",
 )
 """Run after the migrations: SQLite's two-argument `round` of a float (PostgreSQL rounds only
-numerics), and the triggers that wake the notifiers when a notification is added or released."""
+numerics), the triggers that wake the notifiers when a notification is added or released, and a
+turn's two round trips (`PgConnection.turn`).
+
+`motcua_turn_begin` reads after the lock is granted: a VOLATILE function takes a new snapshot for
+each statement at READ COMMITTED, so the read sees what the turn it waited for committed (one
+statement doing both, `SELECT pg_advisory_lock(…), (SELECT state …)`, would read with the
+snapshot taken before the wait, and lose that turn's update). `motcua_turn_end` writes the state
+and the questions the turn logged, and commits before it unlocks: the next turn may not read
+until the state is there to read. A procedure may COMMIT only when called outside a transaction
+block, which a turn's end is (see `PgConnection.turn`)."""
 
 
 def session_settings(url: str) -> dict[str, str]:
@@ -143,6 +186,8 @@ class PgConnection:
         self._bound: contextvars.ContextVar[tuple[asyncpg.Connection, asyncio.Task[Any] | None] | None] = \
             contextvars.ContextVar("pg_bound", default=None)
         self._listener: asyncpg.Connection | None = None
+        self._ids: dict[str, list[int]] = {}
+        """Ids reserved for rows written at a turn's end, by table (`next_id`), last to use first."""
 
     @classmethod
     async def open(cls, url: str) -> PgConnection:
@@ -203,8 +248,13 @@ class PgConnection:
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
-        """Until the block ends, no other process holds `key` (a conversation)."""
+        """Until the block ends, no other process holds `key` (a conversation). Inside a
+        transaction, until it ends: what the block wrote is not there to read before the commit."""
         async with self.connection() as conn:
+            if conn.is_in_transaction():
+                await conn.execute(f"SELECT pg_advisory_xact_lock($1, {KEY})", CONVERSATIONS, key)
+                yield
+                return
             self._locking.add(conn)
             await conn.execute(f"SELECT pg_advisory_lock($1, {KEY})", CONVERSATIONS, key)
             try:
@@ -212,6 +262,39 @@ class PgConnection:
             finally:
                 await conn.execute(f"SELECT pg_advisory_unlock($1, {KEY})", CONVERSATIONS, key)
                 self._locking.discard(conn)
+
+    @asynccontextmanager
+    async def turn(self, key: str, channel: str, user: str) -> AsyncIterator[HeldTurn]:
+        """`hold(key)` around a citizen's turn, with the conversation's state read as the lock is
+        taken, and what the turn leaves (its state, the questions it logged) written, committed
+        and the lock given back in one call, also when the turn fails. Outside a transaction
+        only: the end commits."""
+        async with self.connection() as conn:
+            self._locking.add(conn)
+            held: HeldTurn | None = None
+            try:
+                held = HeldTurn(await conn.fetchval(TURN_BEGIN, key, channel, user))
+                yield held
+            finally:
+                if held is None:        # the lock may have been granted as the call failed
+                    await conn.execute(f"SELECT pg_advisory_unlock($1, {KEY})", CONVERSATIONS, key)
+                else:
+                    state, at = held.save or (None, None)
+                    questions = json.dumps(held.questions, ensure_ascii=False) if held.questions else None
+                    await conn.execute(TURN_END, key, channel, user, state, at, questions)
+                self._locking.discard(conn)
+
+    async def next_id(self, table: str) -> int:
+        """An id for a row of `table` that a turn writes at its end (it is in a reply before),
+        taken from `RESERVE` the sequence gave this process at once: one round trip for many
+        rows. Ids stay unique across processes; their order is no longer the order of writing."""
+        reserved = self._ids.setdefault(table, [])
+        if not reserved:
+            async with self.connection() as conn:
+                rows = await conn.fetch(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))"
+                                        f" FROM generate_series(1, {RESERVE})")
+            reserved.extend(sorted((int(row[0]) for row in rows), reverse=True))
+        return reserved.pop()
 
     async def _reset(self, conn: asyncpg.Connection) -> None:
         """What a connection going back to the pool must not carry over: a transaction or a
@@ -257,6 +340,18 @@ class PgConnection:
             self._listener = None
         if self.pool is not None:
             await self.pool.close()
+
+
+@dataclass
+class HeldTurn:
+    """A conversation held for one turn (`PgConnection.turn`)."""
+
+    stored: str | None
+    """Its state as stored when the turn began (JSON); None before the citizen's first turn."""
+    save: tuple[str, str] | None = None
+    """The state to store as the turn ends (JSON) and when (ISO time); None leaves it as it is."""
+    questions: list[dict[str, Any]] = field(default_factory=list)
+    """Rows of the question log to write as the turn ends, ids included (`next_id`)."""
 
 
 class Leadership:
