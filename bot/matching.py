@@ -84,9 +84,12 @@ please it in on at be with from
 """.split())
 
 _GUESS_BELOW = 0.25
-_UNSURE_UNKNOWN = 0.55
-_LETTER_WORDS = 40
 """A procedure the model gives less than this, with no name of it in the message, is no guess at all."""
+_LETTER_WORDS = 40
+"""Words from which a message with nothing in view is a letter: a story around the question."""
+_UNSURE_UNKNOWN = 0.55
+"""A letter naming a procedure of ours that the model takes for out of scope less surely than
+this is offered the closest procedures rather than refused."""
 _ALTERNATIVE_ABOVE = 0.08
 _LEAN_ABOVE = 0.15
 _LEAN_SHARE = 0.6
@@ -475,9 +478,7 @@ class Matcher:
             leaning = _procedures(heard)
             mass = sum(q for _, q in leaning)
             if leaning[0][1] >= _LEAN_ABOVE and (leaning[0][1] >= _LEAN_SHARE * mass or mass >= _OFFER_MASS):
-                alternatives = tuple(pid for pid, q in leaning[1:3] if q >= _ALTERNATIVE_ABOVE)
-                return Understanding("procedure", leaning[0][0], aspect, round(leaning[0][1], 3),
-                                     alternatives, english)
+                return _guess(leaning, aspect, english)
             if top == ASK and not letter:
                 return Understanding("help", confidence=round(p, 3), english=english)
         if letter and (top in (ASK, "help") or (top == "unknown" and named and p < _UNSURE_UNKNOWN)):
@@ -485,17 +486,14 @@ class Matcher:
             # which the model only half takes for out of scope (a story around the question, a
             # lawyer addressed) is not refused: the closest procedures are offered and the
             # citizen chooses; with none close, the desk's contact
-            leaning = _procedures(labels)
-            if leaning and leaning[0][1] >= _ALTERNATIVE_ABOVE:
-                alternatives = tuple(pid for pid, q in leaning[1:3] if q >= _ALTERNATIVE_ABOVE)
-                return Understanding("procedure", leaning[0][0], aspect, round(leaning[0][1], 3), alternatives, english)
+            if procedures and procedures[0][1] >= _ALTERNATIVE_ABOVE:
+                return _guess(procedures, aspect, english)
             return Understanding("unknown", confidence=round(p, 3), english=english)
         if not top.startswith(PROCEDURE):
             return self._intent(top, p, typed, english)
         if p < _GUESS_BELOW and not named:
             return Understanding("unknown", confidence=round(1 - p, 3), english=english)
-        alternatives = tuple(pid for pid, q in procedures[1:3] if q >= _ALTERNATIVE_ABOVE)
-        return Understanding("procedure", procedures[0][0], aspect, round(p, 3), alternatives, english, letter=letter)
+        return _guess(procedures, aspect, english, letter=letter)
 
     def _intent(self, intent: str, p: float, typed: str, english: bool) -> Understanding:
         kind = None
@@ -600,6 +598,15 @@ def _phrase_bonus(phrase: tuple[str, ...], weights: tuple[float, ...], total: fl
 def _procedures(labels: list[tuple[str, float]]) -> list[tuple[str, float]]:
     """The guides among the labels, by id, in the labels' order."""
     return [(label[len(PROCEDURE):], q) for label, q in labels if label.startswith(PROCEDURE)]
+
+
+def _guess(procedures: list[tuple[str, float]], aspect: str | None, english: bool, *,
+           letter: bool = False) -> Understanding:
+    """The likeliest procedure, with up to two neighbours the model gives some weight to: what
+    the dialog answers, or offers as choices when the guess is unsure."""
+    (best, q), *rest = procedures
+    alternatives = tuple(pid for pid, r in rest[:2] if r >= _ALTERNATIVE_ABOVE)
+    return Understanding("procedure", best, aspect, round(q, 3), alternatives, english, letter=letter)
 
 
 def _credit(labels: list[tuple[str, float]], shares: dict[str, float]) -> list[tuple[str, float]]:
