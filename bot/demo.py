@@ -139,18 +139,15 @@ async def seed_month(desk: CaseDesk, days: int = 30, count: int = 120, *, force:
             continue
         case = await desk.update(code, "returned", "", "demo", at=returned)
         if rng.random() < 0.7:
-            level = rng.choices(["5", "4", "3", "2", "1"], [52, 28, 10, 6, 4] if not late else [15, 25, 20, 25, 15])[0]
+            level = _level(rng, late)
             rated_at = returned + dt.timedelta(hours=rng.randint(1, 30))
             if rated_at > end:
                 rated_at = end
             rating = await store.add_rating(code, rng.choice(["telegram", "telegram", "zalo"]), procedure,
                                             case.office, 5, level, at=rated_at, timeliness=case.timeliness(end.date()))
             assert rating is not None           # a case just added has no rating yet
-            for key in ("visits", "attitude", "extra_fee"):
-                if rng.random() < 0.8:
-                    options = [v for v, _ in QUESTIONS[key].options]
-                    good = level in {"5", "4"}
-                    value = options[0] if good or rng.random() < 0.5 else rng.choice(options)
+            for key, value in zip(_ASKED, _answers(rng, level), strict=True):
+                if value is not None:
                     await store.set_rating_field(rating, key, value)
             comment = rng.choice(_COMMENTS[level])
             if comment:
@@ -193,8 +190,20 @@ _TABLES = ("cases", "case_history", "ratings", "rated_cases")
 _LEVELS = ("5", "4", "3", "2", "1")
 _LEVEL_ODDS = {False: list(itertools.accumulate((52, 28, 10, 6, 4))),
                True: list(itertools.accumulate((15, 25, 20, 25, 15)))}
-"""How returned cases are rated: in time (False) and late (True), as `seed_month` rates them."""
-_ANSWERS = [[v for v, _ in QUESTIONS[key].options] for key in ("visits", "attitude", "extra_fee")]
+"""How returned cases are rated: in time (False) and late (True)."""
+_ASKED = ("visits", "attitude", "extra_fee")
+_OPTIONS = [[v for v, _ in QUESTIONS[key].options] for key in _ASKED]
+
+
+def _level(rng: random.Random, late: bool) -> str:
+    return rng.choices(_LEVELS, cum_weights=_LEVEL_ODDS[late])[0]
+
+
+def _answers(rng: random.Random, level: str) -> list[str | None]:
+    """A rating's answers to the criteria (None: not answered); the first option is the good one."""
+    good = level in {"5", "4"}
+    return [None if rng.random() >= 0.8 else options[0] if good or rng.random() < 0.5 else rng.choice(options)
+            for options in _OPTIONS]
 
 
 @dataclass
@@ -345,12 +354,8 @@ def _rows_for(rows: _Rows, rng: random.Random, code: str, procedure: str, receiv
     if status != "returned" or rng.random() >= 0.7 or finished is None:
         return
     timeliness = "early" if finished < due_day else "on_time" if finished == due_day else "late"
-    level = rng.choices(_LEVELS, cum_weights=_LEVEL_ODDS[timeliness == "late"])[0]
-    good = level in {"5", "4"}
-    answers = []
-    for options in _ANSWERS:
-        answers.append(None if rng.random() >= 0.8 else
-                       options[0] if good or rng.random() < 0.5 else rng.choice(options))
+    level = _level(rng, timeliness == "late")
+    answers = _answers(rng, level)
     rated = min(at + dt.timedelta(hours=rng.randint(1, 30)), end)
     contact = code if level in {"1", "2"} and rng.random() < 0.6 else None
     rows.ratings.append((rated.date().isoformat(), rng.choice(("telegram", "telegram", "zalo")), procedure, office.code,
