@@ -53,6 +53,9 @@ KEY = "hashtext(current_schema() || ':' || $2)"
 """The second key of an advisory lock: advisory locks belong to the whole database, and two
 deployments in two schemas of one database must not wait for each other's locks."""
 
+_KEY_OF_P = KEY.replace("$2", "p_key")
+"""`KEY` inside the turn's functions, where the conversation's key is their parameter `p_key`."""
+
 TURN_BEGIN = "SELECT motcua_turn_begin($1, $2, $3)"
 TURN_END = "CALL motcua_turn_end($1, $2, $3, $4, $5, $6)"
 
@@ -83,7 +86,7 @@ PREPARE = (
     f"""CREATE OR REPLACE FUNCTION motcua_turn_begin(p_key text, p_channel text, p_user text) RETURNS text
        LANGUAGE plpgsql VOLATILE AS $$
        BEGIN
-         PERFORM pg_advisory_lock({CONVERSATIONS}, hashtext(current_schema() || ':' || p_key));
+         PERFORM pg_advisory_lock({CONVERSATIONS}, {_KEY_OF_P});
          RETURN (SELECT state FROM conversations WHERE channel = p_channel AND "user" = p_user);
        END $$""",
     f"""CREATE OR REPLACE PROCEDURE motcua_turn_end(p_key text, p_channel text, p_user text, p_state text,
@@ -100,7 +103,7 @@ PREPARE = (
                intent text, procedure text, aspect text, confidence double precision, answered bigint);
          END IF;
          COMMIT;
-         PERFORM pg_advisory_unlock({CONVERSATIONS}, hashtext(current_schema() || ':' || p_key));
+         PERFORM pg_advisory_unlock({CONVERSATIONS}, {_KEY_OF_P});
        END $$""",
 )
 """Run after the migrations: SQLite's two-argument `round` of a float (PostgreSQL rounds only
