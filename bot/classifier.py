@@ -13,6 +13,7 @@ Staff commands never import this module.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -49,6 +50,10 @@ FOCUS = 0.6
 Ranked = list[tuple[str, float]]
 PROCEDURE = "procedure:"
 ENV_CACHE = "MOTCUA_CACHE"
+KEPT_MODELS = 3
+"""Models the cache keeps, the most recently used: checkouts or deployments with different corpora
+on one machine (a staging copy beside production, an upgrade rolled out one process at a time)
+each find their own, where keeping only the newest made each start of one retrain the other."""
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _SPACES = re.compile(r"\s\s+")
@@ -374,6 +379,8 @@ def load_model(catalog: Catalog, *, rebuild: bool = False, paths: Iterable[Path]
             with path.open("rb") as f:
                 model = pickle.load(f)
             if isinstance(model, Model):
+                with contextlib.suppress(OSError):
+                    os.utime(path)          # used now: the last to be forgotten
                 return model
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             pass
@@ -383,9 +390,18 @@ def load_model(catalog: Catalog, *, rebuild: bool = False, paths: Iterable[Path]
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
             pickle.dump(model, tmp, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp.name, path)
-        for stale in path.parent.glob("model-*.pickle"):   # a changed corpus or guide: the old ones are dead
-            if stale != path:
-                stale.unlink(missing_ok=True)
     except OSError as exc:
         log.warning("model cache not written (%s): the next start trains again", exc.strerror)
+    _forget_old_models(path.parent)
     return model
+
+
+def _forget_old_models(directory: Path) -> None:
+    """Keeps the KEPT_MODELS most recently used. Another process may be forgetting them too."""
+    used: list[tuple[float, Path]] = []
+    for path in directory.glob("model-*.pickle"):
+        with contextlib.suppress(OSError):
+            used.append((path.stat().st_mtime, path))
+    for _, stale in sorted(used, reverse=True)[KEPT_MODELS:]:
+        with contextlib.suppress(OSError):
+            stale.unlink()

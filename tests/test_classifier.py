@@ -56,10 +56,8 @@ def test_a_long_message_is_focused_on_what_it_asks() -> None:
     assert focus("làm khai sinh cần gì") == ""
 
 
-def test_the_model_is_cached_and_a_corrupt_cache_is_rebuilt(catalog: Catalog, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(classifier.ENV_CACHE, str(tmp_path))
-    corpus = write(tmp_path / "c.jsonl", [
+def small_corpus(path: Path) -> Path:
+    return write(path, [
         {"text": t, "intent": i, "procedure": None, "aspect": None}
         for t, i in [("alo", "greeting"), ("xin chào ad", "greeting"), ("chào bạn", "greeting"),
                      ("giá vàng hôm nay", "unknown"), ("thời tiết mai", "unknown"), ("xổ số", "unknown"),
@@ -71,6 +69,12 @@ def test_the_model_is_cached_and_a_corrupt_cache_is_rebuilt(catalog: Catalog, tm
            for t, a in [("khai sinh cần giấy gì", "documents"), ("khai sinh mang gì", "documents"),
                         ("giấy tờ khai sinh", "documents"), ("khai sinh mất phí không", "fees"),
                         ("lệ phí khai sinh", "fees"), ("khai sinh bao nhiêu tiền", "fees")]])
+
+
+def test_the_model_is_cached_and_a_corrupt_cache_is_rebuilt(catalog: Catalog, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(classifier.ENV_CACHE, str(tmp_path))
+    corpus = small_corpus(tmp_path / "c.jsonl")
     model = load_model(catalog, paths=[corpus])
     [cached] = list(tmp_path.glob("model-*.pickle"))
     assert load_model(catalog, paths=[corpus]).labels.classes == model.labels.classes
@@ -78,11 +82,33 @@ def test_the_model_is_cached_and_a_corrupt_cache_is_rebuilt(catalog: Catalog, tm
     rebuilt = load_model(catalog, paths=[corpus])
     assert rebuilt.predict("xin chao ad", "xin chào ad")[0][0][0] == "greeting"
     assert cached.read_bytes() != b"not a pickle"
+
+
+def test_the_cache_keeps_the_models_used_last(catalog: Catalog, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two checkouts with different corpora on one machine: starting one does not throw away the
+    other's model, so neither retrains at every start; models not used for longest go first."""
+    monkeypatch.setenv(classifier.ENV_CACHE, str(tmp_path / "cache"))
+    monkeypatch.setattr(classifier, "KEPT_MODELS", 2)
+    corpus = small_corpus(tmp_path / "c.jsonl")
     rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
-    write(corpus, [*rows, {"text": "alo alo", "intent": "greeting", "procedure": None, "aspect": None}])
+
+    def models() -> set[str]:
+        return {path.name for path in (tmp_path / "cache").glob("model-*.pickle")}
+
+    def changed(text: str) -> Path:
+        return write(tmp_path / f"{text}.jsonl",
+                     [*rows, {"text": text, "intent": "greeting", "procedure": None, "aspect": None}])
+
     load_model(catalog, paths=[corpus])
-    [retrained] = list(tmp_path.glob("model-*.pickle"))        # a changed corpus is a new model,
-    assert retrained.name != cached.name                        # and the dead one is not kept
+    [first] = models()
+    load_model(catalog, paths=[changed("alo alo")])
+    [second] = models() - {first}
+    written = (tmp_path / "cache" / first).stat().st_ino       # a model trained again is a new file
+    load_model(catalog, paths=[corpus])                       # back to the first: from the cache
+    assert models() == {first, second} and (tmp_path / "cache" / first).stat().st_ino == written
+    load_model(catalog, paths=[changed("hello ad")])
+    assert first in models() and second not in models() and len(models()) == 2
 
 
 def test_the_kept_analysers_give_sklearns_terms(catalog: Catalog) -> None:
