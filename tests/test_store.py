@@ -1,10 +1,11 @@
-"""The Store facade: migrations run once and in order, transactions are atomic, cases list by status."""
+"""The Store facade: migrations run once and in order, transactions are atomic, cases list by office and status."""
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from bot.statuses import CLOSED, STATUSES
+from bot.statuses import CLOSED, PAUSED, RESULT, STATUSES
 from bot.storage import Store
 from bot.storage.db import MIGRATIONS
 
@@ -32,14 +33,19 @@ async def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path):
     await store.close()
 
 
-async def test_open_only_leaves_out_exactly_the_closed_statuses(tmp_path: Path):
+async def test_only_cases_still_being_worked_on_can_be_overdue(tmp_path: Path):
+    """`cases list --overdue`: a case with its result, closed, or waiting for the citizen's papers
+    is never late, whatever its due date says."""
     store = await Store.open(tmp_path / "a.sqlite3")
     for i, status in enumerate(STATUSES):
         await store.insert_case({"code": f"C{i:02d}", "procedure": "p", "name": "A", "phone": "0912345678",
                                  "channel": "trực tiếp", "received": f"2026-11-{i + 1:02d}T09:00:00",
                                  "due": "2026-12-31", "status": status}, "cb")
-    assert {c.status for c in await store.cases(open_only=True)} == set(STATUSES) - CLOSED
-    assert len(await store.cases()) == len(STATUSES)
+    late = dt.date(2027, 1, 4)
+    assert {c.status for c in await store.overdue_rows(late, 100)} == set(STATUSES) - RESULT - CLOSED - PAUSED
+    assert await store.overdue_count(late) == len(set(STATUSES) - RESULT - CLOSED - PAUSED)
+    assert await store.overdue_rows(dt.date(2026, 12, 31), 100) == []
+    assert await store.case_count() == len(STATUSES)
     await store.close()
 
 
@@ -55,7 +61,7 @@ async def test_cases_are_kept_per_office_and_unassigned_ones_go_to_the_office_th
     assert await store.assign_office("a", "A-") == 1
     assert await store.assign_office("b", "B-") == 1
     assert await store.assign_office("b", "B-") == 0                  # a second start finds nothing to give
-    assert sorted(r.code for r in await store.cases(office="b")) == ["B-1", "B-2"]
-    assert [r.code for r in await store.cases(office="")] == ["X-1"]
-    assert [r.code for r in await store.cases(open_only=True, office="a")] == ["A-1"]
-    assert len(await store.cases()) == 4
+    assert [r.code for r in await store.latest_cases(10, office="b")] == ["B-1", "B-2"]
+    assert [r.code for r in await store.latest_cases(10, office="")] == ["X-1"]
+    assert [r.code for r in await store.overdue_rows(dt.date(2026, 12, 1), 10, office="a")] == ["A-1"]
+    assert await store.case_count() == 4

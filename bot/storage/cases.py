@@ -113,15 +113,6 @@ class CaseQueries(OutboxQueries):
                               r["step_staff"]) for r in rows if r["step_status"] is not None]
         return CaseRow.from_row(rows[0]), history
 
-    async def cases(self, *, open_only: bool = False, office: str | None = None) -> list[CaseRow]:
-        """Every case, or the open ones; only one office's when `office` (its code) is given."""
-        conditions = [f"status NOT IN ({dialect.literals(CLOSED)})"] if open_only else []
-        conditions += ["office_code = ?"] if office is not None else []
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        async with self.db.execute(f"SELECT * FROM cases{where} ORDER BY received",
-                                   () if office is None else (office,)) as cur:
-            return [CaseRow.from_row(row) for row in await cur.fetchall()]
-
     async def assign_office(self, office: str, prefix: str = "") -> int:
         """Give the cases that have no office yet (filed before the offices file) to this one:
         all of them, or those whose code starts with `prefix`. Found through the office index,
