@@ -278,7 +278,7 @@ async def citizens_side(conn: Connection, load: Load, database: str) -> None:
 
 def child_main(conn: Connection, load: Load, database: str) -> None:
     pin((os.cpu_count() or 1) - 1)
-    asyncio.run(citizens_side(conn, load, database))
+    run_loop(citizens_side(conn, load, database))
 
 
 async def bot_side(conn: Connection, mode: str, database: str) -> None:
