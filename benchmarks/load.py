@@ -7,16 +7,17 @@ The bot (the real python-telegram-bot application, dialog and store) runs in its
 pinned to one core; with `--instances N`, N bot processes share the database `--db` (PostgreSQL:
 several processes on one SQLite file is not a supported set-up), pinned to cores 0…N-1, and the
 citizens' messages are spread over them in turn, as a load balancer does (so one citizen's messages
-land on different processes), over at most 40 connections at once as Telegram does. The fake Bot
-API server and the simulated citizens run in another process, pinned to the last core, as
-Telegram's servers and the citizens' phones are not the bot's to pay for. Each citizen repeats a
-short journey (greeting, a question without diacritics, a button, an ambiguous question, a numbered
-choice, thanks), pausing a random 0–2×THINK seconds between messages as people do, until DURATION
-seconds have passed; all start within the first THINK seconds, so the offered load is about
-CITIZENS / THINK messages/s (1,000 / 3 s ≈ 330/s). Throughput and latency are taken over the steady
-part (messages sent after the first THINK seconds): citizen messages answered per second, p50/p99
-latency from a message leaving the citizen to the bot's reply reaching the server. Also prints
-errors, the bot's CPU per message and its peak memory; medians over runs.
+land on different processes), over as many connections at once as the bot asked Telegram for. The
+fake Bot API server and the simulated citizens run in another process, pinned to the last core, as
+Telegram's servers and the citizens' phones are not the bot's to pay for; when the bots have every
+core, it goes wherever the scheduler finds room, as PostgreSQL's processes do. Each citizen repeats
+a short journey (greeting, a question without diacritics, a button, an ambiguous question, a
+numbered choice, thanks), pausing a random 0–2×THINK seconds between messages as people do, until
+DURATION seconds have passed; all start within the first THINK seconds, so the offered load is
+about CITIZENS / THINK messages/s (1,000 / 3 s ≈ 330/s). Throughput and latency are taken over the
+steady part (messages sent after the first THINK seconds): citizen messages answered per second,
+p50/p99 latency from a message leaving the citizen to the bot's reply reaching the server. Also
+prints errors, the bot's CPU per message and its peak memory; medians over runs.
 
 Meanwhile another process (an officer's `motcua cases` in production) queues NOTIFICATIONS
 status messages through the database, spread over the run, each to a follower of its own; they
@@ -104,11 +105,6 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-WEBHOOK_CONNECTIONS = 40
-"""Telegram's default for a webhook's simultaneous connections, which motcua keeps ("max_connections
-… 1-100. Defaults to 40", https://core.telegram.org/bots/api#setwebhook)."""
-
-
 class _Connection(asyncio.Protocol):
     """One kept-alive HTTP/1.1 connection to a webhook, a request at a time as Telegram's are.
 
@@ -149,13 +145,13 @@ class _Connection(asyncio.Protocol):
 
 class Webhooks:
     """Posts updates to the bots' webhooks as Telegram does, spread over them in turn as a load
-    balancer does, over at most WEBHOOK_CONNECTIONS connections kept alive."""
+    balancer does, over as many connections kept alive as the bot asked Telegram for."""
 
     def __init__(self, fake: FakeTelegram, hooks: list[tuple[str, str]]) -> None:
         self.fake = fake
         self.hooks = [(urlsplit(url), secret) for url, secret in hooks]
         self.idle: list[list[_Connection]] = [[] for _ in hooks]
-        self.slots = asyncio.Semaphore(WEBHOOK_CONNECTIONS)
+        self.slots = asyncio.Semaphore(fake.webhook_connections)
         self.posted = 0
 
     async def post(self, update: dict[str, object]) -> int:
@@ -276,8 +272,9 @@ async def citizens_side(conn: Connection, load: Load, database: str) -> None:
         await loop.run_in_executor(None, conn.recv)   # the bot has stopped
 
 
-def child_main(conn: Connection, load: Load, database: str) -> None:
-    pin((os.cpu_count() or 1) - 1)
+def child_main(conn: Connection, load: Load, database: str, instances: int) -> None:
+    if instances < (os.cpu_count() or 1):
+        pin((os.cpu_count() or 1) - 1)
     run_loop(citizens_side(conn, load, database))
 
 
@@ -320,7 +317,7 @@ def run_once(load: Load, mode: str, instances: int, database: str | None) -> dic
             return run_once(load, mode, instances, str(Path(tmp) / "load.sqlite3"))
     spawn = mp.get_context("spawn")
     parent, child = mp.Pipe()
-    citizens = spawn.Process(target=child_main, args=(child, load, database))
+    citizens = spawn.Process(target=child_main, args=(child, load, database, instances))
     citizens.start()
     base_url = parent.recv()
     bots = []

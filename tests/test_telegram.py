@@ -189,6 +189,8 @@ async def test_webhook_without_the_right_secret_is_refused(fake: FakeTelegram, t
         [hook] = [c for c in fake.calls if c.method == "setWebhook"]
         secret = b.channel.secret
         assert hook.params["secret_token"] == secret and hook.params["url"] == WEBHOOK_URL
+        info = await b.channel.application.bot.get_webhook_info()
+        assert info.max_connections == 100      # Telegram's highest: a busy province posts in parallel
         assert not any(c.method == "getUpdates" for c in fake.calls)
         update = fake.text_update(CHAT, "khai sinh")
         assert await fake.post_webhook(b.hook, "wrong", update) == 403

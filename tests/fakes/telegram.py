@@ -358,6 +358,9 @@ class FakeTelegram(FakeServer):
         self._commands: dict[str, list[JSON]] = {}
         self._webhook_url = ""
         self._webhook_allowed: list[str] = []
+        self.webhook_connections = 40
+        """How many updates Telegram posts to the webhook at once: setWebhook's ``max_connections``
+        ("1-100. Defaults to 40", https://core.telegram.org/bots/api#setwebhook)."""
         self.flood_limit: int | None = None
         """Messages a second the bot may send before Telegram answers 429 with ``retry_after``
         (Bot FAQ: about 30 a second in bulk; audit row 33). Calls made from a webhook response
@@ -1197,6 +1200,7 @@ class FakeTelegram(FakeServer):
 
     async def _set_webhook(self, params: JSON, uploads: _Uploads) -> Any:
         self._webhook_url = str(params.get("url") or "")
+        self.webhook_connections = self._int_param(params, "max_connections", 40) or 40
         allowed = params.get("allowed_updates")
         if isinstance(allowed, list):  # omitted: "the previous setting will be used"
             self._webhook_allowed = [str(kind) for kind in allowed]
@@ -1210,6 +1214,7 @@ class FakeTelegram(FakeServer):
             "url": self._webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
+            "max_connections": self.webhook_connections,
             **({"allowed_updates": list(self._webhook_allowed)} if self._webhook_allowed else {}),
         }
 
