@@ -116,6 +116,17 @@ async def test_birth_question_without_diacritics_then_fee_button(bot: Bot) -> No
 
 
 @pytest.mark.asyncio
+async def test_short_button_labels_pair_up_and_long_ones_stand_alone(bot: Bot) -> None:
+    """The same layout whether the reply rides in the webhook's answer or goes through the Bot API."""
+    for question, paired in [("lam giay khai sinh cho con can gi", True), ("chứng thực", False)]:
+        [reply] = await bot.say(question)
+        rows = reply["reply_markup"]["inline_keyboard"]
+        assert any(len(row) == 2 for row in rows) == paired
+        assert all(len(row) == 1 or (len(row) == 2 and all(len(b["text"]) <= 16 for b in row)) for row in rows)
+        assert all(set(b) == {"text", "callback_data"} for row in rows for b in row)
+
+
+@pytest.mark.asyncio
 async def test_ambiguous_question_gets_a_clarification_keyboard_and_the_tap_resolves_it(bot: Bot) -> None:
     [reply] = await bot.say("chứng thực")
     assert "Có phải bạn hỏi về" in reply["text"]

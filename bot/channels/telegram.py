@@ -118,18 +118,29 @@ def served_user(update: Update) -> int | None:
     return sender.id if chat.type == ChatType.PRIVATE and chat.id == sender.id else None
 
 
-def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+def _rows(buttons: tuple[Button, ...]) -> list[list[Button]]:
     """Short labels two to a row, long ones alone, so procedure names stay readable."""
+    rows: list[list[Button]] = []
+    for b in buttons:
+        if len(b.label) <= 16 and rows and len(rows[-1]) == 1 and len(rows[-1][0].label) <= 16:
+            rows[-1].append(b)
+        else:
+            rows.append([b])
+    return rows
+
+
+def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
-    rows: list[list[InlineKeyboardButton]] = []
-    for b in buttons:
-        key = InlineKeyboardButton(b.label, callback_data=b.action)
-        if len(b.label) <= 16 and rows and len(rows[-1]) == 1 and len(rows[-1][0].text) <= 16:
-            rows[-1].append(key)
-        else:
-            rows.append([key])
-    return InlineKeyboardMarkup(rows)
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.action) for b in row]
+                                 for row in _rows(buttons)])
+
+
+def keyboard_json(buttons: tuple[Button, ...]) -> dict[str, Any]:
+    """The same keyboard as the Bot API's JSON, for a webhook response. Built through PTB's objects
+    and `to_dict` it took 0.14 ms a reply, a tenth of a turn's CPU."""
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.action} for b in row]
+                                for row in _rows(buttons)]}
 
 
 class Limiter(AIORateLimiter):
@@ -297,15 +308,14 @@ class TelegramChannel:
                 await bot.send_photo(chat, reply.attachment.data, filename=reply.attachment.filename)
             pieces = split_text(reply.text, LIMIT, utf16_len) or ["…"]
             for i, piece in enumerate(pieces):
-                markup = keyboard(reply.buttons) if i == len(pieces) - 1 else None
-                final = r == len(replies) - 1 and i == len(pieces) - 1
-                if final and webhook is not None and webhook.chat == user and webhook.call is None \
-                        and await self.limiter.take():
+                last = i == len(pieces) - 1
+                if last and r == len(replies) - 1 and webhook is not None and webhook.chat == user \
+                        and webhook.call is None and await self.limiter.take():
                     webhook.call = {"method": "sendMessage", "chat_id": chat, "text": piece}
-                    if markup is not None:
-                        webhook.call["reply_markup"] = markup.to_dict()
+                    if reply.buttons:
+                        webhook.call["reply_markup"] = keyboard_json(reply.buttons)
                 else:
-                    await bot.send_message(chat, piece, reply_markup=markup)
+                    await bot.send_message(chat, piece, reply_markup=keyboard(reply.buttons) if last else None)
 
 
 def build(parts: Parts) -> TelegramChannel:
