@@ -78,12 +78,12 @@ LIMIT = 4000
 """UTF-16 units, below Telegram's 4,096 so a split never lands on the edge."""
 COMMANDS = [BotCommand(command, description) for command, description in wording.COMMANDS]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+"""Everything else (edits, business and guest messages, channel posts) Telegram need not send."""
 WEBHOOK_CONNECTIONS = 100
 """Updates Telegram may post at once, its highest ("1-100. Defaults to 40. … higher values to
 increase your bot's throughput", Bot API, setWebhook): a turn waits for the database, and behind a
 load balancer the connections are shared by every instance. Two instances on PostgreSQL answered
 about 10 % more messages a second with 100 than with 40 (benchmarks/load.py)."""
-"""Everything else (edits, business and guest messages, channel posts) Telegram need not send."""
 NEW_PRIVATE_MESSAGES = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL
 """`update.message` only: PTB's chat filters alone also pass edits, business and guest messages."""
 
