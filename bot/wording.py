@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from bot import actions, clock
@@ -39,6 +40,7 @@ SECTION_TITLES = {
 }
 MENU_BUTTON = button("☰ Menu", actions.Menu())
 TRACK_BUTTON = button("🔎 Tra cứu hồ sơ", actions.Track())
+_ASIDES = re.compile(r"\s*\([^()]*\)")
 FOOTER_BASIS_ITEMS = 2
 """Legal texts named in every answer's footer; the rest are counted and a button shows them all."""
 _SHOWN_IN = {"citizen_deadline": "eligibility", "result": None}
@@ -139,6 +141,13 @@ def _section_body(g: Guide, aspect: str) -> list[str]:
     return lines
 
 
+def _short_title(text: str) -> str:
+    """A legal text by its name and number alone: what amended it and which articles apply stay in
+    the legal basis section, a tap away. With them the footer under every answer ran to 200
+    characters ("Nghị định 123/2015/NĐ-CP (sửa đổi bởi Nghị định 87/2020/NĐ-CP, …)")."""
+    return _ASIDES.sub("", text).rstrip(".")
+
+
 def _footer(guide: Guide, aspect: str | None) -> str:
     """The legal basis (named in part, counted in whole) and, honestly, whether a person checked the guide."""
     if guide.reviewed:
@@ -147,7 +156,7 @@ def _footer(guide: Guide, aspect: str | None) -> str:
         review = "Nội dung chưa được cán bộ kiểm tra; bạn đối chiếu thêm trên dichvucong.gov.vn"
     if aspect == "legal_basis":
         return review
-    shown = [n.text.rstrip(".") for n in guide.legal_basis[:FOOTER_BASIS_ITEMS]]
+    shown = [_short_title(n.text) for n in guide.legal_basis[:FOOTER_BASIS_ITEMS]]
     more = len(guide.legal_basis) - len(shown)
     basis = "; ".join(shown) + (f" và {more} văn bản khác (bấm “Căn cứ pháp lý”)" if more > 0 else "")
     return f"Căn cứ: {basis} · {review}"

@@ -34,8 +34,17 @@ def _footer(guide: Guide, aspect: str | None = None, on: dt.date = TODAY) -> str
 def test_the_footer_names_the_first_legal_texts_and_counts_the_rest(catalog: Catalog) -> None:
     guide = as_of(catalog["dang-ky-khai-sinh"], TODAY)
     footer = _footer(guide)
-    assert footer.startswith(f"Căn cứ: {guide.legal_basis[0].text}; {guide.legal_basis[1].text}")
+    assert footer.startswith("Căn cứ: Luật Hộ tịch số 60/2014/QH13; Nghị định 123/2015/NĐ-CP và ")
     assert f"và {len(guide.legal_basis) - 2} văn bản khác (bấm “Căn cứ pháp lý”)" in footer
+
+
+def test_the_footer_names_each_text_without_its_amendments_which_the_legal_basis_lists(catalog: Catalog) -> None:
+    guide = as_of(catalog["dang-ky-khai-sinh"], TODAY)
+    amended = guide.legal_basis[1].text
+    assert "sửa đổi" in amended and "sửa đổi" not in _footer(guide)
+    assert f"• {amended}" in answers.procedure_answer(guide, "legal_basis", on=TODAY).text
+    for other in catalog.guides.values():
+        assert _footer(as_of(other, TODAY)).replace("(bấm “Căn cứ pháp lý”)", "").count("(") == 0
 
 
 def test_the_legal_basis_answer_shows_every_text_in_force_that_day(catalog: Catalog) -> None:
