@@ -93,8 +93,10 @@ _pg_turn: contextvars.ContextVar[tuple[HeldTurn, asyncio.Task[Any] | None] | Non
 class ConversationQueries(Database):
     @asynccontextmanager
     async def turn(self, channel: str, user: str) -> AsyncIterator[HeldConversation]:
-        """A turn of one citizen: their conversation held (as by `conversation`), its state read, and
-        the state the turn leaves saved before the next turn may read it.
+        """A turn of one citizen: their conversation held, one turn at a time in this process and in
+        any other on the same database (held already by this task, it is held again at no cost: a
+        turn may send a notification's buttons), its state read, and the state the turn leaves
+        saved before the next turn may read it.
 
         On PostgreSQL this is two round trips (`PgConnection.turn`), where lock, read, write and
         unlock one by one were six with the write's BEGIN and COMMIT; a question logged in the

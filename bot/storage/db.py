@@ -305,19 +305,6 @@ class Database:
             yield
 
     @asynccontextmanager
-    async def conversation(self, channel: str, user: str) -> AsyncIterator[None]:
-        """One citizen's turns, one at a time, in this process and in any other on the same
-        database (each turn reads and then writes the conversation's state). Held already by
-        this task, it is held again at no cost: a turn may send a notification's buttons."""
-        key = f"{channel}:{user}"
-        async with self.in_process(key) as first:
-            if not first:
-                yield
-                return
-            async with self.db.hold(key):
-                yield
-
-    @asynccontextmanager
     async def in_process(self, key: str) -> AsyncIterator[bool]:
         """This process's part of holding a conversation: its other tasks wait, and none of them
         waits for the other processes while holding a connection. True unless this task held it
