@@ -56,7 +56,6 @@ on one machine (a staging copy beside production, an upgrade rolled out one proc
 each find their own, where keeping only the newest made each start of one retrain the other."""
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
-_SPACES = re.compile(r"\s\s+")
 _SEEN_WORDS = 50_000
 """Words whose n-gram columns are remembered at most (a few MB); spam of made-up words empties it."""
 _SENTENCES = re.compile(r"(?<=[.!?…\n])\s+")
@@ -111,7 +110,7 @@ class _Terms:
         or char_wb n-grams); tests/test_classifier.py checks them against sklearn's own."""
         text = text.lower()
         if self.kind == "char_wb":
-            return [gram for word in _SPACES.sub(" ", text).split() for gram in self._grams(word)]
+            return [gram for word in text.split() for gram in self._grams(word)]
         low, high = self.ngrams
         tokens = _TOKEN.findall(text)
         terms = list(tokens) if low == 1 else []
@@ -142,7 +141,7 @@ class _Terms:
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         if self.kind == "char_wb":
-            counts = Counter(chain.from_iterable(map(self._columns, _SPACES.sub(" ", text.lower()).split())))
+            counts = Counter(chain.from_iterable(map(self._columns, text.lower().split())))
         else:
             counts = Counter(c for term in self.analyze(text) if (c := self.vocabulary.get(term)) is not None)
         columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
